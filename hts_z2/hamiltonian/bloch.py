@@ -1,0 +1,162 @@
+"""Bloch sums and the (generalized) Hermitian eigenproblem, batched over k-points.
+
+Convention I (see DESIGN.md): ``M(k) = sum_R M(R) exp(2 pi i k.R)`` with ``k`` in reduced
+coordinates and no orbital positions in the phase, so ``M(k)`` is periodic in ``k``.
+Every function accepts numpy arrays or torch tensors and returns the same kind; torch
+tensors stay on their device (CPU or CUDA).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import torch
+
+Array = np.ndarray | torch.Tensor
+
+
+class OverlapNotPositiveDefiniteError(ValueError):
+    """S(k) has a non-positive eigenvalue at some k-point."""
+
+
+def bloch_sum(R: Array, M: Array, k: Array) -> Array:
+    """Fourier sum of real-space blocks.
+
+    Parameters
+    ----------
+    R : [n_R, 3] int lattice vectors (reduced).
+    M : [n_R, n, n] real-space matrices.
+    k : [n_k, 3] k-points (reduced).
+
+    Returns
+    -------
+    [n_k, n, n] complex ``sum_R M(R) exp(2 pi i k.R)``.
+    """
+    if isinstance(M, torch.Tensor):
+        Rt = torch.as_tensor(R, dtype=torch.float64, device=M.device)
+        kt = torch.as_tensor(k, dtype=torch.float64, device=M.device)
+        phase = torch.exp(2j * torch.pi * (kt @ Rt.T).to(torch.complex128))
+        flat = M.to(torch.complex128).reshape(M.shape[0], -1)
+        return (phase @ flat).reshape(kt.shape[0], *M.shape[1:])
+    k = np.atleast_2d(np.asarray(k, dtype=float))
+    phase = np.exp(2j * np.pi * (k @ np.asarray(R, dtype=float).T))
+    flat = np.asarray(M).reshape(M.shape[0], -1)
+    return (phase @ flat).reshape(k.shape[0], *M.shape[1:])
+
+
+def _first_bad_overlap(Sk: Array, k: Array | None) -> str:
+    """Describe the first k-point at which S(k) is not positive-definite."""
+    S = Sk.detach().cpu().numpy() if isinstance(Sk, torch.Tensor) else np.asarray(Sk)
+    w = np.linalg.eigvalsh(S)[:, 0]
+    i = int(np.argmin(w))
+    where = f"k = {np.round(np.asarray(k)[i], 6).tolist()}" if k is not None else f"k-index {i}"
+    return f"overlap S(k) is not positive-definite at {where} (lowest eigenvalue {w[i]:.3e})"
+
+
+def cholesky(Sk: Array, k: Array | None = None) -> Array:
+    """Lower Cholesky factor ``L`` with ``S = L L^H`` for a batch ``[n_k, n, n]``.
+
+    Raises
+    ------
+    OverlapNotPositiveDefiniteError naming the first offending k-point.
+    """
+    if isinstance(Sk, torch.Tensor):
+        L, info = torch.linalg.cholesky_ex(Sk)
+        if bool((info != 0).any()):
+            raise OverlapNotPositiveDefiniteError(_first_bad_overlap(Sk, k))
+        return L
+    try:
+        return np.linalg.cholesky(Sk)
+    except np.linalg.LinAlgError:
+        raise OverlapNotPositiveDefiniteError(_first_bad_overlap(Sk, k)) from None
+
+
+def lowdin(Sk: Array, k: Array | None = None) -> Array:
+    """Hermitian square root ``S^(1/2)`` of a batch ``[n_k, n, n]`` of overlaps."""
+    if isinstance(Sk, torch.Tensor):
+        w, V = torch.linalg.eigh(Sk)
+        if bool((w[:, 0] <= 0).any()):
+            raise OverlapNotPositiveDefiniteError(_first_bad_overlap(Sk, k))
+        return (V * w.sqrt().unsqueeze(-2).to(V.dtype)) @ V.mH
+    w, V = np.linalg.eigh(Sk)
+    if np.any(w[:, 0] <= 0):
+        raise OverlapNotPositiveDefiniteError(_first_bad_overlap(Sk, k))
+    return (V * np.sqrt(w)[:, None, :]) @ np.swapaxes(V.conj(), -1, -2)
+
+
+def _solve_lower(L: Array, X: Array) -> Array:
+    """``L^-1 X`` for a batch of invertible ``L`` (Cholesky factor or its adjoint, Loewdin root)."""
+    if isinstance(L, torch.Tensor):
+        return torch.linalg.solve(L, X)
+    return np.linalg.solve(L, X)
+
+
+def _herm(A: Array) -> Array:
+    return A.mH if isinstance(A, torch.Tensor) else np.swapaxes(A.conj(), -1, -2)
+
+
+def orthogonalized_eigh(
+    Hk: Array,
+    Sk: Array | None = None,
+    k: Array | None = None,
+    orthogonalization: str = "cholesky",
+    vectors: bool = True,
+) -> tuple[Array, Array | None, Array | None]:
+    """Solve ``H c = E S c`` through an orthogonalized basis.
+
+    With ``S = L L^H`` (``L`` the Cholesky factor, or ``L = S^(1/2)`` for Loewdin), the
+    states ``y = L^H c`` are the eigenvectors of ``L^-1 H L^-H`` and are orthonormal in
+    the plain inner product. Both maps are smooth, periodic in k and commute with time
+    reversal, so topological invariants computed from ``y`` equal those of ``c``.
+
+    Parameters
+    ----------
+    Hk, Sk : [n_k, n, n] Hermitian; ``Sk=None`` means an orthogonal basis.
+    k : [n_k, 3] only used to name a failing k-point in errors.
+    orthogonalization : "cholesky" (default, cheapest) or "lowdin".
+    vectors : return eigenvectors as well.
+
+    Returns
+    -------
+    E : [n_k, n] ascending eigenvalues (float64).
+    Y : [n_k, n, n] orthonormal states (columns), or None.
+    L : [n_k, n, n] the orthogonalizing factor, or None for an orthogonal basis.
+    """
+    is_torch = isinstance(Hk, torch.Tensor)
+    L = None
+    if Sk is not None:
+        if orthogonalization == "cholesky":
+            L = cholesky(Sk, k)
+        elif orthogonalization == "lowdin":
+            L = lowdin(Sk, k)
+        else:
+            raise ValueError(f"unknown orthogonalization {orthogonalization!r}")
+        Hk = _solve_lower(L, _herm(_solve_lower(L, Hk)))
+        Hk = 0.5 * (Hk + _herm(Hk))
+    if is_torch:
+        if vectors:
+            E, Y = torch.linalg.eigh(Hk)
+            return E, Y, L
+        return torch.linalg.eigvalsh(Hk), None, L
+    if vectors:
+        E, Y = np.linalg.eigh(Hk)
+        return E, Y, L
+    return np.linalg.eigvalsh(Hk), None, L
+
+
+def eigh_generalized(
+    Hk: Array, Sk: Array | None = None, k: Array | None = None, vectors: bool = True
+) -> tuple[Array, Array | None]:
+    """Generalized eigenpairs ``H c = E S c`` with ``c^H S c = 1`` (Cholesky, float64).
+
+    Parameters
+    ----------
+    Hk, Sk : [n_k, n, n]; ``Sk=None`` is the ordinary eigenproblem.
+
+    Returns
+    -------
+    E : [n_k, n]; C : [n_k, n, n] S-orthonormal eigenvectors (columns) or None.
+    """
+    E, Y, L = orthogonalized_eigh(Hk, Sk, k, "cholesky", vectors)
+    if Y is None or L is None:
+        return E, Y
+    return E, _solve_lower(_herm(L), Y)

@@ -1,0 +1,105 @@
+"""Spin–orbit assembly, Eq. (4) of Uni-HamGNN: ``H = H0 (x) I2 + (xi/2) L.sigma``.
+
+For every orbital pair (on-site or off-site) the SOC block is ``xi_ij <phi_i|L|phi_j>.S``
+with ``S = sigma/2``; ``<phi_i|L|phi_j>`` is the analytic matrix of the shared ``l`` (zero
+between shells of different ``l``). Real ``xi`` with ``xi_ji(-R) = xi_ij(R)`` gives a
+Hermitian, time-reversal-symmetric H; SU(2) covariance is exact by construction.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from hts_z2.hamiltonian.angular import PAULI, angular_momentum
+from hts_z2.hamiltonian.basis import OrbitalTable
+
+
+def orbital_l_matrices(orbitals: OrbitalTable) -> np.ndarray:
+    """``<phi_i|L_a|phi_j>`` for all orbital pairs of equal ``l`` (as if on one centre).
+
+    Returns
+    -------
+    [3, n, n] complex (purely imaginary).
+    """
+    n = len(orbitals)
+    out = np.zeros((3, n, n), dtype=np.complex128)
+    for l in np.unique(orbitals.l):
+        if l == 0:
+            continue
+        idx = np.flatnonzero(orbitals.l == l)
+        L = angular_momentum(int(l))
+        mi = orbitals.m[idx] + l
+        out[:, idx[:, None], idx[None, :]] = L[:, mi[:, None], mi[None, :]]
+    return out
+
+
+def expand_shell_xi(xi_shell: np.ndarray, orbitals: OrbitalTable) -> np.ndarray:
+    """Broadcast per-shell-pair SOC strengths to orbital pairs.
+
+    Parameters
+    ----------
+    xi_shell : [n_R, n_shell, n_shell] real (eV).
+
+    Returns
+    -------
+    [n_R, n, n] real.
+    """
+    s = orbitals.shell
+    return np.asarray(xi_shell)[:, s[:, None], s[None, :]]
+
+
+def soc_blocks(xi: np.ndarray, orbitals: OrbitalTable) -> np.ndarray:
+    """Spinful SOC blocks ``(xi_ij / 2) <i|L|j> . sigma`` in orbital-major, spin-inner order.
+
+    Parameters
+    ----------
+    xi : [n_R, n, n] real SOC strengths per orbital pair (eV).
+
+    Returns
+    -------
+    [n_R, 2n, 2n] complex.
+    """
+    L = orbital_l_matrices(orbitals)
+    n_R, n, _ = xi.shape
+    blocks = 0.5 * np.einsum("rij,aij,ast->risjt", xi, L, PAULI, optimize=True)
+    return blocks.reshape(n_R, 2 * n, 2 * n)
+
+
+def spinful(H0: np.ndarray) -> np.ndarray:
+    """``H0 (x) I2`` for a stack ``[n_R, n, n]`` -> ``[n_R, 2n, 2n]``."""
+    n_R, n, _ = H0.shape
+    out = np.zeros((n_R, n, 2, n, 2), dtype=np.complex128)
+    out[:, :, 0, :, 0] = H0
+    out[:, :, 1, :, 1] = H0
+    return out.reshape(n_R, 2 * n, 2 * n)
+
+
+def assemble_soc(H0: np.ndarray, xi: np.ndarray, orbitals: OrbitalTable) -> np.ndarray:
+    """Spinful ``H(R) = H0(R) (x) I2 + (xi(R)/2) L.sigma`` (Eq. 4).
+
+    Parameters
+    ----------
+    H0 : [n_R, n, n] real spin-independent blocks (eV).
+    xi : [n_R, n, n] real SOC strengths per orbital pair, or [n_R, n_shell, n_shell] per
+        shell pair (expanded with :func:`expand_shell_xi`).
+    orbitals : table of the n spatial orbitals.
+
+    Returns
+    -------
+    [n_R, 2n, 2n] complex.
+    """
+    n = len(orbitals)
+    if H0.shape[1:] != (n, n):
+        raise ValueError(f"H0 blocks are {H0.shape[1:]}, orbital table has {n} orbitals")
+    if xi.shape[1:] != (n, n):
+        xi = expand_shell_xi(xi, orbitals)
+    return spinful(H0) + soc_blocks(xi, orbitals)
+
+
+def spin_rotation(axis_angle: np.ndarray) -> np.ndarray:
+    """SU(2) matrix ``exp(-i theta n.sigma/2)`` for a rotation vector ``theta n`` [3]."""
+    theta = float(np.linalg.norm(axis_angle))
+    if theta == 0:
+        return np.eye(2, dtype=np.complex128)
+    n = np.asarray(axis_angle) / theta
+    return np.cos(theta / 2) * np.eye(2) - 1j * np.sin(theta / 2) * np.einsum("a,ast->st", n, PAULI)

@@ -1,0 +1,184 @@
+"""The ``TightBinding`` container: a validated real-space Hamiltonian ``H(R)``, ``S(R)``."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from hts_z2.hamiltonian.basis import OrbitalTable
+from hts_z2.hamiltonian.bloch import bloch_sum, cholesky, orthogonalized_eigh
+from hts_z2.hamiltonian.timereversal import time_reversal_error
+
+HERMITICITY_TOL = 1e-8
+
+
+class TightBindingError(ValueError):
+    """A tight-binding model is malformed (shapes, Hermiticity, occupation, NaN...)."""
+
+
+def _minus_index(R: np.ndarray) -> np.ndarray:
+    """Index of ``-R`` for every row of ``R``; raises if the set is not closed under ``-R``."""
+    lookup = {tuple(r): i for i, r in enumerate(R.tolist())}
+    try:
+        return np.array([lookup[tuple((-r).tolist())] for r in R], dtype=int)
+    except KeyError as err:
+        raise TightBindingError(f"R-vectors are not closed under R -> -R (missing {err})") from None
+
+
+def _check_blocks(name: str, M: np.ndarray, n_R: int, minus: np.ndarray) -> np.ndarray:
+    M = np.asarray(M)
+    if M.ndim != 3 or M.shape[0] != n_R or M.shape[1] != M.shape[2]:
+        raise TightBindingError(f"{name} must have shape [n_R={n_R}, n, n], got {M.shape}")
+    if not np.all(np.isfinite(M)):
+        raise TightBindingError(f"{name} contains NaN or infinite entries")
+    M = M.astype(np.complex128)
+    scale = max(1.0, float(np.max(np.abs(M), initial=0.0)))
+    err = float(np.max(np.abs(M[minus] - np.swapaxes(M.conj(), 1, 2)), initial=0.0))
+    if err > HERMITICITY_TOL * scale:
+        raise TightBindingError(
+            f"{name} is not Hermitian: max |{name}(-R) - {name}(R)^H| = {err:.3e}"
+        )
+    return M
+
+
+@dataclass(frozen=True, eq=False)
+class TightBinding:
+    """A periodic tight-binding Hamiltonian in the project's conventions.
+
+    Parameters
+    ----------
+    lattice : [3, 3] rows are the lattice vectors (Angstrom).
+    R : [n_R, 3] integer lattice vectors (reduced); must contain 0 and be closed under -R.
+    H : [n_R, n, n] complex Hamiltonian blocks (eV), ``H(-R) = H(R)^H``.
+    S : [n_R, n, n] overlap blocks, or None for an orthogonal basis.
+    n_occ : number of occupied bands (even for spinful models, ``0 < n_occ < n``).
+    spinful : ``True`` when indices are ``2*mu + sigma`` (orbital-major, spin inner).
+    orbitals : optional per-(spatial-)orbital metadata (atom, l, m).
+    positions : optional [n_atoms, 3] fractional atomic positions.
+    numbers : optional [n_atoms] atomic numbers.
+    """
+
+    lattice: np.ndarray
+    R: np.ndarray
+    H: np.ndarray
+    S: np.ndarray | None = None
+    n_occ: int = 0
+    spinful: bool = True
+    orbitals: OrbitalTable | None = None
+    positions: np.ndarray | None = None
+    numbers: np.ndarray | None = None
+    _minus: np.ndarray = field(init=False, repr=False)
+
+    def __post_init__(self) -> None:
+        lattice = np.asarray(self.lattice, dtype=float)
+        if lattice.shape != (3, 3) or not np.all(np.isfinite(lattice)):
+            raise TightBindingError(f"lattice must be a finite [3, 3] array, got {lattice.shape}")
+        if abs(np.linalg.det(lattice)) < 1e-8:
+            raise TightBindingError("lattice vectors are linearly dependent")
+        R = np.asarray(self.R)
+        if R.ndim != 2 or R.shape[1] != 3:
+            raise TightBindingError(f"R must have shape [n_R, 3], got {R.shape}")
+        if not np.all(np.equal(np.round(R), R)):
+            raise TightBindingError("R must contain integer lattice vectors")
+        R = np.round(R).astype(int)
+        if len({tuple(r) for r in R.tolist()}) != len(R):
+            raise TightBindingError("R contains duplicate lattice vectors")
+        if not np.any(np.all(R == 0, axis=1)):
+            raise TightBindingError("R must contain the on-site vector (0, 0, 0)")
+        minus = _minus_index(R)
+        H = _check_blocks("H", self.H, len(R), minus)
+        S = None if self.S is None else _check_blocks("S", self.S, len(R), minus)
+        if S is not None and S.shape != H.shape:
+            raise TightBindingError(f"S has shape {S.shape} but H has {H.shape}")
+        n = H.shape[1]
+        if self.spinful and n % 2:
+            raise TightBindingError(f"a spinful model needs an even dimension, got {n}")
+        n_occ = int(self.n_occ)
+        if n_occ != self.n_occ or not 0 < n_occ < n:
+            raise TightBindingError(f"n_occ must be an integer with 0 < n_occ < {n}, got {self.n_occ}")
+        if self.spinful and n_occ % 2:
+            raise TightBindingError(f"n_occ must be even for a spinful model, got {n_occ}")
+        n_spatial = n // 2 if self.spinful else n
+        if self.orbitals is not None and len(self.orbitals) != n_spatial:
+            raise TightBindingError(
+                f"orbital table has {len(self.orbitals)} orbitals, model has {n_spatial}"
+            )
+        for name, value in (("lattice", lattice), ("R", R), ("H", H), ("S", S)):
+            object.__setattr__(self, name, value)
+        object.__setattr__(self, "n_occ", n_occ)
+        object.__setattr__(self, "_minus", minus)
+        if self.positions is not None:
+            object.__setattr__(self, "positions", np.asarray(self.positions, dtype=float))
+            object.__setattr__(self, "numbers", np.asarray(self.numbers, dtype=int))
+        if S is not None:
+            trim = np.array(np.meshgrid(*[[0.0, 0.5]] * 3, indexing="ij")).reshape(3, -1).T
+            cholesky(self.sk(trim), trim)
+
+    # --- sizes -------------------------------------------------------------------------
+    @property
+    def n_bands(self) -> int:
+        """Matrix dimension (spinful bands for a spinful model)."""
+        return int(self.H.shape[1])
+
+    @property
+    def reciprocal_lattice(self) -> np.ndarray:
+        """[3, 3] rows ``b_i`` with ``a_i . b_j = 2 pi delta_ij`` (1/Angstrom)."""
+        return 2 * np.pi * np.linalg.inv(self.lattice).T
+
+    # --- k-space -----------------------------------------------------------------------
+    def hk(self, k: np.ndarray) -> np.ndarray:
+        """H(k) for k [n_k, 3] (reduced) -> [n_k, n, n]."""
+        return bloch_sum(self.R, self.H, k)
+
+    def sk(self, k: np.ndarray) -> np.ndarray | None:
+        """S(k) for k [n_k, 3] -> [n_k, n, n], or None for an orthogonal basis."""
+        return None if self.S is None else bloch_sum(self.R, self.S, k)
+
+    def eigh(
+        self, k: np.ndarray, vectors: bool = False, orthogonalization: str = "cholesky"
+    ) -> tuple[np.ndarray, np.ndarray | None]:
+        """Band energies [n_k, n] and orthonormalized states [n_k, n, n] (columns).
+
+        States are ``y = L^H c`` (see :func:`orthogonalized_eigh`).
+        """
+        k = np.atleast_2d(np.asarray(k, dtype=float))
+        E, Y, _ = orthogonalized_eigh(self.hk(k), self.sk(k), k, orthogonalization, vectors)
+        return E, Y
+
+    # --- symmetry ----------------------------------------------------------------------
+    def time_reversal_error(self) -> float:
+        """Largest violation (eV) of ``Theta H(k) Theta^-1 = H(-k)``; spinful models only.
+
+        The overlap is spin-independent and real in R, so it is TR-symmetric by
+        construction when it is given as ``S(R) (x) I2``; it is checked too.
+        """
+        if not self.spinful:
+            raise TightBindingError("time reversal with Theta^2 = -1 needs a spinful model")
+        err = time_reversal_error(self.H)
+        if self.S is not None:
+            err = max(err, time_reversal_error(self.S))
+        return err
+
+    # --- derived models ----------------------------------------------------------------
+    def replace(self, **changes) -> TightBinding:
+        """A validated copy with some fields replaced."""
+        fields = {
+            "lattice": self.lattice, "R": self.R, "H": self.H, "S": self.S,
+            "n_occ": self.n_occ, "spinful": self.spinful, "orbitals": self.orbitals,
+            "positions": self.positions, "numbers": self.numbers,
+        }
+        fields.update(changes)
+        return TightBinding(**fields)
+
+    def onsite_index(self) -> int:
+        """Row of ``R`` holding (0, 0, 0)."""
+        return int(np.flatnonzero(np.all(self.R == 0, axis=1))[0])
+
+    def shifted(self, mu: float) -> TightBinding:
+        """``H -> H + mu S`` (all energies shift by ``mu``)."""
+        if self.S is not None:
+            return self.replace(H=self.H + mu * self.S)
+        H = self.H.copy()
+        H[self.onsite_index()] += mu * np.eye(self.n_bands)
+        return self.replace(H=H)

@@ -1,0 +1,56 @@
+"""Time reversal for spinful, real-orbital bases: ``Theta = (1 (x) i sigma_y) K``.
+
+Spinful indices are orbital-major with spin inner (``2*mu + sigma``), so ``i sigma_y``
+maps ``(up, down) -> (down, -up)`` inside every orbital.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import torch
+
+Array = np.ndarray | torch.Tensor
+
+
+def theta_matrix(n_spinful: int) -> np.ndarray:
+    """Unitary part ``T = 1 (x) i sigma_y`` of Theta, ``[n, n]`` real."""
+    if n_spinful % 2:
+        raise ValueError("a spinful basis has an even dimension")
+    isy = np.array([[0.0, 1.0], [-1.0, 0.0]])
+    return np.kron(np.eye(n_spinful // 2), isy)
+
+
+def apply_theta(Y: Array) -> Array:
+    """``Theta Y = T Y*`` for states stored as columns.
+
+    Parameters
+    ----------
+    Y : [..., n, m] with ``n`` spinful (orbital-major, spin-inner).
+
+    Returns
+    -------
+    [..., n, m]
+    """
+    Yc = Y.conj()
+    out = torch.empty_like(Yc) if isinstance(Yc, torch.Tensor) else np.empty_like(Yc)
+    out[..., 0::2, :] = Yc[..., 1::2, :]
+    out[..., 1::2, :] = -Yc[..., 0::2, :]
+    return out
+
+
+def conjugate_by_theta(M: np.ndarray) -> np.ndarray:
+    """``T M* T^-1`` for a stack of matrices ``[..., n, n]``."""
+    T = theta_matrix(M.shape[-1])
+    return T @ M.conj() @ T.T
+
+
+def time_reversal_error(H: np.ndarray) -> float:
+    """Largest violation of ``T H(R)* T^-1 = H(R)`` over all R (eV).
+
+    With convention I this is equivalent to ``Theta H(k) Theta^-1 = H(-k)`` for all k.
+
+    Parameters
+    ----------
+    H : [n_R, n, n] spinful real-space blocks.
+    """
+    return float(np.max(np.abs(conjugate_by_theta(H) - H), initial=0.0))
