@@ -12,9 +12,7 @@ from functools import cache
 
 import numpy as np
 
-PAULI = np.array(
-    [[[0, 1], [1, 0]], [[0, -1j], [1j, 0]], [[1, 0], [0, -1]]], dtype=np.complex128
-)
+PAULI = np.array([[[0, 1], [1, 0]], [[0, -1j], [1j, 0]], [[1, 0], [0, -1]]], dtype=np.complex128)
 """[3, 2, 2] Pauli matrices (x, y, z); spin order (up, down)."""
 
 

@@ -21,7 +21,9 @@ def subcell_translations(P: np.ndarray) -> np.ndarray:
     Pinv = np.linalg.inv(P)
     corners = np.array(list(itertools.product([0, 1], repeat=3))) @ P
     lo, hi = corners.min(axis=0), corners.max(axis=0)
-    grid = np.array(list(itertools.product(*[range(a, b + 1) for a, b in zip(lo, hi, strict=True)])))
+    grid = np.array(
+        list(itertools.product(*[range(a, b + 1) for a, b in zip(lo, hi, strict=True)]))
+    )
     frac = grid @ Pinv
     inside = np.all((frac > -1e-9) & (frac < 1 - 1e-9), axis=1)
     out = grid[inside]
@@ -31,7 +33,9 @@ def subcell_translations(P: np.ndarray) -> np.ndarray:
     return out[np.lexsort(out.T[::-1])]
 
 
-def _fold(M: np.ndarray, R: np.ndarray, P: np.ndarray, t: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+def _fold(
+    M: np.ndarray, R: np.ndarray, P: np.ndarray, t: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
     """Fold blocks ``M(R)`` into supercell blocks ``M'(R')`` [n_R', n_s n, n_s n]."""
     n = M.shape[1]
     ns = len(t)
@@ -82,6 +86,13 @@ def supercell(tb: TightBinding, P: np.ndarray) -> TightBinding:
         positions = np.concatenate([(tb.positions + ts) @ Pinv for ts in t])
         numbers = np.tile(tb.numbers, ns)
     return TightBinding(
-        P @ tb.lattice, R, H, S, n_occ=tb.n_occ * ns, spinful=tb.spinful,
-        orbitals=orbitals, positions=positions, numbers=numbers,
+        P @ tb.lattice,
+        R,
+        H,
+        S,
+        n_occ=tb.n_occ * ns,
+        spinful=tb.spinful,
+        orbitals=orbitals,
+        positions=positions,
+        numbers=numbers,
     )

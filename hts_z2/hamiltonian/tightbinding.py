@@ -96,7 +96,9 @@ class TightBinding:
             raise TightBindingError(f"a spinful model needs an even dimension, got {n}")
         n_occ = int(self.n_occ)
         if n_occ != self.n_occ or not 0 < n_occ < n:
-            raise TightBindingError(f"n_occ must be an integer with 0 < n_occ < {n}, got {self.n_occ}")
+            raise TightBindingError(
+                f"n_occ must be an integer with 0 < n_occ < {n}, got {self.n_occ}"
+            )
         if self.spinful and n_occ % 2:
             raise TightBindingError(f"n_occ must be even for a spinful model, got {n_occ}")
         n_spatial = n // 2 if self.spinful else n
@@ -164,9 +166,15 @@ class TightBinding:
     def replace(self, **changes) -> TightBinding:
         """A validated copy with some fields replaced."""
         fields = {
-            "lattice": self.lattice, "R": self.R, "H": self.H, "S": self.S,
-            "n_occ": self.n_occ, "spinful": self.spinful, "orbitals": self.orbitals,
-            "positions": self.positions, "numbers": self.numbers,
+            "lattice": self.lattice,
+            "R": self.R,
+            "H": self.H,
+            "S": self.S,
+            "n_occ": self.n_occ,
+            "spinful": self.spinful,
+            "orbitals": self.orbitals,
+            "positions": self.positions,
+            "numbers": self.numbers,
         }
         fields.update(changes)
         return TightBinding(**fields)

@@ -40,7 +40,7 @@ def kramers_frame(V: np.ndarray) -> np.ndarray:
     ------
     ValueError if the subspace is not closed under Theta (broken TR or closed gap).
     """
-    n, m2 = V.shape
+    _n, m2 = V.shape
     frame = np.zeros_like(V)
     for filled in range(0, m2, 2):
         F = frame[:, :filled]

@@ -32,19 +32,27 @@ METHODS: dict[str, PlaneMethod] = {"fhs": fhs_plane, "wilson": wilson_plane}
 
 def _precheck(tb: TightBinding, method: str, tr_tol: float) -> Z2Result | None:
     if not tb.spinful:
-        return undefined(method, "spinless Hamiltonian: Z2 needs a spinful model", lattice=tb.lattice)
+        return undefined(
+            method, "spinless Hamiltonian: Z2 needs a spinful model", lattice=tb.lattice
+        )
     err = tb.time_reversal_error()
     if err > tr_tol:
         return undefined(
-            method, f"Hamiltonian breaks time reversal (max |T H* T^-1 - H| = {err:.2e} eV)",
+            method,
+            f"Hamiltonian breaks time reversal (max |T H* T^-1 - H| = {err:.2e} eV)",
             lattice=tb.lattice,
         )
     return None
 
 
 def _evaluate_plane(
-    Y: np.ndarray, E: np.ndarray, k: np.ndarray, n_occ: int, fn: PlaneMethod,
-    gap_tol: float, name: str,
+    Y: np.ndarray,
+    E: np.ndarray,
+    k: np.ndarray,
+    n_occ: int,
+    fn: PlaneMethod,
+    gap_tol: float,
+    name: str,
 ) -> tuple[PlaneResult, str | None]:
     """Z2 of one plane on grid ``n`` and its subgrid; returns (result, reason-if-closed)."""
     gaps = direct_gaps(E, n_occ)
@@ -102,7 +110,10 @@ def compute_z2(
         grids = [half_plane_grid(*PLANES[p], n) for p in pending]
         shape = grids[0].shape[:2]
         E, Y = occupied_states(
-            tb, np.concatenate([g.reshape(-1, 3) for g in grids]), device, orthogonalization=orthogonalization
+            tb,
+            np.concatenate([g.reshape(-1, 3) for g in grids]),
+            device,
+            orthogonalization=orthogonalization,
         )
         vbm = max(vbm, float(E[:, tb.n_occ - 1].max()))
         cbm = min(cbm, float(E[:, tb.n_occ].min()))
@@ -111,8 +122,13 @@ def compute_z2(
         for j, p in enumerate(pending):
             sl = slice(j * size, (j + 1) * size)
             res, reason = _evaluate_plane(
-                Y[sl].reshape(*shape, *Y.shape[1:]), E[sl].reshape(*shape, -1),
-                grids[j], tb.n_occ, fn, gap_tol, PLANE_NAMES[p],
+                Y[sl].reshape(*shape, *Y.shape[1:]),
+                E[sl].reshape(*shape, -1),
+                grids[j],
+                tb.n_occ,
+                fn,
+                gap_tol,
+                PLANE_NAMES[p],
             )
             results[p] = res
             if reason:
@@ -128,7 +144,9 @@ def compute_z2(
     grid = max(r.grid for r in planes_done)
     kw = {"min_gap": min_gap, "lattice": tb.lattice, "plane_results": planes_done, "grid": grid}
     if vbm >= cbm:
-        return undefined(method, f"bands overlap: VBM {vbm:.4f} eV >= CBM {cbm:.4f} eV", "metal", **kw)
+        return undefined(
+            method, f"bands overlap: VBM {vbm:.4f} eV >= CBM {cbm:.4f} eV", "metal", **kw
+        )
     if reasons:
         return undefined(method, "; ".join(reasons), **kw)
     if pending:
@@ -140,8 +158,15 @@ def compute_z2(
     except ValueError as err:
         return undefined(method, str(err), **kw)
     return Z2Result(
-        planes=planes, nu0=nu0, nu=nu, label=label, min_plane_gap=min_gap, converged=True,
-        method=method, grid=grid, lattice=tuple(map(tuple, tb.lattice.tolist())),
+        planes=planes,
+        nu0=nu0,
+        nu=nu,
+        label=label,
+        min_plane_gap=min_gap,
+        converged=True,
+        method=method,
+        grid=grid,
+        lattice=tuple(map(tuple, tb.lattice.tolist())),
         plane_results=planes_done,
     )
 

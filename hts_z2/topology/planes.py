@@ -45,7 +45,10 @@ def half_plane_grid(fixed: int, value: float, n: int) -> np.ndarray:
 
 
 def occupied_states(
-    tb: TightBinding, k: np.ndarray, device: str | None = None, chunk: int = 1024,
+    tb: TightBinding,
+    k: np.ndarray,
+    device: str | None = None,
+    chunk: int = 1024,
     orthogonalization: str = "cholesky",
 ) -> tuple[np.ndarray, np.ndarray]:
     """Band energies and occupied orthonormalized states at a batch of k-points.

@@ -67,7 +67,7 @@ class Z2Result:
         """JSON-serializable form (what the result store keeps)."""
         out = asdict(self)
         out["plane_results"] = [
-            {"plane": name, **asdict(p)} for name, p in zip(PLANE_NAMES, self.plane_results)
+            {"plane": name, **asdict(p)} for name, p in zip(PLANE_NAMES, self.plane_results, strict=False)
         ]
         return out
 
@@ -87,14 +87,25 @@ def label_from_planes(planes: tuple[int, ...]) -> tuple[int, tuple[int, int, int
 
 
 def undefined(
-    method: str, reason: str, label: str = "undefined", min_gap: float = float("nan"),
-    lattice: np.ndarray | None = None, plane_results: tuple[PlaneResult, ...] = (),
+    method: str,
+    reason: str,
+    label: str = "undefined",
+    min_gap: float = float("nan"),
+    lattice: np.ndarray | None = None,
+    plane_results: tuple[PlaneResult, ...] = (),
     grid: tuple[int, int] | None = None,
 ) -> Z2Result:
     """A result that carries no indices, only the reason."""
     return Z2Result(
-        planes=None, nu0=None, nu=None, label=label, min_plane_gap=min_gap, converged=False,
-        method=method, grid=grid, reason=reason,
+        planes=None,
+        nu0=None,
+        nu=None,
+        label=label,
+        min_plane_gap=min_gap,
+        converged=False,
+        method=method,
+        grid=grid,
+        reason=reason,
         lattice=None if lattice is None else tuple(map(tuple, np.asarray(lattice).tolist())),
         plane_results=plane_results,
     )
