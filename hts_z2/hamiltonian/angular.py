@@ -62,3 +62,18 @@ def angular_momentum(l: int) -> np.ndarray:
     if not 0 <= l <= 4:
         raise ValueError(f"angular momentum l={l} is not supported (0..4)")
     return _angular_momentum(l)
+
+
+def wigner_d(l: int, rotvec: np.ndarray) -> np.ndarray:
+    """Real Wigner matrix of the rotation ``Q = exp(theta n x)`` given as ``theta n`` [3].
+
+    ``Y_l(Q r) = D Y_l(r)`` for the real harmonics of this module; ``D = exp(-i theta n.L)``.
+
+    Returns
+    -------
+    [2l+1, 2l+1] real orthogonal.
+    """
+    from scipy.linalg import expm
+
+    gen = np.einsum("a,aij->ij", np.asarray(rotvec, dtype=float), angular_momentum(l))
+    return expm(-1j * gen).real

@@ -1,0 +1,101 @@
+"""Band gaps on a Monkhorst–Pack grid plus the high-symmetry path."""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass
+
+import numpy as np
+
+from hts_z2.hamiltonian.kpath import high_symmetry_path
+from hts_z2.hamiltonian.tightbinding import TightBinding
+
+METAL_TOL = 1e-4
+"""Indirect gaps at or below this (eV) are metallic."""
+
+
+@dataclass(frozen=True)
+class BandGap:
+    """Gap between band ``n_occ`` and ``n_occ + 1`` over the computed k-points.
+
+    Attributes
+    ----------
+    indirect, direct : gaps (eV); the indirect gap is negative for overlapping bands.
+    vbm, cbm : valence-band maximum and conduction-band minimum (eV).
+    k_vbm, k_cbm, k_direct : reduced k-points of VBM, CBM and the smallest direct gap.
+    is_metal : ``indirect <= METAL_TOL``.
+    n_k : number of k-points used.
+    """
+
+    indirect: float
+    direct: float
+    vbm: float
+    cbm: float
+    k_vbm: tuple[float, float, float]
+    k_cbm: tuple[float, float, float]
+    k_direct: tuple[float, float, float]
+    is_metal: bool
+    n_k: int
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+
+def monkhorst_pack(mesh: tuple[int, int, int]) -> np.ndarray:
+    """Gamma-centred grid ``[prod(mesh), 3]`` (includes the TRIM for even meshes)."""
+    axes = [np.arange(n) / n for n in mesh]
+    return np.array(np.meshgrid(*axes, indexing="ij")).reshape(3, -1).T
+
+
+def mesh_for_spacing(lattice: np.ndarray, kspacing: float) -> tuple[int, int, int]:
+    """Even mesh with spacing at most ``kspacing`` (1/Angstrom, 2 pi included)."""
+    b = np.linalg.norm(2 * np.pi * np.linalg.inv(lattice).T, axis=1)
+    n = np.maximum(2, np.ceil(b / kspacing).astype(int))
+    return tuple(int(x + x % 2) for x in n)  # type: ignore[return-value]
+
+
+def band_edges(
+    tb: TightBinding, k: np.ndarray, chunk: int = 512
+) -> tuple[np.ndarray, np.ndarray]:
+    """Highest occupied and lowest unoccupied band energies at every k: ([n_k], [n_k])."""
+    v = np.empty(len(k))
+    c = np.empty(len(k))
+    for s in range(0, len(k), chunk):
+        E, _ = tb.eigh(k[s : s + chunk])
+        v[s : s + chunk] = E[:, tb.n_occ - 1]
+        c[s : s + chunk] = E[:, tb.n_occ]
+    return v, c
+
+
+def band_gap(
+    tb: TightBinding,
+    kspacing: float = 0.15,
+    mesh: tuple[int, int, int] | None = None,
+    path: bool = True,
+) -> BandGap:
+    """Indirect and direct gap on a Gamma-centred grid and the high-symmetry path.
+
+    Parameters
+    ----------
+    kspacing : grid spacing (1/Angstrom, 2 pi included) when ``mesh`` is not given.
+    mesh : explicit grid.
+    path : also sample seekpath's high-symmetry path (structure from ``tb.positions``
+        and ``tb.numbers`` when present, else from the lattice alone).
+    """
+    mesh = mesh or mesh_for_spacing(tb.lattice, kspacing)
+    k = monkhorst_pack(mesh)
+    if path:
+        k = np.concatenate([k, high_symmetry_path(tb.lattice, tb.positions, tb.numbers).k])
+    v, c = band_edges(tb, k)
+    iv, ic, idir = int(np.argmax(v)), int(np.argmin(c)), int(np.argmin(c - v))
+    indirect = float(c[ic] - v[iv])
+    return BandGap(
+        indirect=indirect,
+        direct=float(c[idir] - v[idir]),
+        vbm=float(v[iv]),
+        cbm=float(c[ic]),
+        k_vbm=tuple(np.round(k[iv], 6).tolist()),
+        k_cbm=tuple(np.round(k[ic], 6).tolist()),
+        k_direct=tuple(np.round(k[idir], 6).tolist()),
+        is_metal=indirect <= METAL_TOL,
+        n_k=len(k),
+    )

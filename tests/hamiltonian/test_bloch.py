@@ -1,0 +1,62 @@
+import numpy as np
+import pytest
+import torch
+
+from hts_z2.hamiltonian.bloch import bloch_sum, eigh_generalized, orthogonalized_eigh
+from hts_z2.hamiltonian.lattice_models import fu_kane_mele
+
+
+def _random_pd(rng, nk, n):
+    A = rng.normal(size=(nk, n, n)) + 1j * rng.normal(size=(nk, n, n))
+    return A @ np.conj(np.swapaxes(A, 1, 2)) + n * np.eye(n)
+
+
+def _random_herm(rng, nk, n):
+    A = rng.normal(size=(nk, n, n)) + 1j * rng.normal(size=(nk, n, n))
+    return A + np.conj(np.swapaxes(A, 1, 2))
+
+
+def test_bloch_sum_matches_loop():
+    tb = fu_kane_mele(0.3)
+    k = np.random.default_rng(1).random((3, 3))
+    ref = np.array(
+        [sum(h * np.exp(2j * np.pi * kk @ r) for r, h in zip(tb.R, tb.H, strict=True)) for kk in k]
+    )
+    assert np.allclose(bloch_sum(tb.R, tb.H, k), ref)
+
+
+def test_bloch_sum_periodic_and_torch():
+    tb = fu_kane_mele(0.3)
+    k = np.random.default_rng(2).random((4, 3))
+    assert np.allclose(tb.hk(k), tb.hk(k + np.array([1, -2, 3])))
+    Ht = bloch_sum(tb.R, torch.as_tensor(tb.H), torch.as_tensor(k))
+    assert isinstance(Ht, torch.Tensor)
+    assert np.allclose(Ht.numpy(), tb.hk(k))
+
+
+@pytest.mark.parametrize("ortho", ["cholesky", "lowdin"])
+def test_generalized_eigenproblem(ortho):
+    rng = np.random.default_rng(3)
+    H, S = _random_herm(rng, 5, 6), _random_pd(rng, 5, 6)
+    E, C = eigh_generalized(H, S)
+    assert np.allclose(H @ C, S @ C * E[:, None, :], atol=1e-10)
+    assert np.allclose(np.conj(np.swapaxes(C, 1, 2)) @ S @ C, np.eye(6), atol=1e-10)
+    E2, Y, _ = orthogonalized_eigh(H, S, orthogonalization=ortho)
+    assert np.allclose(E, E2)
+    assert np.allclose(np.conj(np.swapaxes(Y, 1, 2)) @ Y, np.eye(6), atol=1e-10)
+
+
+def test_torch_and_numpy_agree():
+    rng = np.random.default_rng(4)
+    H, S = _random_herm(rng, 3, 5), _random_pd(rng, 3, 5)
+    E, _ = eigh_generalized(H, S, vectors=False)
+    Et, Ct = eigh_generalized(torch.as_tensor(H), torch.as_tensor(S))
+    assert np.allclose(E, Et.numpy())
+    Ct = Ct.numpy()
+    assert np.allclose(H @ Ct, S @ Ct * Et.numpy()[:, None, :], atol=1e-10)
+
+
+def test_unknown_orthogonalization():
+    rng = np.random.default_rng(5)
+    with pytest.raises(ValueError, match="orthogonalization"):
+        orthogonalized_eigh(_random_herm(rng, 1, 2), _random_pd(rng, 1, 2), orthogonalization="x")
