@@ -53,9 +53,7 @@ def mesh_for_spacing(lattice: np.ndarray, kspacing: float) -> tuple[int, int, in
     return tuple(int(x + x % 2) for x in n)  # type: ignore[return-value]
 
 
-def band_edges(
-    tb: TightBinding, k: np.ndarray, chunk: int = 512
-) -> tuple[np.ndarray, np.ndarray]:
+def band_edges(tb: TightBinding, k: np.ndarray, chunk: int = 512) -> tuple[np.ndarray, np.ndarray]:
     """Highest occupied and lowest unoccupied band energies at every k: ([n_k], [n_k])."""
     v = np.empty(len(k))
     c = np.empty(len(k))

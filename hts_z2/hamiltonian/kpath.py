@@ -38,7 +38,7 @@ def trim_path(lattice: np.ndarray, n_per_segment: int = 20) -> KPath:
     trims = [np.array(t) for t in itertools.product([0.0, 0.5], repeat=3)][1:]
     ks, labels = [], []
     for t in trims:
-        labels.append((len(ks) * n_per_segment, "G"))
+        labels.append((len(ks) * n_per_segment, "Γ"))
         ks.append(np.linspace(0, 1, n_per_segment)[:, None] * t)
         labels.append((len(ks) * n_per_segment - 1, "".join("0h"[int(2 * c)] for c in t)))
     k = np.concatenate(ks)
@@ -76,8 +76,8 @@ def high_symmetry_path(
     k_abs = np.asarray(res["explicit_kpoints_abs"])
     k = k_abs @ np.asarray(res["rotation_matrix"]) @ lattice.T / (2 * np.pi)
     names = res["explicit_kpoints_labels"]
-    labels = tuple((i, "G" if s == "GAMMA" else s) for i, s in enumerate(names) if s)
+    labels = tuple((i, "Γ" if s == "GAMMA" else s) for i, s in enumerate(names) if s)
     segments = res["explicit_segments"]
     # consecutive segments share their joint point; a new start right after an end is a jump
-    breaks = {s1 for (_, e0), (s1, _) in zip(segments[:-1], segments[1:], strict=True) if s1 == e0}
+    breaks = {s1 for (_, e0), (s1, _) in itertools.pairwise(segments) if s1 == e0}
     return KPath(k, _path_length(k, lattice, breaks), labels)

@@ -152,3 +152,15 @@ def kane_mele(
         return 1j * lam_so * np.sign(np.cross(d1, d2)[2]) * PAULI[2]
 
     return _bipartite_model(lattice, b_frac, cells, [t] * 3, soc, onsite=(lam_v, -lam_v))
+
+
+EXAMPLES: dict[str, Callable[[], TightBinding]] = {
+    "wilson-dirac-sti": lambda: wilson_dirac(-2.0),
+    "wilson-dirac-sti-111": lambda: wilson_dirac(2.0),
+    "wilson-dirac-wti": lambda: wilson_dirac(0.0),
+    "wilson-dirac-trivial": lambda: wilson_dirac(4.0),
+    "fkm-sti": lambda: fu_kane_mele(0.4),
+    "fkm-wti": lambda: fu_kane_mele(-0.4),
+    "kane-mele": lambda: kane_mele(),
+}
+"""Named example models (``hts-z2 z2 --example NAME``)."""

@@ -24,60 +24,68 @@ FLUX_TOL = 1.0
 """Largest plaquette flux (rad) accepted as resolved; FHS is exact when all |F| < pi."""
 
 
-def kramers_frame(V: np.ndarray) -> np.ndarray:
-    """Orthonormal frame ``(phi_1, Theta phi_1, phi_2, Theta phi_2, ...)`` of ``span V``.
+def kramers_frames(V: np.ndarray) -> np.ndarray:
+    """Orthonormal frames ``(phi_1, Theta phi_1, phi_2, Theta phi_2, ...)`` of ``span V``.
 
     Parameters
     ----------
-    V : [n, 2m] orthonormal columns spanning a Theta-invariant subspace (occupied states
-        at a TRIM).
+    V : [B, n, 2m] orthonormal columns, each spanning a Theta-invariant subspace
+        (occupied states at a TRIM).
 
     Returns
     -------
-    [n, 2m]
+    [B, n, 2m]
 
     Raises
     ------
-    ValueError if the subspace is not closed under Theta (broken TR or closed gap).
+    ValueError if a subspace is not closed under Theta (broken TR or closed gap).
     """
-    _n, m2 = V.shape
+    B, _, m2 = V.shape
+    rows = np.arange(B)
     frame = np.zeros_like(V)
+    rest = V.copy()
     for filled in range(0, m2, 2):
-        F = frame[:, :filled]
-        rest = V - F @ (F.conj().T @ V)
-        norms = np.linalg.norm(rest, axis=0)
-        c = int(np.argmax(norms))
-        if norms[c] < 1e-6:
+        norms = np.linalg.norm(rest, axis=1)
+        c = np.argmax(norms, axis=1)
+        if np.any(norms[rows, c] < 1e-6):
             raise ValueError("occupied subspace at a TRIM is not Kramers-closed")
-        phi = rest[:, c] / norms[c]
-        psi = apply_theta(phi[:, None])[:, 0]
-        psi = psi - F @ (F.conj().T @ psi) - phi * (phi.conj() @ psi)
-        psi_norm = np.linalg.norm(psi)
-        if psi_norm < 0.5:
-            raise ValueError("Theta phi is not orthogonal to phi: not a spinful TR basis")
-        frame[:, filled] = phi
-        frame[:, filled + 1] = psi / psi_norm
-    if np.linalg.norm(V - frame @ (frame.conj().T @ V)) > 1e-6 * m2:
+        phi = rest[rows, :, c] / norms[rows, c][:, None]
+        psi = apply_theta(phi[..., None])[..., 0]
+        psi -= np.einsum("bn,b->bn", phi, np.einsum("bn,bn->b", phi.conj(), psi))
+        psi /= np.linalg.norm(psi, axis=1, keepdims=True)
+        frame[:, :, filled] = phi
+        frame[:, :, filled + 1] = psi
+        pair = frame[:, :, filled : filled + 2]
+        rest -= pair @ (np.swapaxes(pair.conj(), 1, 2) @ rest)
+    if np.linalg.norm(rest) > 1e-6 * m2 * B:
         raise ValueError("occupied subspace at a TRIM is not Kramers-closed")
     return frame
 
 
-def fix_tr_gauge(line: np.ndarray) -> np.ndarray:
-    """Impose ``|u(-k)> = Theta |u(k)>`` along a TR-invariant line.
+def kramers_frame(V: np.ndarray) -> np.ndarray:
+    """Single-frame version of :func:`kramers_frames`: [n, 2m] -> [n, 2m]."""
+    return kramers_frames(V[None])[0]
+
+
+def fill_tr_partners(line: np.ndarray) -> np.ndarray:
+    """Set ``|u(-k)> = Theta |u(k)>`` along a TR-invariant line (in place).
 
     Parameters
     ----------
     line : [n, n_bands, n_occ] frames at ``k_a = i/n`` (``n`` even); ``-k`` is ``n - i``.
-
-    Returns
-    -------
-    [n, n_bands, n_occ] with Kramers frames at ``i = 0, n/2``.
+        Only ``i = 0 .. n/2`` are read.
     """
     n = line.shape[0]
-    out = line.copy()
-    out[n // 2 + 1 :] = apply_theta(line[1 : n // 2][::-1])
-    out[0] = kramers_frame(line[0])
-    out[n // 2] = kramers_frame(line[n // 2])
+    line[n // 2 + 1 :] = apply_theta(line[1 : n // 2][::-1])
+    return line
+
+
+def fix_tr_gauge(line: np.ndarray) -> np.ndarray:
+    """TR gauge of a whole TR-invariant line: partners from Theta, Kramers frames at the
+    two TRIM ``i = 0, n/2``. [n, n_bands, n_occ] -> [n, n_bands, n_occ]."""
+    out = fill_tr_partners(line.copy())
+    n = line.shape[0]
+    out[[0, n // 2]] = kramers_frames(out[[0, n // 2]])
     return out
 
 
@@ -92,22 +100,18 @@ def wrap(phi: np.ndarray) -> np.ndarray:
     return np.pi - np.mod(np.pi - phi, 2 * np.pi)
 
 
-def fhs_plane(Y: np.ndarray) -> tuple[int, dict]:
-    """Z2 of one plane from its occupied frames on the half-plane grid.
+def fhs_field(Y: np.ndarray) -> tuple[int, dict]:
+    """Z2 from TR-gauge-fixed frames on the half-plane grid (steps 2–4 above).
 
     Parameters
     ----------
-    Y : [n, n/2 + 1, n_bands, n_occ] orthonormal occupied frames at ``k_a = i/n``,
-        ``k_b = j/n`` (see ``planes.half_plane_grid``).
+    Y : [n, n/2 + 1, n_bands, n_occ] with both edges ``j = 0, n/2`` in the TR gauge.
 
     Returns
     -------
     (z2, quality) with quality ``max_flux`` (largest |F|), ``min_overlap`` (smallest
     |det| of a link) and ``ok``.
     """
-    Y = Y.copy()
-    Y[:, 0] = fix_tr_gauge(Y[:, 0])
-    Y[:, -1] = fix_tr_gauge(Y[:, -1])
     Aa, ua = link_phases(Y, np.roll(Y, -1, axis=0))
     Ab, ub = link_phases(Y[:, :-1], Y[:, 1:])
     loop = Aa[:, :-1] + np.roll(Ab, -1, axis=0) - Aa[:, 1:] - Ab
@@ -121,3 +125,27 @@ def fhs_plane(Y: np.ndarray) -> tuple[int, dict]:
         "ok": bool(max_flux < FLUX_TOL and min_overlap > 1e-3),
     }
     return int(n_field.sum()) % 2, quality
+
+
+def gauge_fixed(Y: np.ndarray) -> np.ndarray:
+    """Copy of half-plane frames [n, n/2 + 1, n_bands, n_occ] with both edges TR-fixed."""
+    Y = Y.copy()
+    n = Y.shape[0]
+    Y[:, 0] = fill_tr_partners(Y[:, 0])
+    Y[:, -1] = fill_tr_partners(Y[:, -1])
+    trims = (np.array([0, n // 2, 0, n // 2]), np.array([0, 0, -1, -1]))
+    Y[trims] = kramers_frames(Y[trims])
+    return Y
+
+
+def fhs_plane(Y: np.ndarray) -> tuple[int, dict]:
+    """Z2 of one plane from occupied frames on the half-plane grid
+    [n, n/2 + 1, n_bands, n_occ] (see ``planes.half_plane_grid``)."""
+    return fhs_field(gauge_fixed(Y))
+
+
+def fhs_refinement(Y: np.ndarray) -> tuple[tuple[int, dict], tuple[int, dict]]:
+    """FHS on the grid and on its every-other-point subgrid, sharing one gauge fixing
+    (the subgrid of a TR-fixed grid is TR-fixed)."""
+    Yf = gauge_fixed(Y)
+    return fhs_field(Yf), fhs_field(Yf[::2, ::2])

@@ -15,19 +15,19 @@ from collections.abc import Callable
 import numpy as np
 
 from hts_z2.hamiltonian.tightbinding import TightBinding
-from hts_z2.topology.fhs import fhs_plane
+from hts_z2.topology.fhs import fhs_refinement
 from hts_z2.topology.planes import (
     PLANE_NAMES,
     PLANES,
     direct_gaps,
     half_plane_grid,
-    occupied_states,
+    plane_states,
 )
 from hts_z2.topology.result import PlaneResult, Z2Result, label_from_planes, undefined
-from hts_z2.topology.wilson import wilson_plane
+from hts_z2.topology.wilson import wilson_refinement
 
-PlaneMethod = Callable[[np.ndarray], tuple[int, dict]]
-METHODS: dict[str, PlaneMethod] = {"fhs": fhs_plane, "wilson": wilson_plane}
+PlaneMethod = Callable[[np.ndarray], tuple[tuple[int, dict], tuple[int, dict]]]
+METHODS: dict[str, PlaneMethod] = {"fhs": fhs_refinement, "wilson": wilson_refinement}
 
 
 def _precheck(tb: TightBinding, method: str, tr_tol: float) -> Z2Result | None:
@@ -65,8 +65,7 @@ def _evaluate_plane(
             f"k = {np.round(k[i], 4).tolist()}"
         )
         return PlaneResult(None, grid, min_gap, False), reason
-    z_fine, q_fine = fn(Y)
-    z_coarse, _ = fn(Y[::2, ::2])
+    (z_fine, q_fine), (z_coarse, _) = fn(Y)
     converged = z_fine == z_coarse and q_fine.pop("ok")
     return PlaneResult(z_fine, grid, min_gap, bool(converged), q_fine), None
 
@@ -108,27 +107,13 @@ def compute_z2(
     n = n_start
     while pending and n <= n_max:
         grids = [half_plane_grid(*PLANES[p], n) for p in pending]
-        shape = grids[0].shape[:2]
-        E, Y = occupied_states(
-            tb,
-            np.concatenate([g.reshape(-1, 3) for g in grids]),
-            device,
-            orthogonalization=orthogonalization,
-        )
-        vbm = max(vbm, float(E[:, tb.n_occ - 1].max()))
-        cbm = min(cbm, float(E[:, tb.n_occ].min()))
-        size = shape[0] * shape[1]
+        E, Y = plane_states(tb, grids, device, orthogonalization)
+        vbm = max(vbm, float(E[..., tb.n_occ - 1].max()))
+        cbm = min(cbm, float(E[..., tb.n_occ].min()))
         still = []
         for j, p in enumerate(pending):
-            sl = slice(j * size, (j + 1) * size)
             res, reason = _evaluate_plane(
-                Y[sl].reshape(*shape, *Y.shape[1:]),
-                E[sl].reshape(*shape, -1),
-                grids[j],
-                tb.n_occ,
-                fn,
-                gap_tol,
-                PLANE_NAMES[p],
+                Y[j], E[j], grids[j], tb.n_occ, fn, gap_tol, PLANE_NAMES[p]
             )
             results[p] = res
             if reason:

@@ -85,6 +85,47 @@ def occupied_states(
     return E_out, Y_out
 
 
+def irreducible_mask(n: int) -> np.ndarray:
+    """[n, n/2 + 1] bool: False for the points of the two TR-invariant edges that are the
+    time-reversal partners (``i > n/2``) of computed points."""
+    mask = np.ones((n, n // 2 + 1), dtype=bool)
+    mask[n // 2 + 1 :, [0, -1]] = False
+    return mask
+
+
+def plane_states(
+    tb: TightBinding,
+    grids: list[np.ndarray],
+    device: str | None = None,
+    orthogonalization: str = "cholesky",
+) -> tuple[np.ndarray, np.ndarray]:
+    """Energies and occupied frames on half-plane grids, diagonalizing only the
+    irreducible points; edge partners get ``|u(-k)> = Theta |u(k)>``, ``E(-k) = E(k)``.
+
+    Parameters
+    ----------
+    grids : P grids [n, n/2 + 1, 3] of the same ``n``.
+
+    Returns
+    -------
+    E : [P, n, n/2 + 1, n_bands]; Y : [P, n, n/2 + 1, n_bands, n_occ].
+    """
+    from hts_z2.topology.fhs import fill_tr_partners
+
+    k = np.stack(grids)
+    mask = np.broadcast_to(irreducible_mask(k.shape[1]), k.shape[:3])
+    E_irr, Y_irr = occupied_states(tb, k[mask], device, orthogonalization=orthogonalization)
+    E = np.zeros((*k.shape[:3], tb.n_bands))
+    Y = np.zeros((*k.shape[:3], tb.n_bands, tb.n_occ), dtype=np.complex128)
+    E[mask], Y[mask] = E_irr, Y_irr
+    n = k.shape[1]
+    for j in (0, -1):
+        E[:, n // 2 + 1 :, j] = E[:, 1 : n // 2, j][:, ::-1]
+        for p in range(len(grids)):
+            fill_tr_partners(Y[p, :, j])
+    return E, Y
+
+
 def direct_gaps(E: np.ndarray, n_occ: int) -> np.ndarray:
     """``E[n_occ] - E[n_occ - 1]`` at every k: [...]."""
     return E[..., n_occ] - E[..., n_occ - 1]

@@ -67,7 +67,8 @@ class Z2Result:
         """JSON-serializable form (what the result store keeps)."""
         out = asdict(self)
         out["plane_results"] = [
-            {"plane": name, **asdict(p)} for name, p in zip(PLANE_NAMES, self.plane_results, strict=False)
+            {"plane": name, **asdict(p)}
+            for name, p in zip(PLANE_NAMES, self.plane_results, strict=False)
         ]
         return out
 

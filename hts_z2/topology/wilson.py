@@ -96,3 +96,8 @@ def wilson_plane(Y: np.ndarray) -> tuple[int, dict]:
     """Z2 of one plane from its occupied frames on the half-plane grid
     ``[n, n/2 + 1, n_bands, n_occ]`` (see ``planes.half_plane_grid``)."""
     return z2_from_wcc(wcc(Y))
+
+
+def wilson_refinement(Y: np.ndarray) -> tuple[tuple[int, dict], tuple[int, dict]]:
+    """Wilson-loop Z2 on the grid and on its every-other-point subgrid."""
+    return wilson_plane(Y), wilson_plane(Y[::2, ::2])

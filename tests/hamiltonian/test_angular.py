@@ -27,7 +27,7 @@ def test_real_basis_matrices_are_imaginary_hermitian(l):
 
 
 def test_p_shell_in_y_z_x_order():
-    Lx, Ly, Lz = angular_momentum(1)
+    Lx, _, Lz = angular_momentum(1)
     # L_z |x> = i |y>, L_z |y> = -i |x>; order (y, z, x)
     assert Lz[0, 2] == pytest.approx(1j)
     assert Lz[2, 0] == pytest.approx(-1j)

@@ -16,7 +16,7 @@ def test_fcc_points_in_input_coordinates(rotvec):
     """Rotating the input cell must not change the reduced coordinates of the points."""
     Q = Rotation.from_rotvec(rotvec).as_matrix()
     points = _labelled(high_symmetry_path(FCC @ Q.T))
-    assert np.allclose(points["G"], 0)
+    assert np.allclose(points["Γ"], 0)
     # L and X of fcc are TRIM in the primitive reciprocal basis
     for name in ("L", "X"):
         assert np.allclose(2 * points[name], np.round(2 * points[name]), atol=1e-9)

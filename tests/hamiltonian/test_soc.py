@@ -52,7 +52,7 @@ def test_onsite_shell_spectrum(l, levels):
 
 
 def test_s_shells_have_no_soc(system):
-    orbitals, H0, xi_shell = system
+    orbitals = system[0]
     L = orbital_l_matrices(orbitals)
     s = orbitals.l == 0
     assert np.allclose(L[:, s, :], 0) and np.allclose(L[:, :, s], 0)

@@ -5,7 +5,9 @@ from hts_z2.hamiltonian.lattice_models import fu_kane_mele, wilson_dirac
 from hts_z2.hamiltonian.supercell import subcell_translations, supercell
 
 
-@pytest.mark.parametrize("P", [np.diag([2, 1, 1]), [[1, 1, 0], [0, 1, 0], [0, 0, 2]], np.diag([2, 2, 1])])
+@pytest.mark.parametrize(
+    "P", [np.diag([2, 1, 1]), [[1, 1, 0], [0, 1, 0], [0, 0, 2]], np.diag([2, 2, 1])]
+)
 def test_folded_bands(P):
     """Supercell bands at K are the primitive bands at every k = K + G' (G' supercell
     reciprocal vectors modulo the primitive ones: integer n with n P^-T in the unit cell)."""

@@ -53,7 +53,7 @@ def test_wrong_shapes(tb):
         tb.replace(H=tb.H[:, :3])
     with pytest.raises(TightBindingError, match="shape"):
         tb.replace(R=tb.R[:, :2])
-    with pytest.raises(TightBindingError, match="S has shape|S must have"):
+    with pytest.raises(TightBindingError, match=r"S has shape|S must have"):
         tb.replace(S=np.zeros((len(tb.R), 2, 2)))
 
 

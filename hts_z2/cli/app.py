@@ -1,0 +1,33 @@
+"""The ``hts-z2`` command-line application."""
+
+from __future__ import annotations
+
+import typer
+
+from hts_z2 import __version__
+from hts_z2.cli import z2 as z2_command
+
+app = typer.Typer(
+    name="hts-z2",
+    help="Screen crystals for 3D topological insulators with a spin–orbit tight-binding model.",
+    no_args_is_help=True,
+    add_completion=False,
+)
+app.command(name="z2")(z2_command.z2)
+
+
+def _version(value: bool) -> None:
+    if value:
+        typer.echo(f"hts-z2 {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def _root(
+    version: bool = typer.Option(False, "--version", callback=_version, is_eager=True),
+) -> None:
+    """hts-z2: machine-learned spin–orbit Hamiltonians -> band gaps -> Z2 indices."""
+
+
+def main() -> None:
+    app()
