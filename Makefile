@@ -1,33 +1,45 @@
 PY ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
-# The CPU wheel of torch; users with a GPU install a CUDA build first (see README).
+# CPU wheel of torch (on disk on the development machines); for CUDA see README.
 TORCH ?= torch==2.13.0
+# GPAW (extra "dft") compiles against libxc and OpenBLAS; its sdist needs a C++ compiler.
+SYSDEPS := libxc-dev libopenblas-dev
 
-.PHONY: test demo lint install clean bench
+.PHONY: test demo lint install install-test sysdeps bench clean
 
 $(BIN)/python:
 	$(PY) -m venv $(VENV)
 	$(BIN)/pip install -q --upgrade pip
 
-$(VENV)/.installed: $(BIN)/python pyproject.toml
+sysdeps:
+	@dpkg -s $(SYSDEPS) >/dev/null 2>&1 || { \
+	  echo "installing $(SYSDEPS) (needed to build GPAW)"; \
+	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $(SYSDEPS); }
+
+$(VENV)/.installed-core: $(BIN)/python pyproject.toml
 	$(BIN)/pip install -q "$(TORCH)"
-	$(BIN)/pip install -q -e ".[test]"
+	$(BIN)/pip install -q -e .
 	touch $@
 
-install: $(VENV)/.installed
+$(VENV)/.installed-test: $(VENV)/.installed-core | sysdeps
+	CC=g++ $(BIN)/pip install -q -e ".[test,dft]"
+	touch $@
 
-test: $(VENV)/.installed
+install: $(VENV)/.installed-core
+install-test: $(VENV)/.installed-test
+
+test: $(VENV)/.installed-test
 	$(BIN)/ruff check hts_z2 tests benchmarks
-	$(BIN)/python -m pytest -q
+	OMP_NUM_THREADS=1 $(BIN)/python -m pytest -q
 
-demo: $(VENV)/.installed
-	$(BIN)/hts-z2 z2 --model wilson-dirac
+demo: $(VENV)/.installed-core
+	$(BIN)/hts-z2 z2 --example fkm-sti
 
-bench: $(VENV)/.installed
+bench: $(VENV)/.installed-test
 	$(BIN)/python benchmarks/bench_z2.py
 
-lint: $(VENV)/.installed
+lint: $(VENV)/.installed-test
 	$(BIN)/ruff check hts_z2 tests benchmarks
 
 clean:

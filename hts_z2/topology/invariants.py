@@ -128,12 +128,16 @@ def compute_z2(
     min_gap = min(r.min_gap for r in planes_done)
     grid = max(r.grid for r in planes_done)
     kw = {"min_gap": min_gap, "lattice": tb.lattice, "plane_results": planes_done, "grid": grid}
-    if vbm >= cbm:
-        return undefined(
-            method, f"bands overlap: VBM {vbm:.4f} eV >= CBM {cbm:.4f} eV", "metal", **kw
-        )
-    if reasons:
+    overlap = cbm - vbm
+    metal = undefined(
+        method, f"bands overlap: VBM {vbm:.4f} eV >= CBM {cbm:.4f} eV", "metal", **kw
+    )
+    if overlap < -gap_tol:
+        return metal
+    if reasons:  # bands that merely touch are reported by where the direct gap closes
         return undefined(method, "; ".join(reasons), **kw)
+    if overlap <= 0:
+        return metal
     if pending:
         names = ", ".join(PLANE_NAMES[p] for p in pending)
         return undefined(method, f"not converged up to n={n_max} on plane(s) {names}", **kw)
