@@ -1,0 +1,236 @@
+"""Training samples: a structure, its basis, and DFT Hamiltonian blocks on graph edges.
+
+File format (HDF5, one file per sample, gzip+shuffle compressed; documented in
+docs/dataset.md):
+
+- ``/structure``: ``lattice`` [3,3] (Å, rows), ``positions`` [n_atoms,3] (fractional),
+  ``numbers`` [n_atoms], ``shells`` [n_shell_total] (l of every shell) with
+  ``shell_counts`` [n_atoms];
+- ``/edges``: ``index`` [n_e, 5] int32 rows ``(i, j, R1, R2, R3)`` — the block of orbitals of
+  atom ``i`` in cell 0 with atom ``j`` in cell ``R``; ``offset`` [n_e+1] into the flat blocks;
+- ``/blocks``: ``h0``, ``s`` [n_values] float32 (eV) and ``soc`` [3, n_values] float32:
+  ``H(R) = H0(R) (x) 1 + i sum_v soc_v(R) (x) sigma_v`` (exact for a TR-symmetric H);
+- ``/xi``: ``value`` [n_xi] float32 with ``index`` [n_xi, 3] int32 (edge, shell_i, shell_j):
+  least-squares Uni-HamGNN SOC strengths;
+- ``/bands``: ``k`` [n_k,3], ``energies`` [n_k, 2n] and ``energies_spinless`` [n_k, n] (eV) of
+  the full (unpruned) model;
+- attribute ``meta``: JSON (sample id, n_electrons, settings, versions, timings, pruning,
+  xi residual, reference gap and Z2, sha256 of the arrays).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import itertools
+import json
+import os
+import tempfile
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+from hts_z2.hamiltonian.basis import OrbitalTable, orbital_table
+from hts_z2.hamiltonian.tightbinding import TightBinding, TightBindingError
+
+FORMAT_VERSION = 1
+_ARRAYS = (
+    "lattice",
+    "positions",
+    "numbers",
+    "edge_index",
+    "offset",
+    "h0",
+    "s",
+    "soc",
+    "xi_value",
+    "xi_index",
+    "band_k",
+    "band_energies",
+    "band_energies_spinless",
+)
+
+
+class SampleError(ValueError):
+    """A sample file is missing, corrupt or inconsistent."""
+
+
+@dataclass(frozen=True, eq=False)
+class ReferenceSample:
+    """One DFT reference structure with its Hamiltonian on graph edges (see module doc)."""
+
+    sample_id: str
+    lattice: np.ndarray
+    positions: np.ndarray
+    numbers: np.ndarray
+    shells: tuple[tuple[int, ...], ...]
+    edge_index: np.ndarray
+    offset: np.ndarray
+    h0: np.ndarray
+    s: np.ndarray
+    soc: np.ndarray
+    xi_value: np.ndarray
+    xi_index: np.ndarray
+    band_k: np.ndarray
+    band_energies: np.ndarray
+    band_energies_spinless: np.ndarray
+    n_electrons: int
+    meta: dict = field(default_factory=dict)
+
+    # --- sizes -------------------------------------------------------------------------
+    @property
+    def orbitals(self) -> OrbitalTable:
+        return orbital_table(self.shells)
+
+    @property
+    def n_orbitals_per_atom(self) -> np.ndarray:
+        return np.array([sum(2 * l + 1 for l in sh) for sh in self.shells])
+
+    @property
+    def n_edges(self) -> int:
+        return len(self.edge_index)
+
+    def block_shape(self, e: int) -> tuple[int, int]:
+        n = self.n_orbitals_per_atom
+        i, j = self.edge_index[e, :2]
+        return int(n[i]), int(n[j])
+
+    # --- dense reconstruction ----------------------------------------------------------
+    def dense_blocks(self) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+        """(R [n_R,3], H0 [n_R,n,n], S [n_R,n,n], soc [n_R,3,n,n]) in float64."""
+        R, inverse = np.unique(self.edge_index[:, 2:], axis=0, return_inverse=True)
+        inverse = inverse.reshape(-1)
+        nat = self.n_orbitals_per_atom
+        start = np.concatenate([[0], np.cumsum(nat)])
+        n = int(start[-1])
+        H0 = np.zeros((len(R), n, n))
+        S = np.zeros((len(R), n, n))
+        B = np.zeros((len(R), 3, n, n))
+        for e, (i, j) in enumerate(self.edge_index[:, :2]):
+            a, b = self.offset[e], self.offset[e + 1]
+            shape = (nat[i], nat[j])
+            rows = slice(start[i], start[i + 1])
+            cols = slice(start[j], start[j + 1])
+            H0[inverse[e], rows, cols] = self.h0[a:b].reshape(shape)
+            S[inverse[e], rows, cols] = self.s[a:b].reshape(shape)
+            B[inverse[e], :, rows, cols] = self.soc[:, a:b].reshape(3, *shape)
+        return R, H0, S, B
+
+    def tight_binding(self, spinful: bool = True) -> TightBinding:
+        """The spinful (or spinless H0) model with S and ``n_occ`` from the electron count.
+
+        Raises
+        ------
+        TightBindingError for an odd electron count (metallic by Kramers' theorem).
+        """
+        R, H0, S, B = self.dense_blocks()
+        if R.shape[0] == 0 or not np.any(np.all(R == 0, axis=1)):
+            raise SampleError(f"sample {self.sample_id} has no on-site blocks")
+        if spinful:
+            if self.n_electrons % 2:
+                raise TightBindingError(
+                    f"{self.sample_id}: odd electron count {self.n_electrons} (a metal)"
+                )
+            H = spinful_from_components(H0, B)
+            S2 = spinful_from_components(S, np.zeros_like(B))
+            n_occ = self.n_electrons
+        else:
+            H, S2, n_occ = H0.astype(complex), S.astype(complex), self.n_electrons // 2
+        return TightBinding(
+            self.lattice,
+            R,
+            H,
+            S2,
+            n_occ=n_occ,
+            spinful=spinful,
+            orbitals=self.orbitals,
+            positions=self.positions,
+            numbers=self.numbers,
+        )
+
+    # --- io ----------------------------------------------------------------------------
+    def arrays_sha256(self) -> str:
+        """sha256 over the arrays (canonical dtype and order) and the sample id."""
+        h = hashlib.sha256(self.sample_id.encode())
+        for name in _ARRAYS:
+            h.update(np.ascontiguousarray(getattr(self, name)).tobytes())
+        return h.hexdigest()
+
+    def save(self, path: str | Path) -> Path:
+        """Write atomically (temporary file + rename): a file either exists complete or
+        not at all."""
+        import h5py
+
+        path = Path(path)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        meta = dict(
+            self.meta,
+            sample_id=self.sample_id,
+            n_electrons=int(self.n_electrons),
+            format_version=FORMAT_VERSION,
+            sha256=self.arrays_sha256(),
+        )
+        fd, tmp = tempfile.mkstemp(prefix=".tmp-", suffix=".h5", dir=path.parent)
+        os.close(fd)
+        try:
+            with h5py.File(tmp, "w") as f:
+                opts = {"compression": "gzip", "compression_opts": 6, "shuffle": True}
+                for name in _ARRAYS:
+                    arr = np.asarray(getattr(self, name))
+                    f.create_dataset(name, data=arr, **(opts if arr.size > 64 else {}))
+                f.create_dataset("shells", data=np.array([l for sh in self.shells for l in sh]))
+                f.create_dataset("shell_counts", data=np.array([len(sh) for sh in self.shells]))
+                f.attrs["meta"] = json.dumps(meta, default=_json_default)
+            os.replace(tmp, path)
+        finally:
+            if os.path.exists(tmp):
+                os.unlink(tmp)
+        return path
+
+
+def _json_default(x):
+    if isinstance(x, np.generic):
+        return x.item()
+    if isinstance(x, np.ndarray):
+        return x.tolist()
+    raise TypeError(f"not JSON serializable: {type(x)}")
+
+
+def spinful_from_components(H0: np.ndarray, B: np.ndarray) -> np.ndarray:
+    """``H0 (x) 1 + i sum_v B_v (x) sigma_v``: [n_R,n,n], [n_R,3,n,n] -> [n_R,2n,2n]."""
+    from hts_z2.hamiltonian.angular import PAULI
+
+    n_R, n, _ = H0.shape
+    out = np.einsum("rij,st->risjt", H0.astype(complex), np.eye(2))
+    out = out + 1j * np.einsum("rvij,vst->risjt", B, PAULI)
+    return out.reshape(n_R, 2 * n, 2 * n)
+
+
+def load_sample(path: str | Path, verify: bool = True) -> ReferenceSample:
+    """Read a sample file; checks the format version and (by default) the sha256."""
+    import h5py
+
+    path = Path(path)
+    if not path.is_file():
+        raise SampleError(f"no sample file at {path}")
+    try:
+        with h5py.File(path, "r") as f:
+            meta = json.loads(f.attrs["meta"])
+            arrays = {name: f[name][()] for name in _ARRAYS}
+            flat, counts = f["shells"][()], f["shell_counts"][()]
+    except (OSError, KeyError) as err:
+        raise SampleError(f"{path}: not a readable sample file ({err})") from None
+    if meta.get("format_version") != FORMAT_VERSION:
+        raise SampleError(f"{path}: unsupported format version {meta.get('format_version')}")
+    bounds = np.concatenate([[0], np.cumsum(counts)])
+    shells = tuple(tuple(int(x) for x in flat[a:b]) for a, b in itertools.pairwise(bounds))
+    sample = ReferenceSample(
+        sample_id=meta["sample_id"],
+        shells=shells,
+        n_electrons=int(meta["n_electrons"]),
+        meta=meta,
+        **arrays,
+    )
+    if verify and sample.arrays_sha256() != meta.get("sha256"):
+        raise SampleError(f"{path}: sha256 mismatch (file corrupt or edited)")
+    return sample
