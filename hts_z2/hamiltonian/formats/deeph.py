@@ -211,6 +211,7 @@ def read_blocks(path: str | Path, sizes: np.ndarray, factors: Sequence[int]) -> 
     f : the multiplicity found.
     """
     path = Path(path)
+    sizes = [int(x) for x in sizes]
     entries = _read_entries(path, len(sizes))
     R0, i0, j0, b0 = entries[0]
     found = [f for f in factors if b0.shape == (f * sizes[i0], f * sizes[j0])]
