@@ -5,6 +5,7 @@ from __future__ import annotations
 import typer
 
 from hts_z2 import __version__
+from hts_z2.cli import reference as reference_commands
 from hts_z2.cli import z2 as z2_command
 
 app = typer.Typer(
@@ -14,6 +15,8 @@ app = typer.Typer(
     add_completion=False,
 )
 app.command(name="z2")(z2_command.z2)
+app.command(name="reference")(reference_commands.reference)
+app.add_typer(reference_commands.dataset_app, name="dataset")
 
 
 def _version(value: bool) -> None:

@@ -7,7 +7,12 @@ from dataclasses import dataclass
 import numpy as np
 
 from hts_z2.hamiltonian.basis import orbital_table
-from hts_z2.reference.sample import ReferenceSample, spinful_from_components
+from hts_z2.reference.sample import (
+    ReferenceSample,
+    dequantize,
+    quantize,
+    spinful_from_components,
+)
 from hts_z2.reference.soc_fit import fit_xi
 
 
@@ -22,8 +27,8 @@ class PruneSettings:
     cutoff : and the pair distance is at most this (Angstrom); None = no distance limit.
     """
 
-    h_tol: float = 1e-4
-    s_tol: float = 1e-5
+    h_tol: float = 1e-5
+    s_tol: float = 1e-6
     cutoff: float | None = None
 
 
@@ -60,7 +65,9 @@ def to_edges(
     Returns
     -------
     edge_index [n_e, 5] int32 (i, j, R), offset [n_e + 1], h0 [n_val], s [n_val],
-    soc [3, n_val] (float32). The kept set is closed under (i, j, R) -> (j, i, -R).
+    soc [3, n_val], rounded to the storage quanta (``sample.QUANTA``) so that what is kept
+    in memory is exactly what a file holds. The kept set is closed under
+    (i, j, R) -> (j, i, -R).
     """
     nat = np.array([sum(2 * l + 1 for l in sh) for sh in shells])
     starts = np.concatenate([[0], np.cumsum(nat)])
@@ -77,9 +84,9 @@ def to_edges(
     edge_index = np.column_stack([i_idx, j_idx, R[r_idx]]).astype(np.int32)
     sizes = nat[i_idx] * nat[j_idx]
     offset = np.concatenate([[0], np.cumsum(sizes)]).astype(np.int64)
-    h0 = np.empty(offset[-1], dtype=np.float32)
-    s = np.empty(offset[-1], dtype=np.float32)
-    soc = np.empty((3, offset[-1]), dtype=np.float32)
+    h0 = np.empty(offset[-1])
+    s = np.empty(offset[-1])
+    soc = np.empty((3, offset[-1]))
     for e, (r, i, j) in enumerate(zip(r_idx, i_idx, j_idx, strict=True)):
         rows = slice(starts[i], starts[i + 1])
         cols = slice(starts[j], starts[j + 1])
@@ -87,7 +94,10 @@ def to_edges(
         h0[a:b] = H0[r, rows, cols].ravel()
         s[a:b] = S[r, rows, cols].ravel()
         soc[:, a:b] = B[r, :, rows, cols].reshape(3, -1)
-    return edge_index, offset, h0, s, soc
+    rounded = [
+        dequantize(quantize(x, name), name) for x, name in ((h0, "h0"), (s, "s"), (soc, "soc"))
+    ]
+    return edge_index, offset, *rounded
 
 
 def xi_on_edges(
@@ -238,7 +248,10 @@ def shells_from_table(orbitals) -> tuple[tuple[int, ...], ...]:
 
 
 def sample_from_tight_binding(
-    tb, sample_id: str, prune: PruneSettings | None = None, meta: dict | None = None,
+    tb,
+    sample_id: str,
+    prune: PruneSettings | None = None,
+    meta: dict | None = None,
     tr_tol: float = 1e-6,
 ) -> ReferenceSample:
     """Turn a spinful model with orbital, position and species metadata (e.g. read from a
@@ -260,6 +273,16 @@ def sample_from_tight_binding(
     if tb.S is None:
         S[tb.onsite_index()] = np.eye(H0.shape[1])
     return make_sample(
-        sample_id, tb.lattice, tb.positions, tb.numbers, shells_from_table(tb.orbitals), tb.R,
-        H0, S, B, tb.n_occ, prune, meta,
+        sample_id,
+        tb.lattice,
+        tb.positions,
+        tb.numbers,
+        shells_from_table(tb.orbitals),
+        tb.R,
+        H0,
+        S,
+        B,
+        tb.n_occ,
+        prune,
+        meta,
     )

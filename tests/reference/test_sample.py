@@ -43,9 +43,9 @@ def test_reconstruction_matches_dense(dense):
         spinful_from_components(S, np.zeros_like(B)),
         n_occ=6,
     )
-    assert np.abs(tb.eigh(k)[0] - ref.eigh(k)[0]).max() < 1e-5  # float32 storage
+    assert np.abs(tb.eigh(k)[0] - ref.eigh(k)[0]).max() < 1e-4  # 10 µeV storage quanta
     assert np.allclose(sample.band_energies, ref.eigh(sample.band_k)[0], atol=1e-5)
-    assert sample.meta["pruning"]["max_band_error_eV"] < 1e-5
+    assert sample.meta["pruning"]["max_band_error_eV"] < 1e-4
     assert sample.meta["xi_fit_residual"] < 1e-6  # the model is exactly of the xi L.S form
 
 
@@ -100,7 +100,7 @@ def test_from_tight_binding_roundtrip(dense):
     sample = _sample(dense)
     tb = sample.tight_binding()
     again = sample_from_tight_binding(tb, "toy/1", PruneSettings(h_tol=0, s_tol=0))
-    assert np.allclose(again.band_energies, sample.band_energies, atol=1e-5)
+    assert np.allclose(again.band_energies, sample.band_energies, atol=1e-4)
     with pytest.raises(ValueError, match="metadata"):
         sample_from_tight_binding(tb.replace(orbitals=None), "x")
 

@@ -1,0 +1,150 @@
+"""``hts-z2 reference`` and ``hts-z2 dataset``: DFT reference samples and datasets."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import asdict
+from pathlib import Path
+
+import typer
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.table import Table
+
+console = Console()
+dataset_app = typer.Typer(help="Inspect and extend training datasets.", no_args_is_help=True)
+
+
+def load_structures(items: list[str], variants: int, seed: int) -> list[tuple[str, object]]:
+    """(id, pymatgen Structure) pairs from files, embedded ids, or the word ``embedded``.
+
+    With ``variants > 0`` each structure also yields that many strained/rattled/substituted
+    variants (deterministic for a seed).
+    """
+    from pymatgen.core import Structure
+
+    from hts_z2.structures.embedded import get_embedded, load_embedded
+    from hts_z2.structures.variants import variant_set
+
+    entries: list[tuple[str, object]] = []
+    for item in items:
+        if item == "embedded":
+            entries += [(e.id, e.structure) for e in load_embedded()]
+        elif Path(item).exists():
+            entries.append((Path(item).stem, Structure.from_file(item)))
+        else:
+            e = get_embedded(item)
+            entries.append((e.id, e.structure))
+    if variants > 0:
+        entries += variant_set(entries, variants, seed)
+    return entries
+
+
+def reference(
+    structures: list[str] = typer.Argument(
+        ..., help="structure files (CIF, POSCAR, ...), embedded ids, or 'embedded' for all"
+    ),
+    out: Path = typer.Option(..., "--out", help="dataset directory (created; resumable)"),
+    basis: str = typer.Option("dzp", help="GPAW LCAO basis, e.g. dzp or 'szp(dzp)'"),
+    kpt_density: float = typer.Option(3.5, help="SCF k-points per 1/Å"),
+    max_atoms: int = typer.Option(12, help="refuse larger primitive cells"),
+    variants: int = typer.Option(0, help="also compute this many variants per structure"),
+    seed: int = typer.Option(0, help="seed of the variants"),
+    retry_failed: bool = typer.Option(False, help="retry structures that failed before"),
+) -> None:
+    """Compute GPAW LCAO + SOC reference samples (one file per structure)."""
+    from hts_z2.reference.dataset import generate
+    from hts_z2.reference.gpaw_lcao import GpawSettings
+    from hts_z2.reference.pipeline import ReferenceSettings, gpaw_reference
+
+    try:
+        entries = load_structures(structures, variants, seed)
+    except (KeyError, ValueError, OSError) as err:
+        console.print(f"[red]error:[/red] {err}")
+        raise typer.Exit(2) from None
+    settings = ReferenceSettings(
+        gpaw=GpawSettings(basis=basis, kpt_density=kpt_density), max_atoms=max_atoms
+    )
+    columns = (
+        TextColumn("{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+    )
+    with Progress(*columns, console=console) as progress:
+        task = progress.add_task("reference samples", total=len(entries))
+
+        def on_progress(sample_id: str, status: str) -> None:
+            progress.advance(task)
+            progress.console.print(f"{status:>8}  {sample_id}")
+
+        report = generate(
+            entries,
+            out,
+            lambda s, i: gpaw_reference(s, i, settings),
+            retry_failed=retry_failed,
+            on_progress=on_progress,
+        )
+    console.print(
+        f"done {len(report.done)}, already there {len(report.existing)}, "
+        f"failed {len(report.failed)}  -> {out}"
+    )
+    for sample_id, reason in report.failed.items():
+        console.print(f"[yellow]failed[/yellow] {sample_id}: {reason}")
+
+
+@dataset_app.command("stats")
+def stats(
+    path: Path = typer.Argument(None, help="dataset directory (default: the embedded one)"),
+    as_json: bool = typer.Option(False, "--json"),
+) -> None:
+    """Samples, elements, sizes, time per sample and reference labels of a dataset."""
+    from hts_z2.reference.dataset import dataset_stats
+
+    try:
+        s = dataset_stats(path)
+    except FileNotFoundError as err:
+        console.print(f"[red]error:[/red] {err}")
+        raise typer.Exit(2) from None
+    if as_json:
+        typer.echo(json.dumps(asdict(s), indent=2))
+        return
+    t = Table(title=f"dataset {s.path}", show_header=False)
+    t.add_row("samples", f"{s.n_samples}  (recorded failures: {s.n_failed})")
+    t.add_row(
+        "elements", f"{len(s.elements)}: " + " ".join(f"{k}({v})" for k, v in s.elements.items())
+    )
+    t.add_row("atoms / cell", "min {} max {} mean {:.1f}".format(*s.atoms))
+    t.add_row("orbitals / cell", "min {} max {} mean {:.1f}".format(*s.orbitals))
+    t.add_row("edges (atom pairs)", str(s.edges_total))
+    t.add_row("size on disk", f"{s.bytes_on_disk / 1e6:.1f} MB")
+    if s.seconds_per_sample:
+        t.add_row("time / sample", "mean {:.1f} s, median {:.1f} s".format(*s.seconds_per_sample))
+    t.add_row("reference labels", ", ".join(f"{k}: {v}" for k, v in sorted(s.labels.items())))
+    t.add_row("max pruning error", f"{s.max_pruning_error_eV * 1e3:.3f} meV")
+    console.print(t)
+
+
+@dataset_app.command("import-deeph")
+def import_deeph(
+    directories: list[Path] = typer.Argument(..., help="DeepH-layout directories"),
+    out: Path = typer.Option(..., "--out", help="dataset directory"),
+    n_occ: int = typer.Option(None, help="occupied spinful bands, if info.json lacks n_occ"),
+) -> None:
+    """Import spinful DeepH-format Hamiltonians (OpenMX/ABACUS users) as training samples."""
+    from hts_z2.hamiltonian.formats import read_hamiltonian
+    from hts_z2.reference.convert import sample_from_tight_binding
+    from hts_z2.reference.dataset import generate
+
+    def make(directory: Path, sample_id: str):
+        kwargs = {} if n_occ is None else {"n_occ": n_occ}
+        tb = read_hamiltonian(directory, **kwargs)
+        return sample_from_tight_binding(tb, sample_id, meta={"source": str(directory)})
+
+    report = generate([(d.name, d) for d in directories], out, make)
+    console.print(
+        f"imported {len(report.done)}, already there {len(report.existing)}, "
+        f"failed {len(report.failed)}"
+    )
+    for sample_id, reason in report.failed.items():
+        console.print(f"[yellow]failed[/yellow] {sample_id}: {reason}")
