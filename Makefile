@@ -23,7 +23,7 @@ $(VENV)/.installed-core: $(BIN)/python pyproject.toml
 	touch $@
 
 $(VENV)/.installed-test: $(VENV)/.installed-core | sysdeps
-	CC=g++ $(BIN)/pip install -q -e ".[test,dft]"
+	CC=g++ $(BIN)/pip install -q -e ".[test,dft,workflows]"
 	touch $@
 
 install: $(VENV)/.installed-core

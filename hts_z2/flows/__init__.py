@@ -1,0 +1,1 @@
+"""jobflow jobs and Makers (reference data; screening and training follow)."""
