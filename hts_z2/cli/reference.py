@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from dataclasses import asdict
+from dataclasses import asdict, dataclass
 from pathlib import Path
 
 import typer
@@ -15,11 +15,44 @@ console = Console()
 dataset_app = typer.Typer(help="Inspect and extend training datasets.", no_args_is_help=True)
 
 
+SUBSTITUTIONS = (
+    {"Se": "Te"},
+    {"Te": "Se"},
+    {"S": "Se"},
+    {"Bi": "Sb"},
+    {"Pb": "Sn"},
+    {"Tl": "In"},
+    {"I": "Br"},
+    {"Br": "Cl"},
+    {"Hg": "Cd"},
+    {"W": "Mo"},
+    {"Pt": "Pd"},
+    {"Au": "Ag"},
+    {"Cs": "Rb"},
+    {"Hf": "Zr"},
+    {"Ta": "Nb"},
+)
+"""Element substitutions used to diversify training structures."""
+
+
+@dataclass(frozen=True)
+class _Entry:
+    id: str
+    structure: object
+
+
+def _variant_rank(variant_id: str) -> int:
+    """Order variants so that an interrupted campaign has the most diverse set first."""
+    tag = variant_id.rsplit("/", 1)[-1]
+    return 0 if tag.startswith("rattle") else 1 if tag.startswith("sub") else 2
+
+
 def load_structures(items: list[str], variants: int, seed: int) -> list[tuple[str, object]]:
     """(id, pymatgen Structure) pairs from files, embedded ids, or the word ``embedded``.
 
-    With ``variants > 0`` each structure also yields that many strained/rattled/substituted
-    variants (deterministic for a seed).
+    With ``variants > 0`` each structure also yields two strained copies (±2 %),
+    ``variants`` rattled copies and the applicable :data:`SUBSTITUTIONS` (deterministic
+    for a seed), ordered rattles, then substitutions, then strains.
     """
     from pymatgen.core import Structure
 
@@ -36,7 +69,10 @@ def load_structures(items: list[str], variants: int, seed: int) -> list[tuple[st
             e = get_embedded(item)
             entries.append((e.id, e.structure))
     if variants > 0:
-        entries += variant_set(entries, variants, seed)
+        extra = variant_set(
+            [_Entry(i, st) for i, st in entries], variants, seed, substitutions=SUBSTITUTIONS
+        )
+        entries += sorted(extra, key=lambda item: _variant_rank(item[0]))
     return entries
 
 
