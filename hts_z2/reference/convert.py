@@ -7,6 +7,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from hts_z2.hamiltonian.basis import orbital_table
+from hts_z2.hamiltonian.bloch import OverlapNotPositiveDefiniteError
 from hts_z2.reference.sample import (
     ReferenceSample,
     dequantize,
@@ -28,7 +29,7 @@ class PruneSettings:
     """
 
     h_tol: float = 1e-5
-    s_tol: float = 1e-6
+    s_tol: float = 1e-9
     cutoff: float | None = None
 
 
@@ -196,7 +197,25 @@ def make_sample(
         n_electrons=int(n_electrons),
         meta={},
     )
-    pruned = sample.tight_binding() if n_electrons % 2 == 0 else None
+    try:
+        pruned = sample.tight_binding() if n_electrons % 2 == 0 else None
+    except OverlapNotPositiveDefiniteError:
+        if prune == PruneSettings(0.0, 0.0, None):
+            raise
+        return make_sample(
+            sample_id,
+            lattice,
+            positions,
+            numbers,
+            shells,
+            R,
+            H0,
+            S,
+            B,
+            n_electrons,
+            PruneSettings(0.0, 0.0, None),
+            {**(meta or {}), "pruning_fallback": "pruned S was not PD"},
+        )
     window = slice(max(0, n_electrons - 10), min(2 * n, n_electrons + 10))
     err = (
         float("nan")

@@ -172,10 +172,17 @@ def dataset_stats(root: str | Path | None = None) -> DatasetStats:
         return (min(x), max(x), float(statistics.mean(x))) if x else (0, 0, 0.0)
 
     return DatasetStats(
-        path=str(root), n_samples=len(atoms), n_failed=len(read_failures(root)),
-        elements=dict(sorted(elements.items())), atoms=summary(atoms),
-        orbitals=summary(orbitals), edges_total=edges, bytes_on_disk=size,
+        path=str(root),
+        n_samples=len(atoms),
+        n_failed=len(read_failures(root)),
+        elements=dict(sorted(elements.items())),
+        atoms=summary(atoms),
+        orbitals=summary(orbitals),
+        edges_total=edges,
+        bytes_on_disk=size,
         seconds_per_sample=(statistics.mean(seconds), statistics.median(seconds))
-        if seconds else None,
-        labels=dict(labels), max_pruning_error_eV=max(prune_err, default=0.0),
+        if seconds
+        else None,
+        labels=dict(labels),
+        max_pruning_error_eV=max(prune_err, default=0.0),
     )

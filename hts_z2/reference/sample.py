@@ -9,9 +9,9 @@ docs/dataset.md):
 - ``/edges``: ``index`` [n_e, 5] int32 rows ``(i, j, R1, R2, R3)`` — the block of orbitals of
   atom ``i`` in cell 0 with atom ``j`` in cell ``R``; ``offset`` [n_e+1] into the flat blocks;
 - ``h0``, ``s`` [n_values] and ``soc`` [3, n_values]: the blocks, stored as int32 multiples
-  of the quanta ``QUANTA`` (10 µeV for H0, 1 µeV for SOC, 1e-6 for S), which compresses
-  6x better than float32; ``H(R) = H0(R) (x) 1 + i sum_v soc_v(R) (x) sigma_v`` (exact for a
-  TR-symmetric H);
+  of the quanta ``QUANTA`` (10 µeV for H0, 1 µeV for SOC, 1e-8 for S; recorded in ``meta``),
+  which compresses 3–6x better than float32;
+  ``H(R) = H0(R) (x) 1 + i sum_v soc_v(R) (x) sigma_v`` (exact for a TR-symmetric H);
 - ``/xi``: ``value`` [n_xi] float32 with ``index`` [n_xi, 3] int32 (edge, shell_i, shell_j):
   least-squares Uni-HamGNN SOC strengths;
 - ``/bands``: ``k`` [n_k,3], ``energies`` [n_k, 2n] and ``energies_spinless`` [n_k, n] (eV) of
@@ -36,8 +36,10 @@ from hts_z2.hamiltonian.basis import OrbitalTable, orbital_table
 from hts_z2.hamiltonian.tightbinding import TightBinding, TightBindingError
 
 FORMAT_VERSION = 1
-QUANTA = {"h0": 1e-5, "s": 1e-6, "soc": 1e-6}
-"""Storage resolution of the block values (eV for h0 and soc)."""
+QUANTA = {"h0": 1e-5, "s": 1e-8, "soc": 1e-6}
+"""Storage resolution of the block values (eV for h0 and soc). Overlaps of double-zeta
+bases are nearly singular (smallest eigenvalues ~1e-5), hence the fine overlap quantum.
+Files record the quanta they were written with."""
 _ARRAYS = (
     "lattice",
     "positions",
@@ -59,16 +61,16 @@ class SampleError(ValueError):
     """A sample file is missing, corrupt or inconsistent."""
 
 
-def quantize(x: np.ndarray, name: str) -> np.ndarray:
+def quantize(x: np.ndarray, name: str, quanta: dict | None = None) -> np.ndarray:
     """Integer multiples of ``QUANTA[name]`` (int32); raises if a value does not fit."""
-    q = np.round(np.asarray(x, dtype=np.float64) / QUANTA[name])
+    q = np.round(np.asarray(x, dtype=np.float64) / (quanta or QUANTA)[name])
     if q.size and np.abs(q).max() >= 2**31:
         raise SampleError(f"{name} values too large to store ({np.abs(x).max():.3g})")
     return q.astype(np.int32)
 
 
-def dequantize(q: np.ndarray, name: str) -> np.ndarray:
-    return q.astype(np.float64) * QUANTA[name]
+def dequantize(q: np.ndarray, name: str, quanta: dict | None = None) -> np.ndarray:
+    return q.astype(np.float64) * (quanta or QUANTA)[name]
 
 
 @dataclass(frozen=True, eq=False)
@@ -175,7 +177,12 @@ class ReferenceSample:
     def _stored(self, name: str) -> np.ndarray:
         """The array as written to disk (block values quantized)."""
         value = getattr(self, name)
-        return quantize(value, name) if name in QUANTA else np.asarray(value)
+        return quantize(value, name, self.quanta) if name in QUANTA else np.asarray(value)
+
+    @property
+    def quanta(self) -> dict:
+        """Storage quanta of this sample (those it was read with, else the current ones)."""
+        return self.meta.get("quanta", QUANTA)
 
     def save(self, path: str | Path) -> Path:
         """Write atomically (temporary file + rename): a file either exists complete or
@@ -238,7 +245,8 @@ def load_sample(path: str | Path, verify: bool = True) -> ReferenceSample:
         with h5py.File(path, "r") as f:
             meta = json.loads(f.attrs["meta"])
             arrays = {name: f[name][()] for name in _ARRAYS}
-            arrays.update({name: dequantize(arrays[name], name) for name in QUANTA})
+            quanta = meta.get("quanta", QUANTA)
+            arrays.update({name: dequantize(arrays[name], name, quanta) for name in QUANTA})
             flat, counts = f["shells"][()], f["shell_counts"][()]
     except (OSError, KeyError) as err:
         raise SampleError(f"{path}: not a readable sample file ({err})") from None

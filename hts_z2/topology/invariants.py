@@ -79,6 +79,7 @@ def compute_z2(
     tr_tol: float = 1e-5,
     device: str | None = None,
     orthogonalization: str = "cholesky",
+    allow_overlap: bool = False,
 ) -> Z2Result:
     """Z2 on the six TRIM planes with per-plane grid refinement.
 
@@ -91,6 +92,9 @@ def compute_z2(
     gap_tol : a plane whose direct gap falls to this value (eV) is undefined.
     tr_tol : allowed violation of time reversal (eV).
     device : None (numpy) or a torch device for the diagonalization.
+    allow_overlap : report the indices of the lowest ``n_occ`` bands even when valence and
+        conduction bands overlap in energy (a semimetal whose direct gap is open on every
+        plane); the result's ``reason`` says so. Screening keeps the default (``metal``).
     """
     if method not in METHODS:
         raise ValueError(f"unknown Z2 method {method!r}; choose from {sorted(METHODS)}")
@@ -129,15 +133,19 @@ def compute_z2(
     grid = max(r.grid for r in planes_done)
     kw = {"min_gap": min_gap, "lattice": tb.lattice, "plane_results": planes_done, "grid": grid}
     overlap = cbm - vbm
-    metal = undefined(
-        method, f"bands overlap: VBM {vbm:.4f} eV >= CBM {cbm:.4f} eV", "metal", **kw
-    )
-    if overlap < -gap_tol:
+    metal = undefined(method, f"bands overlap: VBM {vbm:.4f} eV >= CBM {cbm:.4f} eV", "metal", **kw)
+    if overlap < -gap_tol and not allow_overlap:
         return metal
     if reasons:  # bands that merely touch are reported by where the direct gap closes
         return undefined(method, "; ".join(reasons), **kw)
-    if overlap <= 0:
+    if overlap <= 0 and not allow_overlap:
         return metal
+    note = None
+    if overlap <= 0:
+        note = (
+            f"bands overlap (VBM {vbm:.4f} eV >= CBM {cbm:.4f} eV): indices of the lowest "
+            f"{tb.n_occ} bands of a semimetal"
+        )
     if pending:
         names = ", ".join(PLANE_NAMES[p] for p in pending)
         return undefined(method, f"not converged up to n={n_max} on plane(s) {names}", **kw)

@@ -1,0 +1,581 @@
+"""GPAW LCAO (+ spin–orbit) reference Hamiltonians in the project's conventions.
+
+A converged, spin-paired, legacy-LCAO GPAW calculation is turned into real-space blocks
+``H0(R)``, ``S(R)`` and the spin–orbit part ``H_soc(R) = i sum_v soc_v(R) (x) sigma_v``.
+
+Conventions (verified against GPAW, see ``tests/reference/test_gpaw_lcao.py``):
+
+* GPAW stores the complex conjugate of the physical Bloch matrices in the lattice-vector
+  gauge (no orbital positions in the phase). Here ``H(R)[mu, nu] = <phi_mu(r - tau_mu) | H |
+  phi_nu(r - tau_nu - R)>`` with ``tau`` = GPAW's wrapped positions, so
+  ``H(k) = sum_R H(R) exp(2 pi i k.R)`` (convention I of DESIGN.md).
+* ``H(R)`` is obtained by an exact (alias-free) Fourier transform: the set of R that any
+  matrix element can reach is enumerated from the basis/projector cutoffs, and the
+  Gamma-centred transform grid has ``N_c = 2 max|R_c| + 1`` points per direction.
+* Spin–orbit is GPAW's PAW-sphere operator (``gpaw.spinorbit.soc``): per atom
+  ``h^a = sum_v dVL^a_v (x) sigma_v`` sandwiched between projector overlaps, applied
+  non-self-consistently on the scalar-relativistic density, like ``soc_eigenstates``.
+* Orbitals: per atom, per radial shell of the GPAW basis file (dzp: all single-zeta shells,
+  then split-valence, then polarization), m = -l..l real harmonics (l=1: y, z, x) — GPAW's
+  order and signs coincide with the project's. Energies in eV on GPAW's absolute scale.
+
+Only serial calculations are supported (projections are not gathered across ranks).
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+
+from hts_z2.hamiltonian.angular import PAULI
+
+if TYPE_CHECKING:
+    from ase import Atoms
+
+    from hts_z2.hamiltonian import TightBinding
+
+REAL_TOL = 1e-9  # relative tolerance for the imaginary / real residuals of the FT
+K_CHUNK = 64  # k-points per batch in the Fourier transform
+
+
+class GpawError(RuntimeError):
+    """A GPAW reference calculation cannot be run or its result cannot be used."""
+
+
+@dataclass(frozen=True)
+class GpawSettings:
+    """Parameters of the GPAW LCAO reference calculation.
+
+    Attributes
+    ----------
+    basis : GPAW basis name; gpaw-data ships only ``dzp`` files, reduced sets are written
+        ``'sz(dzp)'``, ``'szp(dzp)'``.
+    xc : exchange–correlation functional (setup name, e.g. ``'PBE'``).
+    kpt_density : Monkhorst–Pack points per reciprocal length (1/Angstrom, ``|b_i|``
+        including 2 pi); see :func:`kpoint_grid`.
+    kpts : explicit Monkhorst–Pack grid; overrides ``kpt_density``.
+    width : Fermi–Dirac smearing (eV).
+    maxiter : maximum number of SCF iterations.
+    convergence : GPAW ``convergence`` dictionary (GPAW defaults when None).
+    txt : GPAW log file, or None for no log.
+    """
+
+    basis: str = "dzp"
+    xc: str = "PBE"
+    kpt_density: float = 3.5
+    kpts: tuple[int, int, int] | None = None
+    width: float = 0.01
+    maxiter: int = 300
+    convergence: dict | None = None
+    txt: str | None = None
+
+
+@dataclass(frozen=True, eq=False)
+class LcaoHamiltonian:
+    """Real-space LCAO Hamiltonian with spin–orbit coupling from GPAW.
+
+    Attributes
+    ----------
+    lattice : [3, 3] lattice vectors as rows (Angstrom).
+    positions : [n_atoms, 3] fractional positions (GPAW's, wrapped into [0, 1)).
+    numbers : [n_atoms] atomic numbers.
+    shells : per atom, ``l`` of each radial shell in GPAW basis order.
+    R : [n_R, 3] int lattice vectors; contains 0 and is closed under ``-R``.
+    H0 : [n_R, n, n] real spinless Hamiltonian (eV).
+    S : [n_R, n, n] real overlap.
+    soc : [n_R, 3, n, n] real; ``H_soc(R) = i sum_v soc[:, v] (x) sigma_v`` (eV).
+    n_electrons : valence electrons of the setups (= spinful ``n_occ``; odd means a metal).
+    fermi_level : GPAW's spinless Fermi level (eV, informational; lies somewhere in a gap).
+    diagnostics : how the model was made (FT grid, residuals, number of reachable R...).
+    """
+
+    lattice: np.ndarray
+    positions: np.ndarray
+    numbers: np.ndarray
+    shells: tuple[tuple[int, ...], ...]
+    R: np.ndarray
+    H0: np.ndarray
+    S: np.ndarray
+    soc: np.ndarray
+    n_electrons: int
+    fermi_level: float
+    diagnostics: dict[str, Any] = field(default_factory=dict, compare=False)
+
+    def __post_init__(self) -> None:
+        n = sum(2 * l + 1 for shells in self.shells for l in shells)
+        n_R = len(self.R)
+        expected = {
+            "lattice": (3, 3),
+            "positions": (len(self.shells), 3),
+            "numbers": (len(self.shells),),
+            "R": (n_R, 3),
+            "H0": (n_R, n, n),
+            "S": (n_R, n, n),
+            "soc": (n_R, 3, n, n),
+        }
+        for name, shape in expected.items():
+            if np.shape(getattr(self, name)) != shape:
+                raise ValueError(
+                    f"LcaoHamiltonian.{name} has shape {np.shape(getattr(self, name))}, "
+                    f"expected {shape} ({len(self.shells)} atoms, {n} orbitals, {n_R} R)"
+                )
+
+    @property
+    def n_orbitals(self) -> int:
+        """Number of spatial orbitals ``n``."""
+        return int(self.H0.shape[1])
+
+    def spinful_hamiltonian(self) -> np.ndarray:
+        """``H0 (x) I2 + i sum_v soc_v (x) sigma_v``, index ``2*mu + sigma``.
+
+        Returns
+        -------
+        [n_R, 2n, 2n] complex (eV).
+        """
+        return spinful_blocks(self.H0, self.soc)
+
+    def spinful_overlap(self) -> np.ndarray:
+        """``S (x) I2`` -> [n_R, 2n, 2n] complex."""
+        return spinful_blocks(self.S)
+
+    def tight_binding(self) -> TightBinding:
+        """The spinful model as a validated :class:`hts_z2.hamiltonian.TightBinding`."""
+        from hts_z2.hamiltonian import TightBinding, orbital_table
+
+        return TightBinding(
+            self.lattice,
+            self.R,
+            self.spinful_hamiltonian(),
+            self.spinful_overlap(),
+            n_occ=self.n_electrons,
+            spinful=True,
+            orbitals=orbital_table(self.shells),
+            positions=self.positions,
+            numbers=self.numbers,
+        )
+
+
+def spinful_blocks(M: np.ndarray, soc: np.ndarray | None = None) -> np.ndarray:
+    """``M (x) I2 + i sum_v soc_v (x) sigma_v`` in orbital-major, spin-inner order.
+
+    Parameters
+    ----------
+    M : [..., n, n] spin-independent blocks.
+    soc : [..., 3, n, n] real spin–orbit components, or None.
+
+    Returns
+    -------
+    [..., 2n, 2n] complex.
+    """
+    M = np.asarray(M)
+    *lead, n, _ = M.shape
+    out = np.einsum("...mn,st->...msnt", M.astype(np.complex128), np.eye(2))
+    if soc is not None:
+        out = out + 1j * np.einsum("...vmn,vst->...msnt", soc, PAULI)
+    return out.reshape(*lead, 2 * n, 2 * n)
+
+
+# --- structures and k-grids ----------------------------------------------------------------
+
+
+def kpoint_grid(lattice: np.ndarray, density: float) -> tuple[int, int, int]:
+    """Monkhorst–Pack grid with ``size_i = max(1, round(density * |b_i|))``.
+
+    ``b_i`` are the reciprocal vectors including 2 pi (1/Angstrom), so the k spacing is
+    about ``1/density`` 1/Angstrom. With density 3.5: PbTe rocksalt (a = 6.46) and the
+    Bi2Se3 rhombohedral cell give 6x6x6, a 20 Angstrom cube 1x1x1.
+
+    Parameters
+    ----------
+    lattice : [3, 3] rows are lattice vectors (Angstrom).
+    density : points per 1/Angstrom, > 0.
+    """
+    if not density > 0:
+        raise ValueError(f"k-point density must be positive, got {density}")
+    recip = 2 * np.pi * np.linalg.inv(np.asarray(lattice, dtype=float)).T
+    sizes = [max(1, math.floor(density * float(b) + 0.5)) for b in np.linalg.norm(recip, axis=1)]
+    return (sizes[0], sizes[1], sizes[2])
+
+
+def gpaw_atoms(lattice: np.ndarray, positions_frac: np.ndarray, numbers: np.ndarray) -> Atoms:
+    """Periodic ``ase.Atoms`` from lattice [3, 3] rows (Angstrom), fractional positions
+    [n_atoms, 3] and atomic numbers [n_atoms]."""
+    from ase import Atoms
+
+    positions_frac = np.asarray(positions_frac, dtype=float)
+    numbers = np.asarray(numbers, dtype=int)
+    if positions_frac.shape != (len(numbers), 3):
+        raise ValueError(
+            f"positions have shape {positions_frac.shape}, expected ({len(numbers)}, 3)"
+        )
+    return Atoms(
+        numbers=numbers,
+        cell=np.asarray(lattice, dtype=float),
+        scaled_positions=positions_frac,
+        pbc=True,
+    )
+
+
+# --- SCF -----------------------------------------------------------------------------------
+
+
+def check_elements(numbers: np.ndarray, settings: GpawSettings) -> None:
+    """Raise :class:`GpawError` unless every element has a PAW setup and a basis set.
+
+    Reads the setup and basis files exactly as GPAW will (cheap; nothing is computed).
+    """
+    from ase.data import chemical_symbols
+    from gpaw.basis_data import Basis
+    from gpaw.setup_data import SetupData
+    from gpaw.xc import XC
+
+    setup_name = XC(settings.xc).get_setup_name()
+    problems = []
+    for Z in sorted({int(z) for z in np.asarray(numbers).ravel()}):
+        symbol = chemical_symbols[Z] if 0 < Z < len(chemical_symbols) else f"Z={Z}"
+        try:
+            SetupData.find_and_read_path(symbol, setup_name, setuptype="paw")
+        except (OSError, RuntimeError, ValueError, KeyError) as err:
+            problems.append(f"{symbol}: no {setup_name} PAW setup ({_first_line(err)})")
+            continue
+        try:
+            Basis.find(symbol, settings.basis)
+        except (OSError, RuntimeError, ValueError, KeyError, AssertionError) as err:
+            problems.append(f"{symbol}: no basis {settings.basis!r} ({_first_line(err)})")
+    if problems:
+        raise GpawError("GPAW cannot treat this structure: " + "; ".join(problems))
+
+
+def _first_line(err: BaseException) -> str:
+    text = str(err).strip()
+    return text.splitlines()[0] if text else type(err).__name__
+
+
+def gpaw_parameters(atoms: Atoms, settings: GpawSettings) -> dict[str, Any]:
+    """Keyword arguments of the legacy GPAW LCAO calculator for ``atoms``.
+
+    Complex wave functions are forced so that Gamma-only runs keep the lattice
+    displacements that :func:`extract_lcao` needs; ``nbands='nao'`` keeps every LCAO band
+    so that ``soc_eigenstates`` spans the full basis.
+    """
+    kpts = (
+        settings.kpts
+        if settings.kpts is not None
+        else kpoint_grid(atoms.cell[:], settings.kpt_density)
+    )
+    params: dict[str, Any] = {
+        "mode": {"name": "lcao", "force_complex_dtype": True},
+        "legacy_gpaw": True,
+        "basis": settings.basis,
+        "xc": settings.xc,
+        "kpts": {"size": tuple(int(n) for n in kpts), "gamma": False},
+        "symmetry": {"point_group": False, "time_reversal": True},
+        "occupations": {"name": "fermi-dirac", "width": settings.width},
+        "nbands": "nao",
+        "maxiter": settings.maxiter,
+        "txt": settings.txt,
+    }
+    if settings.convergence is not None:
+        params["convergence"] = dict(settings.convergence)
+    return params
+
+
+def run_scf(atoms: Atoms, settings: GpawSettings) -> Any:
+    """Converge a spin-paired legacy-LCAO GPAW calculation; returns the calculator.
+
+    Raises
+    ------
+    GpawError : non-periodic cell, initial magnetic moments, a missing setup or basis, or
+        an SCF that does not converge within ``settings.maxiter`` iterations.
+    """
+    if not np.all(atoms.pbc):
+        raise GpawError(f"the structure must be periodic in all directions (pbc={atoms.pbc})")
+    magmoms = atoms.get_initial_magnetic_moments()
+    if np.any(np.abs(magmoms) > 0):
+        raise GpawError(
+            "initial magnetic moments were requested; the reference backend handles only "
+            "non-magnetic, spin-paired calculations"
+        )
+    if settings.kpts is not None and (
+        len(settings.kpts) != 3 or any(int(n) < 1 for n in settings.kpts)
+    ):
+        raise GpawError(f"kpts must be three positive integers, got {settings.kpts}")
+    check_elements(atoms.numbers, settings)
+
+    from gpaw import GPAW, KohnShamConvergenceError
+
+    atoms = atoms.copy()
+    atoms.calc = GPAW(**gpaw_parameters(atoms, settings))
+    try:
+        atoms.get_potential_energy()
+    except KohnShamConvergenceError as err:
+        raise GpawError(
+            f"GPAW SCF did not converge within maxiter={settings.maxiter} iterations "
+            f"({atoms.get_chemical_formula()}): {_first_line(err)}"
+        ) from err
+    calc = atoms.calc
+    if not calc.scf.converged:
+        raise GpawError(f"GPAW SCF did not converge ({atoms.get_chemical_formula()})")
+    return calc
+
+
+# --- GPAW matrices at arbitrary k --------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class ScfPotential:
+    """The converged-potential pieces of a GPAW LCAO calculation (atomic units).
+
+    Attributes
+    ----------
+    vt_xMM : [n_x, n, n] pseudo-potential matrices per cell displacement, lower part only.
+    sdisp_xc : [n_x, 3] int cell displacement of each ``x`` (x=0 is the home cell).
+    dH_aii : per atom [ni, ni] PAW Hamiltonian corrections (Hartree).
+    dO_aii : per atom [ni, ni] PAW overlap corrections.
+    dVL_avii : per atom [3, ni, ni] spin–orbit matrices ``gpaw.spinorbit.soc`` (Hartree).
+    """
+
+    vt_xMM: np.ndarray
+    sdisp_xc: np.ndarray
+    dH_aii: tuple[np.ndarray, ...]
+    dO_aii: tuple[np.ndarray, ...]
+    dVL_avii: tuple[np.ndarray, ...]
+
+
+def _check_calculator(calc: Any) -> None:
+    """Raise :class:`GpawError` when ``calc`` is not a usable converged serial LCAO run."""
+    wfs = getattr(calc, "wfs", None)
+    if wfs is None:
+        raise GpawError("need a legacy GPAW calculator (GPAW(..., legacy_gpaw=True)) after SCF")
+    if getattr(wfs, "mode", None) != "lcao":
+        raise GpawError(f"need an LCAO calculation, got mode {getattr(wfs, 'mode', None)!r}")
+    if wfs.nspins != 1:
+        raise GpawError("spin-polarized calculations are not supported (need nspins=1)")
+    if wfs.dtype != complex:
+        raise GpawError(
+            "need complex wave functions (Gamma-only real calculation); run with "
+            "mode={'name': 'lcao', 'force_complex_dtype': True} as run_scf does"
+        )
+    if calc.world.size != 1:
+        raise GpawError("only serial GPAW calculations can be extracted")
+    if calc.scf is None or not calc.scf.converged:
+        raise GpawError("the GPAW calculation has not converged")
+    if abs(wfs.nvalence - wfs.setups.nvalence) > 1e-9:
+        raise GpawError("charged cells are not supported")
+
+
+def scf_potential(calc: Any) -> ScfPotential:
+    """Collect the converged potential of a serial legacy LCAO calculation."""
+    from gpaw.spinorbit import soc
+    from gpaw.utilities import unpack_hermitian
+
+    _check_calculator(calc)
+    wfs, ham = calc.wfs, calc.hamiltonian
+    bfs = wfs.basis_functions
+    n_atoms = len(wfs.setups)
+    return ScfPotential(
+        vt_xMM=np.asarray(bfs.calculate_potential_matrices(ham.vt_sG[0])),
+        sdisp_xc=np.array(bfs.sdisp_xc, dtype=int),
+        dH_aii=tuple(unpack_hermitian(ham.dH_asp[a][0]) for a in range(n_atoms)),
+        dO_aii=tuple(np.asarray(wfs.setups[a].dO_ii) for a in range(n_atoms)),
+        dVL_avii=tuple(
+            np.asarray(soc(wfs.setups[a], ham.xc, calc.density.D_asp[a])) for a in range(n_atoms)
+        ),
+    )
+
+
+@dataclass(frozen=True)
+class BlochMatrices:
+    """Physical LCAO Bloch matrices at a batch of k-points.
+
+    Attributes
+    ----------
+    H0 : [n_k, n, n] complex spinless Hamiltonian (eV).
+    S : [n_k, n, n] complex overlap.
+    soc : [n_k, 3, n, n] complex ``A_v(k)``; ``H_soc(k) = sum_v A_v(k) (x) sigma_v`` (eV).
+    """
+
+    H0: np.ndarray
+    S: np.ndarray
+    soc: np.ndarray
+
+    def spinful(self) -> tuple[np.ndarray, np.ndarray]:
+        """Spinful ``H(k)``, ``S(k)`` [n_k, 2n, 2n] (orbital-major, spin-inner)."""
+        n_k, n, _ = self.H0.shape
+        H_soc = np.einsum("kvmn,vst->kmsnt", self.soc, PAULI).reshape(n_k, 2 * n, 2 * n)
+        return spinful_blocks(self.H0) + H_soc, spinful_blocks(self.S)
+
+
+def bloch_matrices(
+    calc: Any, k: np.ndarray, potential: ScfPotential | None = None
+) -> BlochMatrices:
+    """Evaluate GPAW's LCAO H(k), S(k) and SOC at arbitrary reduced k [n_k, 3].
+
+    Rebuilds exactly what GPAW's direct LCAO eigensolver diagonalizes (grid potential
+    + kinetic + PAW corrections), with fresh two-centre integrals at the requested k, and
+    converts to the physical orientation (GPAW stores the complex conjugate).
+    """
+    from ase.units import Ha
+
+    potential = scf_potential(calc) if potential is None else potential
+    k = np.atleast_2d(np.asarray(k, dtype=float))
+    wfs = calc.wfs
+    nao = wfs.setups.nao
+    mtci = wfs.tciexpansions.get_manytci_calculator(
+        wfs.setups, wfs.gd, calc.spos_ac, k, complex, wfs.timer
+    )
+    O_kMM, T_kMM = mtci.O_qMM_T_qMM(wfs.gd.comm, 0, nao)
+    P_akMi = mtci.P_aqMi(list(range(len(wfs.setups))))
+
+    phase_kx = np.exp(2j * np.pi * k @ potential.sdisp_xc[1:].T)
+    A = 0.5 * potential.vt_xMM[0][None].astype(complex) + np.einsum(
+        "kx,xmn->kmn", phase_kx, potential.vt_xMM[1:]
+    )
+    S = np.array(O_kMM, dtype=complex)
+    soc = np.zeros((len(k), 3, nao, nao), dtype=complex)
+    for a, P in P_akMi.items():
+        P = np.asarray(P)  # [n_k, n, ni]: P[mu, i] = <p_i | phi_mu,k>
+        Pc = P.conj()
+        A += 0.5 * P @ potential.dH_aii[a] @ np.swapaxes(Pc, 1, 2)
+        S += P @ potential.dO_aii[a] @ np.swapaxes(Pc, 1, 2)
+        soc += np.einsum("kmi,vij,knj->kvmn", Pc, potential.dVL_avii[a], P, optimize=True)
+    H_gpaw = A + np.swapaxes(A.conj(), 1, 2) + T_kMM
+    return BlochMatrices(H0=H_gpaw.conj() * Ha, S=S.conj(), soc=soc * Ha)
+
+
+# --- real space ------------------------------------------------------------------------
+
+
+def reachable_lattice_vectors(
+    lattice: np.ndarray, positions: np.ndarray, rmax_ab: np.ndarray
+) -> np.ndarray:
+    """All R with ``|tau_b + R - tau_a| < rmax_ab[a, b]`` for some atom pair.
+
+    Parameters
+    ----------
+    lattice : [3, 3] rows (any length unit, same as ``rmax_ab``).
+    positions : [n_atoms, 3] fractional.
+    rmax_ab : [n_atoms, n_atoms] interaction ranges.
+
+    Returns
+    -------
+    [n_R, 3] int, closed under ``-R`` when ``rmax_ab`` is symmetric, contains 0.
+    """
+    lattice = np.asarray(lattice, dtype=float)
+    tau = np.asarray(positions, dtype=float) @ lattice
+    span = np.linalg.norm(tau[:, None] - tau[None], axis=-1).max()
+    inv_spacing = np.linalg.norm(np.linalg.inv(lattice).T, axis=1)
+    n_c = np.ceil((rmax_ab.max() + span) * inv_spacing).astype(int)
+    grid = np.indices(2 * n_c + 1).reshape(3, -1).T - n_c
+    d = tau[None, None, :, :] + (grid @ lattice)[:, None, None, :] - tau[None, :, None, :]
+    reach = (np.linalg.norm(d, axis=-1) < rmax_ab[None]).any(axis=(1, 2))
+    return grid[reach]
+
+
+def interaction_ranges(calc: Any) -> np.ndarray:
+    """[n_atoms, n_atoms] range (Bohr) beyond which no H0, S or SOC element survives.
+
+    Two-centre terms need ``rc_a + rc_b``; PAW terms (dH, dO, SOC) need both orbitals to
+    touch a common projector sphere: ``rc_a + rc_b + 2 max(rc_proj)``.
+    """
+    tce = calc.wfs.tciexpansions
+    phit = np.array([tce.phit_rcmax_I[I] for I in tce.I_a])
+    proj = np.array([tce.pt_rcmax_I[I] for I in tce.I_a])
+    return phit[:, None] + phit[None, :] + 2 * proj.max()
+
+
+def gamma_grid(n_c: np.ndarray) -> np.ndarray:
+    """Gamma-centred grid ``i_c / N_c`` -> [prod(N_c), 3]."""
+    n_c = np.asarray(n_c, dtype=int)
+    return np.indices(n_c).reshape(3, -1).T / n_c
+
+
+def _real_part(name: str, M: np.ndarray, imaginary: bool = False) -> tuple[np.ndarray, float]:
+    """Real (or imaginary) part of FT blocks; raise if the other part is not negligible."""
+    keep, drop = (M.imag, M.real) if imaginary else (M.real, M.imag)
+    residual = float(np.max(np.abs(drop), initial=0.0))
+    scale = max(1.0, float(np.max(np.abs(keep), initial=0.0)))
+    if residual > REAL_TOL * scale:
+        part = "real" if imaginary else "imaginary"
+        raise GpawError(
+            f"{name}(R) has a {part} part of {residual:.3e} (max element {scale:.3e}); "
+            "the GPAW phase/orientation conventions assumed here do not hold"
+        )
+    return np.ascontiguousarray(keep), residual
+
+
+def _prune(R: np.ndarray, blocks: list[np.ndarray], tol: float) -> np.ndarray:
+    """Mask of R to keep: some block above ``tol``, symmetrized under ``-R``, 0 kept."""
+    big = np.zeros(len(R), dtype=bool)
+    for M in blocks:
+        big |= np.abs(M).reshape(len(R), -1).max(axis=1) > tol
+    index = {tuple(r): i for i, r in enumerate(R.tolist())}
+    minus = np.array([index[tuple((-r).tolist())] for r in R])
+    return big | big[minus] | np.all(R == 0, axis=1)
+
+
+def extract_lcao(calc: Any, prune_tol: float = 1e-9) -> LcaoHamiltonian:
+    """Real-space spinful LCAO Hamiltonian of a converged serial GPAW LCAO calculation.
+
+    Parameters
+    ----------
+    calc : legacy GPAW calculator after SCF (e.g. from :func:`run_scf`).
+    prune_tol : drop lattice vectors whose H0 (eV), S and SOC blocks are all below this
+        (the kept set stays closed under ``-R``); ``<= 0`` keeps every reachable R.
+
+    Raises
+    ------
+    GpawError : unsupported calculation, or FT residuals that break the conventions.
+    """
+    potential = scf_potential(calc)
+    wfs = calc.wfs
+    n = wfs.setups.nao
+    lattice = np.array(calc.atoms.cell[:], dtype=float)
+    positions = np.array(calc.spos_ac, dtype=float)
+    R = reachable_lattice_vectors(wfs.gd.cell_cv, positions, interaction_ranges(calc))
+    ft_grid = 2 * np.abs(R).max(axis=0) + 1
+    k = gamma_grid(ft_grid)
+
+    H0 = np.zeros((len(R), n * n), dtype=complex)
+    S = np.zeros_like(H0)
+    soc = np.zeros((len(R), 3 * n * n), dtype=complex)
+    for start in range(0, len(k), K_CHUNK):
+        kc = k[start : start + K_CHUNK]
+        mats = bloch_matrices(calc, kc, potential)
+        phase = np.exp(-2j * np.pi * R @ kc.T) / len(k)
+        H0 += phase @ mats.H0.reshape(len(kc), -1)
+        S += phase @ mats.S.reshape(len(kc), -1)
+        soc += phase @ mats.soc.reshape(len(kc), -1)
+    H0r, res_h = _real_part("H0", H0.reshape(-1, n, n))
+    Sr, res_s = _real_part("S", S.reshape(-1, n, n))
+    socr, res_soc = _real_part("SOC", soc.reshape(-1, 3, n, n), imaginary=True)
+
+    keep = _prune(R, [H0r, Sr, socr], prune_tol) if prune_tol > 0 else np.ones(len(R), bool)
+    shells = tuple(tuple(int(bf.l) for bf in setup.basis.bf_j) for setup in wfs.setups)
+    return LcaoHamiltonian(
+        lattice=lattice,
+        positions=positions,
+        numbers=np.array(calc.atoms.numbers, dtype=int),
+        shells=shells,
+        R=R[keep],
+        H0=H0r[keep],
+        S=Sr[keep],
+        soc=socr[keep],
+        n_electrons=round(wfs.setups.nvalence),
+        fermi_level=float(calc.get_fermi_level()),
+        diagnostics={
+            "ft_grid": ft_grid.tolist(),
+            "n_R_reachable": len(R),
+            "n_R_kept": int(keep.sum()),
+            "prune_tol": prune_tol,
+            "imag_residual_H0": res_h,
+            "imag_residual_S": res_s,
+            "real_residual_soc": res_soc,
+            "basis": calc.parameters.get("basis"),
+            "xc": calc.parameters.get("xc"),
+            "kpts": np.array(calc.wfs.kd.N_c).tolist(),
+        },
+    )
