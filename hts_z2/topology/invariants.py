@@ -110,15 +110,13 @@ def compute_z2(
     pending = list(range(6))
     n = n_start
     while pending and n <= n_max:
-        grids = [half_plane_grid(*PLANES[p], n) for p in pending]
-        E, Y = plane_states(tb, grids, device, orthogonalization)
-        vbm = max(vbm, float(E[..., tb.n_occ - 1].max()))
-        cbm = min(cbm, float(E[..., tb.n_occ].min()))
         still = []
-        for j, p in enumerate(pending):
-            res, reason = _evaluate_plane(
-                Y[j], E[j], grids[j], tb.n_occ, fn, gap_tol, PLANE_NAMES[p]
-            )
+        for p in pending:  # one plane at a time keeps memory at one grid of states
+            grid = half_plane_grid(*PLANES[p], n)
+            E, Y = plane_states(tb, [grid], device, orthogonalization)
+            vbm = max(vbm, float(E[..., tb.n_occ - 1].max()))
+            cbm = min(cbm, float(E[..., tb.n_occ].min()))
+            res, reason = _evaluate_plane(Y[0], E[0], grid, tb.n_occ, fn, gap_tol, PLANE_NAMES[p])
             results[p] = res
             if reason:
                 reasons.append(reason)
@@ -163,6 +161,7 @@ def compute_z2(
         converged=True,
         method=method,
         grid=grid,
+        reason=note,
         lattice=tuple(map(tuple, tb.lattice.tolist())),
         plane_results=planes_done,
     )

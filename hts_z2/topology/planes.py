@@ -62,6 +62,8 @@ def occupied_states(
     -------
     E : [n_k, n_bands]; Y : [n_k, n_bands, n_occ] complex128.
     """
+    if chunk is None:  # ~200 MB of full eigenvector blocks per batch
+        chunk = max(16, int(2e8 / (16 * tb.n_bands**2)))
     E_out = np.empty((len(k), tb.n_bands))
     Y_out = np.empty((len(k), tb.n_bands, tb.n_occ), dtype=np.complex128)
     if device is None:
