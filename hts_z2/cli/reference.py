@@ -87,6 +87,9 @@ def reference(
     variants: int = typer.Option(0, help="also compute this many variants per structure"),
     seed: int = typer.Option(0, help="seed of the variants"),
     retry_failed: bool = typer.Option(False, help="retry structures that failed before"),
+    verify: bool = typer.Option(
+        False, help="compare with GPAW's own (SOC) eigenvalues and record the deviations"
+    ),
 ) -> None:
     """Compute GPAW LCAO + SOC reference samples (one file per structure)."""
     from hts_z2.reference.dataset import generate
@@ -99,7 +102,9 @@ def reference(
         console.print(f"[red]error:[/red] {err}")
         raise typer.Exit(2) from None
     settings = ReferenceSettings(
-        gpaw=GpawSettings(basis=basis, kpt_density=kpt_density), max_atoms=max_atoms
+        gpaw=GpawSettings(basis=basis, kpt_density=kpt_density),
+        max_atoms=max_atoms,
+        verify=verify,
     )
     columns = (
         TextColumn("{task.description}"),
@@ -127,6 +132,42 @@ def reference(
     )
     for sample_id, reason in report.failed.items():
         console.print(f"[yellow]failed[/yellow] {sample_id}: {reason}")
+    if verify:
+        _print_verification(out, report.done)
+
+
+def _print_verification(root: Path, sample_ids: list[str]) -> None:
+    """Table of the model-vs-GPAW deviations recorded by ``--verify``."""
+    from hts_z2.reference.dataset import sample_path
+    from hts_z2.reference.sample import load_sample
+
+    t = Table(title="extracted model vs GPAW eigenvalues (max |dE|, meV)")
+    for col in (
+        "sample",
+        "spinless all",
+        "spinless window",
+        "SOC all",
+        "SOC window",
+        "TR error (eV)",
+    ):
+        t.add_column(col)
+    for sample_id in sample_ids:
+        v = load_sample(sample_path(root, sample_id)).meta.get("verification", {})
+        if v:
+            t.add_row(
+                sample_id,
+                *(
+                    f"{v[key]:.2e}"
+                    for key in (
+                        "spinless_max_meV",
+                        "spinless_window_max_meV",
+                        "soc_max_meV",
+                        "soc_window_max_meV",
+                        "kspace_time_reversal_error_eV",
+                    )
+                ),
+            )
+    console.print(t)
 
 
 @dataset_app.command("stats")

@@ -28,12 +28,15 @@ class ReferenceSettings:
     prune : which blocks are stored.
     max_atoms : larger primitive cells are refused (cost grows ~ atoms^3).
     labels : also compute the reference gap and Z2 of the full model.
+    verify : compare the extracted model with GPAW's own spinless and SOC eigenvalues on the
+        SCF grid (``gpaw_checks.compare_with_gpaw``) and record the deviations.
     """
 
     gpaw: GpawSettings = field(default_factory=GpawSettings)
     prune: PruneSettings = field(default_factory=PruneSettings)
     max_atoms: int = 12
     labels: bool = True
+    verify: bool = False
 
 
 def check_structure(structure, max_atoms: int) -> None:
@@ -114,6 +117,11 @@ def gpaw_reference(
     t1 = time.perf_counter()
     lcao = extract_lcao(calc)
     t2 = time.perf_counter()
+    verification = {}
+    if settings.verify:
+        from hts_z2.reference.gpaw_checks import compare_with_gpaw
+
+        verification = compare_with_gpaw(calc, lcao, n_window=16)
     meta = {
         "formula": structure.composition.reduced_formula,
         "settings": {"gpaw": asdict(settings.gpaw), "max_atoms": settings.max_atoms},
@@ -157,9 +165,10 @@ def gpaw_reference(
         "sample_s": t3 - t2,
         "labels_s": time.perf_counter() - t3,
     }
-    return ReferenceSample(
-        **{**sample.__dict__, "meta": {**sample.meta, "reference": labels, "timings": timings}}
-    )
+    extra = {"reference": labels, "timings": timings}
+    if verification:
+        extra["verification"] = verification
+    return ReferenceSample(**{**sample.__dict__, "meta": {**sample.meta, **extra}})
 
 
 def _versions() -> dict:
