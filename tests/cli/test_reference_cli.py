@@ -1,6 +1,6 @@
 import json
 
-from toy_model_cli import toy_sample
+from toy_model import toy_sample
 from typer.testing import CliRunner
 
 from hts_z2.cli.app import app

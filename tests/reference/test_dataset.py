@@ -1,7 +1,6 @@
 import pytest
-from toy_model import SHELLS, R, toy_dense
+from toy_model import toy_sample
 
-from hts_z2.reference.convert import PruneSettings, make_sample
 from hts_z2.reference.dataset import (
     dataset_stats,
     generate,
@@ -13,28 +12,13 @@ from hts_z2.reference.dataset import (
 
 @pytest.fixture
 def maker():
-    lattice, positions, numbers, H0, S, B, _ = toy_dense()
     calls = []
 
     def make(structure, sample_id):
         calls.append(sample_id)
         if structure == "bad":
             raise RuntimeError("SCF did not converge in 300 iterations")
-        s = make_sample(
-            sample_id,
-            lattice,
-            positions,
-            numbers,
-            SHELLS,
-            R,
-            H0,
-            S,
-            B,
-            6,
-            PruneSettings(h_tol=0, s_tol=0),
-            {"timings": {"scf_s": 2.0, "extract_s": 1.0}},
-        )
-        return s
+        return toy_sample(sample_id, meta={"timings": {"scf_s": 2.0, "extract_s": 1.0}})
 
     make.calls = calls
     return make

@@ -1,6 +1,6 @@
 import numpy as np
 import pytest
-from toy_model import SHELLS, R, toy_dense
+from toy_model import SHELLS, R, toy_dense, toy_sample
 
 from hts_z2.hamiltonian import TightBinding
 from hts_z2.reference.convert import PruneSettings, make_sample, sample_from_tight_binding
@@ -13,20 +13,7 @@ def dense():
 
 
 def _sample(dense, prune=None, sample_id="toy/1"):
-    lattice, positions, numbers, H0, S, B, _ = dense
-    return make_sample(
-        sample_id,
-        lattice,
-        positions,
-        numbers,
-        SHELLS,
-        R,
-        H0,
-        S,
-        B,
-        n_electrons=6,
-        prune=prune or PruneSettings(h_tol=0, s_tol=0),
-    )
+    return toy_sample(sample_id, prune)
 
 
 def test_reconstruction_matches_dense(dense):

@@ -36,3 +36,24 @@ def toy_dense():
     positions = np.array([[0.0, 0.0, 0.0], [0.5, 0.5, 0.4]])
     numbers = np.array([83, 34])
     return lattice, positions, numbers, H0b, S, B, xi
+
+
+def toy_sample(sample_id="toy/1", prune=None, n_electrons=6, meta=None):
+    """The toy model as a ReferenceSample (unpruned unless ``prune`` is given)."""
+    from hts_z2.reference.convert import PruneSettings, make_sample
+
+    lattice, positions, numbers, H0, S, B, _ = toy_dense()
+    return make_sample(
+        sample_id,
+        lattice,
+        positions,
+        numbers,
+        SHELLS,
+        R,
+        H0,
+        S,
+        B,
+        n_electrons,
+        prune or PruneSettings(h_tol=0, s_tol=0),
+        meta,
+    )

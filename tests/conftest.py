@@ -1,0 +1,1 @@
+"""Shared test configuration: ``tests/`` is importable (``toy_model``)."""
