@@ -87,6 +87,9 @@ def reference(
     variants: int = typer.Option(0, help="also compute this many variants per structure"),
     seed: int = typer.Option(0, help="seed of the variants"),
     retry_failed: bool = typer.Option(False, help="retry structures that failed before"),
+    symmetry: bool = typer.Option(
+        False, help="point-group symmetry in the SCF (faster; off = the reference setting)"
+    ),
     verify: bool = typer.Option(
         False, help="compare with GPAW's own (SOC) eigenvalues and record the deviations"
     ),
@@ -102,7 +105,7 @@ def reference(
         console.print(f"[red]error:[/red] {err}")
         raise typer.Exit(2) from None
     settings = ReferenceSettings(
-        gpaw=GpawSettings(basis=basis, kpt_density=kpt_density),
+        gpaw=GpawSettings(basis=basis, kpt_density=kpt_density, point_group=symmetry),
         max_atoms=max_atoms,
         verify=verify,
     )
