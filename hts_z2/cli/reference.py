@@ -96,7 +96,7 @@ def reference(
 ) -> None:
     """Compute GPAW LCAO + SOC reference samples (one file per structure)."""
     from hts_z2.reference.dataset import generate
-    from hts_z2.reference.gpaw_lcao import GpawSettings
+    from hts_z2.reference.gpaw_scf import GpawSettings
     from hts_z2.reference.pipeline import ReferenceSettings, gpaw_reference
 
     try:

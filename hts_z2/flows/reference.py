@@ -10,7 +10,7 @@ from jobflow import Flow, Maker, job
 from pydantic import BaseModel
 
 from hts_z2.reference.convert import PruneSettings
-from hts_z2.reference.gpaw_lcao import GpawSettings
+from hts_z2.reference.gpaw_scf import GpawSettings
 from hts_z2.reference.pipeline import ReferenceSettings
 
 

@@ -9,7 +9,7 @@ import numpy as np
 
 from hts_z2 import __version__
 from hts_z2.reference.convert import PruneSettings, make_sample
-from hts_z2.reference.gpaw_lcao import GpawSettings
+from hts_z2.reference.gpaw_scf import GpawSettings
 from hts_z2.reference.sample import ReferenceSample
 from hts_z2.structures.chemistry import MAGNETIC_ELEMENTS
 
@@ -105,7 +105,8 @@ def gpaw_reference(
     ------
     ReferenceError (bad structure) or ``gpaw_lcao.GpawError`` (setups, SCF).
     """
-    from hts_z2.reference.gpaw_lcao import extract_lcao, gpaw_atoms, run_scf
+    from hts_z2.reference.gpaw_lcao import extract_lcao
+    from hts_z2.reference.gpaw_scf import gpaw_atoms, run_scf
 
     settings = settings or ReferenceSettings()
     check_structure(structure, settings.max_atoms)

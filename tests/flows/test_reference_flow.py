@@ -5,7 +5,7 @@ from pymatgen.core import Lattice, Structure
 from hts_z2.flows.reference import ReferenceMaker, settings_from_dict
 from hts_z2.reference.convert import PruneSettings
 from hts_z2.reference.dataset import dataset_stats
-from hts_z2.reference.gpaw_lcao import GpawSettings
+from hts_z2.reference.gpaw_scf import GpawSettings
 from hts_z2.reference.pipeline import ReferenceSettings
 
 

@@ -27,7 +27,7 @@ def gpaw_available():
 @pytest.fixture
 def pbte_atoms(gpaw_available):
     """Rocksalt PbTe (a = 6.46 Angstrom, fcc primitive cell), a fresh ``ase.Atoms``."""
-    from hts_z2.reference.gpaw_lcao import gpaw_atoms
+    from hts_z2.reference.gpaw_scf import gpaw_atoms
 
     return gpaw_atoms(PBTE_LATTICE, PBTE_POSITIONS, PBTE_NUMBERS)
 
@@ -35,7 +35,7 @@ def pbte_atoms(gpaw_available):
 @pytest.fixture(scope="session")
 def pbte_calc(gpaw_available):
     """Converged PbTe sz(dzp) 2x2x2 calculation (about 1.5 s), shared by the session."""
-    from hts_z2.reference.gpaw_lcao import GpawSettings, gpaw_atoms, run_scf
+    from hts_z2.reference.gpaw_scf import GpawSettings, gpaw_atoms, run_scf
 
     atoms = gpaw_atoms(PBTE_LATTICE, PBTE_POSITIONS, PBTE_NUMBERS)
     return run_scf(atoms, GpawSettings(basis="sz(dzp)", kpts=(2, 2, 2)))

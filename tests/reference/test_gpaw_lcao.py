@@ -3,15 +3,8 @@
 import numpy as np
 import pytest
 
-from hts_z2.reference.gpaw_lcao import (
-    GpawError,
-    GpawSettings,
-    LcaoHamiltonian,
-    gpaw_atoms,
-    kpoint_grid,
-    reachable_lattice_vectors,
-    spinful_blocks,
-)
+from hts_z2.reference.gpaw_lcao import LcaoHamiltonian, reachable_lattice_vectors, spinful_blocks
+from hts_z2.reference.gpaw_scf import GpawError, GpawSettings, gpaw_atoms, kpoint_grid
 
 A_BI2SE3, C_BI2SE3 = 4.143, 28.636
 BI2SE3_LATTICE = np.array(
@@ -90,7 +83,7 @@ def test_lcao_hamiltonian_rejects_inconsistent_shapes():
 
 
 def test_missing_setup_raises_before_scf(gpaw_available):
-    from hts_z2.reference.gpaw_lcao import run_scf
+    from hts_z2.reference.gpaw_scf import run_scf
 
     atoms = gpaw_atoms(3.35 * np.eye(3), [[0.0, 0.0, 0.0]], [84])  # Po: no setup in gpaw-data
     with pytest.raises(GpawError, match=r"Po: no PBE PAW setup"):
@@ -98,14 +91,14 @@ def test_missing_setup_raises_before_scf(gpaw_available):
 
 
 def test_unknown_basis_raises(pbte_atoms):
-    from hts_z2.reference.gpaw_lcao import run_scf
+    from hts_z2.reference.gpaw_scf import run_scf
 
     with pytest.raises(GpawError, match=r"no basis 'tzp'"):
         run_scf(pbte_atoms, GpawSettings(basis="tzp"))
 
 
 def test_magnetic_moments_rejected(pbte_atoms):
-    from hts_z2.reference.gpaw_lcao import run_scf
+    from hts_z2.reference.gpaw_scf import run_scf
 
     pbte_atoms.set_initial_magnetic_moments([1.0, 0.0])
     with pytest.raises(GpawError, match="magnetic"):
@@ -113,7 +106,7 @@ def test_magnetic_moments_rejected(pbte_atoms):
 
 
 def test_unconverged_scf_raises(pbte_atoms):
-    from hts_z2.reference.gpaw_lcao import run_scf
+    from hts_z2.reference.gpaw_scf import run_scf
 
     with pytest.raises(GpawError, match="did not converge within maxiter=1"):
         run_scf(pbte_atoms, GpawSettings(basis="sz(dzp)", kpts=(1, 1, 1), maxiter=1))
@@ -239,7 +232,8 @@ def test_tight_binding_container(pbte_model):
 def test_gamma_only_calculation_extracts_exactly(pbte_atoms):
     """A 1x1x1 grid still yields all lattice displacements (complex dtype is forced)."""
     from hts_z2.reference.gpaw_checks import compare_direct, compare_offgrid, compare_with_gpaw
-    from hts_z2.reference.gpaw_lcao import extract_lcao, run_scf
+    from hts_z2.reference.gpaw_lcao import extract_lcao
+    from hts_z2.reference.gpaw_scf import run_scf
 
     # Gamma-only PbTe is metallic; broad smearing keeps the SCF short (~12 iterations)
     calc = run_scf(pbte_atoms, GpawSettings(basis="sz(dzp)", kpts=(1, 1, 1), width=0.2))
@@ -254,7 +248,7 @@ def test_gamma_only_calculation_extracts_exactly(pbte_atoms):
 
 
 def test_gpaw_parameters(pbte_atoms):
-    from hts_z2.reference.gpaw_lcao import gpaw_parameters
+    from hts_z2.reference.gpaw_scf import gpaw_parameters
 
     params = gpaw_parameters(pbte_atoms, GpawSettings(convergence={"density": 1e-5}))
     assert params["kpts"] == {"size": (6, 6, 6), "gamma": False}  # from kpt_density 3.5

@@ -2,7 +2,7 @@ import numpy as np
 import pytest
 from pymatgen.core import Lattice, Structure
 
-from hts_z2.reference.gpaw_lcao import GpawSettings
+from hts_z2.reference.gpaw_scf import GpawSettings
 from hts_z2.reference.pipeline import ReferenceError, ReferenceSettings, gpaw_reference
 
 FAST = ReferenceSettings(gpaw=GpawSettings(basis="sz(dzp)", kpts=(2, 2, 2)), verify=True)
