@@ -15,7 +15,8 @@ from hts_z2.hamiltonian.formats import (
     write_deeph,
     write_hamiltonian,
 )
-from hts_z2.hamiltonian.formats.deeph import HARTREE_EV, format_key, parse_key
+from hts_z2.hamiltonian.formats.deeph import HARTREE_EV
+from hts_z2.hamiltonian.formats.deeph_layout import format_key, parse_key
 from hts_z2.hamiltonian.formats.orbital_order import shell_permutation
 from hts_z2.hamiltonian.lattice_models import fu_kane_mele, wilson_dirac
 from hts_z2.hamiltonian.soc import assemble_soc, spinful
