@@ -87,6 +87,8 @@ def reference(
     variants: int = typer.Option(0, help="also compute this many variants per structure"),
     seed: int = typer.Option(0, help="seed of the variants"),
     retry_failed: bool = typer.Option(False, help="retry structures that failed before"),
+    max_kpoints: int = typer.Option(None, help="cap on the SCF k-points (dense metal grids)"),
+    width: float = typer.Option(0.01, help="Fermi–Dirac smearing of the SCF (eV)"),
     symmetry: bool = typer.Option(
         False, help="point-group symmetry in the SCF (faster; off = the reference setting)"
     ),
@@ -105,7 +107,13 @@ def reference(
         console.print(f"[red]error:[/red] {err}")
         raise typer.Exit(2) from None
     settings = ReferenceSettings(
-        gpaw=GpawSettings(basis=basis, kpt_density=kpt_density, point_group=symmetry),
+        gpaw=GpawSettings(
+            basis=basis,
+            kpt_density=kpt_density,
+            point_group=symmetry,
+            max_kpoints=max_kpoints,
+            width=width,
+        ),
         max_atoms=max_atoms,
         verify=verify,
     )

@@ -259,3 +259,12 @@ def test_gpaw_parameters(pbte_atoms):
     explicit = gpaw_parameters(pbte_atoms, GpawSettings(kpts=(3, 2, 1)))
     assert explicit["kpts"]["size"] == (3, 2, 1)
     assert "convergence" not in explicit
+
+
+def test_capped_kpoint_grid():
+    from hts_z2.reference.gpaw_scf import capped_kpoint_grid, kpoint_grid
+
+    fcc = 0.5 * 4.08 * np.array([[0.0, 1.0, 1.0], [1.0, 0.0, 1.0], [1.0, 1.0, 0.0]])
+    assert capped_kpoint_grid(fcc, 3.0, None) == kpoint_grid(fcc, 3.0)
+    grid = capped_kpoint_grid(fcc, 3.0, 125)
+    assert np.prod(grid) <= 125 and np.prod(kpoint_grid(fcc, 3.0)) > 125
