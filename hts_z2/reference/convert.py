@@ -9,7 +9,9 @@ import numpy as np
 from hts_z2.hamiltonian.basis import orbital_table
 from hts_z2.hamiltonian.bloch import OverlapNotPositiveDefiniteError
 from hts_z2.reference.sample import (
+    QUANTA,
     ReferenceSample,
+    SampleError,
     dequantize,
     quantize,
     spinful_from_components,
@@ -56,6 +58,7 @@ def to_edges(
     S: np.ndarray,
     B: np.ndarray,
     prune: PruneSettings,
+    quanta: dict | None = None,
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     """Kept atom-pair blocks as flat arrays.
 
@@ -96,7 +99,8 @@ def to_edges(
         s[a:b] = S[r, rows, cols].ravel()
         soc[:, a:b] = B[r, :, rows, cols].reshape(3, -1)
     rounded = [
-        dequantize(quantize(x, name), name) for x, name in ((h0, "h0"), (s, "s"), (soc, "soc"))
+        dequantize(quantize(x, name, quanta), name, quanta)
+        for x, name in ((h0, "h0"), (s, "s"), (soc, "soc"))
     ]
     return edge_index, offset, *rounded
 
@@ -136,6 +140,34 @@ def band_kpoints(sample_id: str, n_random: int = 9) -> np.ndarray:
     return np.concatenate([np.zeros((1, 3)), rng.random((n_random, 3))])
 
 
+MAX_STORED_BAND_ERROR = 2e-3
+"""Largest change (eV) of the bands near the gap that storage (pruning + quanta) may cause."""
+FINE_QUANTA = {"h0": 1e-7, "s": 1e-10, "soc": 1e-8}
+"""Quanta for bases so nearly linearly dependent that the default ones move the bands."""
+
+
+def _storage_error(
+    sample: ReferenceSample, k: np.ndarray, e_full: np.ndarray, window: slice, n_occ: int
+) -> float:
+    """Largest band change near the gap of the stored model vs the full one (eV)."""
+    from hts_z2.hamiltonian.tightbinding import TightBinding
+
+    R, H0, S, B = sample.dense_blocks()
+    zero = np.zeros_like(B)
+    stored = TightBinding(
+        sample.lattice,
+        R,
+        spinful_from_components(H0, B),
+        spinful_from_components(S, zero),
+        n_occ=n_occ,
+    )
+    try:
+        e = stored.eigh(k)[0]
+    except OverlapNotPositiveDefiniteError:
+        return float("inf")
+    return float(np.abs(e[:, window] - e_full[:, window]).max())
+
+
 def make_sample(
     sample_id: str,
     lattice: np.ndarray,
@@ -152,16 +184,28 @@ def make_sample(
 ) -> ReferenceSample:
     """Assemble a sample from dense real-space matrices (the full, unpruned model).
 
-    Band energies at :func:`band_kpoints` come from the full model; the largest change of
-    the bands near the gap caused by pruning is recorded in ``meta["pruning"]``.
+    Band energies at :func:`band_kpoints` come from the full model. Storage is tried from
+    the most compact to the most faithful — ``prune`` with the default quanta, unpruned,
+    unpruned with :data:`FINE_QUANTA` — until the bands within 10 of the gap move by at most
+    :data:`MAX_STORED_BAND_ERROR`; ``meta["pruning"]`` records the level and the error.
+
+    Raises
+    ------
+    SampleError when even the most faithful storage moves the bands more than that.
     """
     from hts_z2.hamiltonian.tightbinding import TightBinding
 
     prune = prune or PruneSettings()
-    edge_index, offset, h0, s, soc = to_edges(lattice, positions, shells, R, H0, S, B, prune)
-    xi_value, xi_index, residual = xi_on_edges(edge_index, R, B, shells)
     k = band_kpoints(sample_id)
     n = H0.shape[1]
+    n_eval = max(2, min(2 * n - 2, n_electrons - n_electrons % 2))
+    full = TightBinding(
+        lattice,
+        R,
+        spinful_from_components(H0, B),
+        spinful_from_components(S, np.zeros_like(B)),
+        n_occ=n_eval,
+    )
     spinless = TightBinding(
         lattice,
         R,
@@ -170,69 +214,58 @@ def make_sample(
         n_occ=max(1, min(n - 1, n_electrons // 2)),
         spinful=False,
     )
-    full = TightBinding(
-        lattice,
-        R,
-        spinful_from_components(H0, B),
-        spinful_from_components(S, np.zeros_like(B)),
-        n_occ=max(2, min(2 * n - 2, n_electrons - n_electrons % 2)),
-    )
     e_full = full.eigh(k)[0]
-    sample = ReferenceSample(
-        sample_id=sample_id,
-        lattice=np.asarray(lattice, float),
-        positions=np.asarray(positions, float),
-        numbers=np.asarray(numbers, np.int32),
-        shells=tuple(tuple(int(l) for l in sh) for sh in shells),
-        edge_index=edge_index,
-        offset=offset,
-        h0=h0,
-        s=s,
-        soc=soc,
-        xi_value=xi_value,
-        xi_index=xi_index,
-        band_k=k,
-        band_energies=e_full.astype(np.float32),
-        band_energies_spinless=spinless.eigh(k)[0].astype(np.float32),
-        n_electrons=int(n_electrons),
-        meta={},
-    )
-    try:
-        pruned = sample.tight_binding() if n_electrons % 2 == 0 else None
-    except OverlapNotPositiveDefiniteError:
-        if prune == PruneSettings(0.0, 0.0, None):
-            raise
-        return make_sample(
-            sample_id,
-            lattice,
-            positions,
-            numbers,
-            shells,
-            R,
-            H0,
-            S,
-            B,
-            n_electrons,
-            PruneSettings(0.0, 0.0, None),
-            {**(meta or {}), "pruning_fallback": "pruned S was not PD"},
-        )
     window = slice(max(0, n_electrons - 10), min(2 * n, n_electrons + 10))
-    err = (
-        float("nan")
-        if pruned is None
-        else float(np.abs(pruned.eigh(k)[0][:, window] - e_full[:, window]).max())
-    )
+    unpruned = PruneSettings(0.0, 0.0, None)
+    levels = ((prune, QUANTA), (unpruned, QUANTA), (unpruned, FINE_QUANTA))
+    errors = []
+    for pr, quanta in levels:
+        edge_index, offset, h0, s, soc = to_edges(
+            lattice, positions, shells, R, H0, S, B, pr, quanta
+        )
+        sample = ReferenceSample(
+            sample_id=sample_id,
+            lattice=np.asarray(lattice, float),
+            positions=np.asarray(positions, float),
+            numbers=np.asarray(numbers, np.int32),
+            shells=tuple(tuple(int(l) for l in sh) for sh in shells),
+            edge_index=edge_index,
+            offset=offset,
+            h0=h0,
+            s=s,
+            soc=soc,
+            xi_value=np.zeros(0, np.float32),
+            xi_index=np.zeros((0, 3), np.int32),
+            band_k=k,
+            band_energies=e_full.astype(np.float32),
+            band_energies_spinless=spinless.eigh(k)[0].astype(np.float32),
+            n_electrons=int(n_electrons),
+            meta={"quanta": dict(quanta)},
+        )
+        errors.append(_storage_error(sample, k, e_full, window, n_eval))
+        if errors[-1] <= MAX_STORED_BAND_ERROR:
+            break
+    else:
+        raise SampleError(
+            f"{sample_id}: stored blocks move the bands near the gap by "
+            f"{min(errors) * 1e3:.1f} meV even unpruned (nearly linearly dependent basis)"
+        )
+    xi_value, xi_index, residual = xi_on_edges(edge_index, R, B, shells)
     info = dict(meta or {})
+    info["quanta"] = dict(quanta)
     info["pruning"] = {
-        "h_tol": prune.h_tol,
-        "s_tol": prune.s_tol,
-        "cutoff": prune.cutoff,
+        "h_tol": pr.h_tol,
+        "s_tol": pr.s_tol,
+        "cutoff": pr.cutoff,
+        "storage_level": len(errors) - 1,
         "n_edges": len(edge_index),
         "n_R_full": len(R),
-        "max_band_error_eV": err,
+        "max_band_error_eV": errors[-1],
     }
     info["xi_fit_residual"] = residual
-    return ReferenceSample(**{**sample.__dict__, "meta": info})
+    return ReferenceSample(
+        **{**sample.__dict__, "xi_value": xi_value, "xi_index": xi_index, "meta": info}
+    )
 
 
 def components_from_spinful(H: np.ndarray) -> tuple[np.ndarray, np.ndarray, float]:

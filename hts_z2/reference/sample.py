@@ -62,11 +62,12 @@ class SampleError(ValueError):
 
 
 def quantize(x: np.ndarray, name: str, quanta: dict | None = None) -> np.ndarray:
-    """Integer multiples of ``QUANTA[name]`` (int32); raises if a value does not fit."""
+    """Integer multiples of ``quanta[name]`` (int32, or int64 when the values need it)."""
     q = np.round(np.asarray(x, dtype=np.float64) / (quanta or QUANTA)[name])
-    if q.size and np.abs(q).max() >= 2**31:
+    big = bool(q.size) and float(np.abs(q).max()) >= 2**31
+    if big and float(np.abs(q).max()) >= 2**62:
         raise SampleError(f"{name} values too large to store ({np.abs(x).max():.3g})")
-    return q.astype(np.int32)
+    return q.astype(np.int64 if big else np.int32)
 
 
 def dequantize(q: np.ndarray, name: str, quanta: dict | None = None) -> np.ndarray:

@@ -3,7 +3,12 @@ import pytest
 from toy_model import SHELLS, R, toy_dense, toy_sample
 
 from hts_z2.hamiltonian import TightBinding
-from hts_z2.reference.convert import PruneSettings, make_sample, sample_from_tight_binding
+from hts_z2.reference.convert import (
+    PruneSettings,
+    make_sample,
+    sample_from_tight_binding,
+    to_edges,
+)
 from hts_z2.reference.sample import SampleError, load_sample
 
 
@@ -45,20 +50,31 @@ def test_xi_values_recovered(dense):
     assert sample.xi_value[sel][0] == pytest.approx(xi[0, 1, 1], rel=1e-6)
 
 
-def test_pruning_is_symmetric_and_reported(dense):
+def test_pruning_is_symmetric(dense):
+    lattice, positions, _, H0, S, B, _ = dense
+    edges, *_ = to_edges(lattice, positions, SHELLS, R, H0, S, B, PruneSettings(0.1, 0.01))
+    kept = {tuple(r) for r in edges.tolist()}
+    assert all((j, i, -a, -b, -c) in kept for i, j, a, b, c in kept)
+    assert len(kept) < _sample(dense).n_edges
+
+
+def test_lossy_pruning_falls_back_to_unpruned(dense):
+    """Pruning that would move the bands by more than 2 meV is not used."""
     sample = _sample(dense, PruneSettings(h_tol=0.1, s_tol=0.01))
-    edges = {tuple(r) for r in sample.edge_index.tolist()}
-    assert all((j, i, -a, -b, -c) in edges for i, j, a, b, c in edges)
-    assert sample.n_edges < _sample(dense).n_edges
-    assert sample.meta["pruning"]["max_band_error_eV"] > 1e-4
+    assert sample.meta["pruning"]["storage_level"] == 1
+    assert sample.n_edges == _sample(dense).n_edges
+    assert sample.meta["pruning"]["max_band_error_eV"] < 2e-3
 
 
 def test_cutoff_pruning(dense):
-    sample = _sample(dense, PruneSettings(h_tol=0, s_tol=0, cutoff=3.2))
-    lattice, positions = dense[0], dense[1]
+    lattice, positions, _, H0, S, B, _ = dense
+    edges, *_ = to_edges(
+        lattice, positions, SHELLS, R, H0, S, B, PruneSettings(h_tol=0, s_tol=0, cutoff=3.2)
+    )
     cart = positions @ lattice
-    for i, j, *r in sample.edge_index.tolist():
+    for i, j, *r in edges.tolist():
         assert np.linalg.norm(cart[j] + np.array(r) @ lattice - cart[i]) <= 3.2
+    assert len(edges) < _sample(dense).n_edges
 
 
 def test_save_load_roundtrip_and_corruption(dense, tmp_path):
