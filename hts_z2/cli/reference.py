@@ -50,9 +50,10 @@ def _variant_rank(variant_id: str) -> int:
 def load_structures(items: list[str], variants: int, seed: int) -> list[tuple[str, object]]:
     """(id, pymatgen Structure) pairs from files, embedded ids, or the word ``embedded``.
 
-    With ``variants > 0`` each structure also yields two strained copies (±2 %),
-    ``variants`` rattled copies and the applicable :data:`SUBSTITUTIONS` (deterministic
-    for a seed), ordered rattles, then substitutions, then strains.
+    With ``variants > 0`` each structure (except embedded metals: large, costly samples of
+    little use for insulators) also yields two strained copies (±2 %), ``variants`` rattled
+    copies and the applicable :data:`SUBSTITUTIONS` (deterministic for a seed), ordered
+    rattles, then substitutions, then strains.
     """
     from pymatgen.core import Structure
 
@@ -60,9 +61,12 @@ def load_structures(items: list[str], variants: int, seed: int) -> list[tuple[st
     from hts_z2.structures.variants import variant_set
 
     entries: list[tuple[str, object]] = []
+    metals: set[str] = set()
     for item in items:
         if item == "embedded":
-            entries += [(e.id, e.structure) for e in load_embedded()]
+            embedded = load_embedded()
+            entries += [(e.id, e.structure) for e in embedded]
+            metals |= {e.id for e in embedded if e.category == "metal"}
         elif Path(item).exists():
             entries.append((Path(item).stem, Structure.from_file(item)))
         else:

@@ -185,9 +185,10 @@ def make_sample(
     """Assemble a sample from dense real-space matrices (the full, unpruned model).
 
     Band energies at :func:`band_kpoints` come from the full model. Storage is tried from
-    the most compact to the most faithful — ``prune`` with the default quanta, unpruned,
-    unpruned with :data:`FINE_QUANTA` — until the bands within 10 of the gap move by at most
-    :data:`MAX_STORED_BAND_ERROR`; ``meta["pruning"]`` records the level and the error.
+    the most compact to the most faithful — ``prune`` with the default quanta, ``prune`` with
+    :data:`FINE_QUANTA`, unpruned with :data:`FINE_QUANTA` — until the bands within 10 of the
+    gap move by at most :data:`MAX_STORED_BAND_ERROR`; ``meta["pruning"]`` records the level
+    and the error.
 
     Raises
     ------
@@ -217,7 +218,7 @@ def make_sample(
     e_full = full.eigh(k)[0]
     window = slice(max(0, n_electrons - 10), min(2 * n, n_electrons + 10))
     unpruned = PruneSettings(0.0, 0.0, None)
-    levels = ((prune, QUANTA), (unpruned, QUANTA), (unpruned, FINE_QUANTA))
+    levels = ((prune, QUANTA), (prune, FINE_QUANTA), (unpruned, FINE_QUANTA))
     errors = []
     for pr, quanta in levels:
         edge_index, offset, h0, s, soc = to_edges(
