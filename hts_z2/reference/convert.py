@@ -8,6 +8,7 @@ import numpy as np
 
 from hts_z2.hamiltonian.basis import orbital_table
 from hts_z2.hamiltonian.bloch import OverlapNotPositiveDefiniteError
+from hts_z2.hamiltonian.tightbinding import TightBinding
 from hts_z2.reference.sample import (
     QUANTA,
     ReferenceSample,
@@ -150,8 +151,6 @@ def _storage_error(
     sample: ReferenceSample, k: np.ndarray, e_full: np.ndarray, window: slice, n_occ: int
 ) -> float:
     """Largest band change near the gap of the stored model vs the full one (eV)."""
-    from hts_z2.hamiltonian.tightbinding import TightBinding
-
     R, H0, S, B = sample.dense_blocks()
     zero = np.zeros_like(B)
     stored = TightBinding(
@@ -194,8 +193,6 @@ def make_sample(
     ------
     SampleError when even the most faithful storage moves the bands more than that.
     """
-    from hts_z2.hamiltonian.tightbinding import TightBinding
-
     prune = prune or PruneSettings()
     k = band_kpoints(sample_id)
     n = H0.shape[1]

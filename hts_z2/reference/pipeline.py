@@ -8,10 +8,13 @@ from dataclasses import asdict, dataclass, field
 import numpy as np
 
 from hts_z2 import __version__
+from hts_z2.hamiltonian.gap import band_gap
+from hts_z2.hamiltonian.tightbinding import TightBinding
 from hts_z2.reference.convert import PruneSettings, make_sample
 from hts_z2.reference.gpaw_scf import GpawSettings
 from hts_z2.reference.sample import ReferenceSample
 from hts_z2.structures.chemistry import MAGNETIC_ELEMENTS
+from hts_z2.topology import z2_invariants
 
 
 class ReferenceError(RuntimeError):
@@ -67,8 +70,6 @@ def reference_labels(tb) -> dict:
     ``z2_manifold`` is added for such semimetals when the direct gap stays open: the
     indices of the lowest ``n_occ`` bands (Z2 needs only a direct gap).
     """
-    from hts_z2.hamiltonian.gap import band_gap
-    from hts_z2.topology import z2_invariants
 
     def summary(z2) -> dict:
         return {
@@ -146,8 +147,6 @@ def gpaw_reference(
     t3 = time.perf_counter()
     labels = {}
     if settings.labels and lcao.n_electrons % 2 == 0:
-        from hts_z2.hamiltonian.tightbinding import TightBinding
-
         full = TightBinding(
             lcao.lattice,
             lcao.R,

@@ -32,6 +32,7 @@ from pathlib import Path
 
 import numpy as np
 
+from hts_z2.hamiltonian.angular import PAULI
 from hts_z2.hamiltonian.basis import OrbitalTable, orbital_table
 from hts_z2.hamiltonian.tightbinding import TightBinding, TightBindingError
 
@@ -227,8 +228,6 @@ def _json_default(x):
 
 def spinful_from_components(H0: np.ndarray, B: np.ndarray) -> np.ndarray:
     """``H0 (x) 1 + i sum_v B_v (x) sigma_v``: [n_R,n,n], [n_R,3,n,n] -> [n_R,2n,2n]."""
-    from hts_z2.hamiltonian.angular import PAULI
-
     n_R, n, _ = H0.shape
     out = np.einsum("rij,st->risjt", H0.astype(complex), np.eye(2))
     out = out + 1j * np.einsum("rvij,vst->risjt", B, PAULI)

@@ -10,7 +10,9 @@ from __future__ import annotations
 
 import numpy as np
 
+from hts_z2.hamiltonian.bloch import bloch_sum, orthogonalized_eigh
 from hts_z2.hamiltonian.tightbinding import TightBinding
+from hts_z2.topology.fhs import fill_tr_partners
 
 PLANES: tuple[tuple[int, float], ...] = ((0, 0.0), (0, 0.5), (1, 0.0), (1, 0.5), (2, 0.0), (2, 0.5))
 PLANE_NAMES: tuple[str, ...] = ("k1=0", "k1=1/2", "k2=0", "k2=1/2", "k3=0", "k3=1/2")
@@ -74,8 +76,6 @@ def occupied_states(
         return E_out, Y_out
     import torch
 
-    from hts_z2.hamiltonian.bloch import bloch_sum, orthogonalized_eigh
-
     H = torch.as_tensor(tb.H, device=device)
     S = None if tb.S is None else torch.as_tensor(tb.S, device=device)
     for s in range(0, len(k), chunk):
@@ -112,8 +112,6 @@ def plane_states(
     -------
     E : [P, n, n/2 + 1, n_bands]; Y : [P, n, n/2 + 1, n_bands, n_occ].
     """
-    from hts_z2.topology.fhs import fill_tr_partners
-
     k = np.stack(grids)
     mask = np.broadcast_to(irreducible_mask(k.shape[1]), k.shape[:3])
     E_irr, Y_irr = occupied_states(tb, k[mask], device, orthogonalization=orthogonalization)
