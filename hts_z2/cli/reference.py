@@ -73,9 +73,8 @@ def load_structures(items: list[str], variants: int, seed: int) -> list[tuple[st
             e = get_embedded(item)
             entries.append((e.id, e.structure))
     if variants > 0:
-        extra = variant_set(
-            [_Entry(i, st) for i, st in entries], variants, seed, substitutions=SUBSTITUTIONS
-        )
+        parents = [_Entry(i, st) for i, st in entries if i not in metals]
+        extra = variant_set(parents, variants, seed, substitutions=SUBSTITUTIONS)
         entries += sorted(extra, key=lambda item: _variant_rank(item[0]))
     return entries
 
