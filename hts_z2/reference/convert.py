@@ -143,6 +143,7 @@ def band_kpoints(sample_id: str, n_random: int = 9) -> np.ndarray:
 
 MAX_STORED_BAND_ERROR = 2e-3
 """Largest change (eV) of the bands near the gap that storage (pruning + quanta) may cause."""
+MID_QUANTA = {"h0": 1e-6, "s": 1e-9, "soc": 1e-7}
 FINE_QUANTA = {"h0": 1e-7, "s": 1e-10, "soc": 1e-8}
 """Quanta for bases so nearly linearly dependent that the default ones move the bands."""
 
@@ -184,10 +185,10 @@ def make_sample(
     """Assemble a sample from dense real-space matrices (the full, unpruned model).
 
     Band energies at :func:`band_kpoints` come from the full model. Storage is tried from
-    the most compact to the most faithful — ``prune`` with the default quanta, ``prune`` with
-    :data:`FINE_QUANTA`, unpruned with :data:`FINE_QUANTA` — until the bands within 10 of the
-    gap move by at most :data:`MAX_STORED_BAND_ERROR`; ``meta["pruning"]`` records the level
-    and the error.
+    the most compact to the most faithful — ``prune`` with the default quanta, with
+    :data:`MID_QUANTA`, with :data:`FINE_QUANTA`, then unpruned with :data:`FINE_QUANTA` —
+    until the bands within 10 of the gap move by at most :data:`MAX_STORED_BAND_ERROR`;
+    ``meta["pruning"]`` records the level and the error.
 
     Raises
     ------
@@ -215,7 +216,12 @@ def make_sample(
     e_full = full.eigh(k)[0]
     window = slice(max(0, n_electrons - 10), min(2 * n, n_electrons + 10))
     unpruned = PruneSettings(0.0, 0.0, None)
-    levels = ((prune, QUANTA), (prune, FINE_QUANTA), (unpruned, FINE_QUANTA))
+    levels = (
+        (prune, QUANTA),
+        (prune, MID_QUANTA),
+        (prune, FINE_QUANTA),
+        (unpruned, FINE_QUANTA),
+    )
     errors = []
     for pr, quanta in levels:
         edge_index, offset, h0, s, soc = to_edges(

@@ -61,7 +61,7 @@ def test_pruning_is_symmetric(dense):
 def test_lossy_pruning_falls_back_to_unpruned(dense):
     """Pruning that would move the bands by more than 2 meV is not used."""
     sample = _sample(dense, PruneSettings(h_tol=0.1, s_tol=0.01))
-    assert sample.meta["pruning"]["storage_level"] == 2  # unpruned, fine quanta
+    assert sample.meta["pruning"]["storage_level"] == 3  # unpruned, fine quanta
     assert sample.n_edges == _sample(dense).n_edges
     assert sample.meta["pruning"]["max_band_error_eV"] < 2e-3
 
