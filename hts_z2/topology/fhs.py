@@ -144,7 +144,7 @@ def fhs_plane(Y: np.ndarray) -> tuple[int, dict]:
     return fhs_field(gauge_fixed(Y))
 
 
-def fhs_refinement(Y: np.ndarray) -> tuple[tuple[int, dict], tuple[int, dict]]:
+def fhs_refinement(Y: np.ndarray, context=None) -> tuple[tuple[int, dict], tuple[int, dict]]:
     """FHS on the grid and on its every-other-point subgrid, sharing one gauge fixing
     (the subgrid of a TR-fixed grid is TR-fixed)."""
     Yf = gauge_fixed(Y)

@@ -26,7 +26,7 @@ from hts_z2.topology.planes import (
 from hts_z2.topology.result import PlaneResult, Z2Result, label_from_planes, undefined
 from hts_z2.topology.wilson import wilson_refinement
 
-PlaneMethod = Callable[[np.ndarray], tuple[tuple[int, dict], tuple[int, dict]]]
+PlaneMethod = Callable[[np.ndarray, tuple], tuple[tuple[int, dict], tuple[int, dict]]]
 METHODS: dict[str, PlaneMethod] = {"fhs": fhs_refinement, "wilson": wilson_refinement}
 
 
@@ -53,6 +53,7 @@ def _evaluate_plane(
     fn: PlaneMethod,
     gap_tol: float,
     name: str,
+    context: tuple,
 ) -> tuple[PlaneResult, str | None]:
     """Z2 of one plane on grid ``n`` and its subgrid; returns (result, reason-if-closed)."""
     gaps = direct_gaps(E, n_occ)
@@ -65,7 +66,7 @@ def _evaluate_plane(
             f"k = {np.round(k[i], 4).tolist()}"
         )
         return PlaneResult(None, grid, min_gap, False), reason
-    (z_fine, q_fine), (z_coarse, _) = fn(Y)
+    (z_fine, q_fine), (z_coarse, _) = fn(Y, context)
     converged = z_fine == z_coarse and q_fine.pop("ok")
     return PlaneResult(z_fine, grid, min_gap, bool(converged), q_fine), None
 
@@ -116,7 +117,10 @@ def compute_z2(
             E, Y = plane_states(tb, [grid], device, orthogonalization)
             vbm = max(vbm, float(E[..., tb.n_occ - 1].max()))
             cbm = min(cbm, float(E[..., tb.n_occ].min()))
-            res, reason = _evaluate_plane(Y[0], E[0], grid, tb.n_occ, fn, gap_tol, PLANE_NAMES[p])
+            context = (tb, *PLANES[p], device, orthogonalization)
+            res, reason = _evaluate_plane(
+                Y[0], E[0], grid, tb.n_occ, fn, gap_tol, PLANE_NAMES[p], context
+            )
             results[p] = res
             if reason:
                 reasons.append(reason)

@@ -11,10 +11,10 @@ from __future__ import annotations
 
 import numpy as np
 
+from hts_z2.topology.planes import occupied_states, plane_axes
+
 GAP_TOL = 0.3
 """Smallest distance of a gap midpoint to a neighbouring line's WCC, relative to the gap."""
-NESTED_GAP_TOL = 0.1
-"""Weaker distance accepted when three nested grids agree (see ``wilson_refinement``)."""
 
 
 def unitary_part(M: np.ndarray) -> np.ndarray:
@@ -100,21 +100,88 @@ def wilson_plane(Y: np.ndarray) -> tuple[int, dict]:
     return z2_from_wcc(wcc(Y))
 
 
-def wilson_refinement(Y: np.ndarray) -> tuple[tuple[int, dict], tuple[int, dict]]:
-    """Wilson-loop Z2 on the grid and on its every-other-point subgrid.
+MAX_LINES = 513
+"""Most lines a plane may use after adaptive insertion."""
 
-    The grid's result is accepted (``ok``) when its largest-gap check passes, or — for
-    many-band models whose WCCs crowd the gap — when no WCC comes closer to a gap midpoint
-    than ``NESTED_GAP_TOL`` of the gap and the grid, its subgrid and the subgrid's subgrid
-    (n >= 16) all give the same Z2.
+
+def line_wcc(
+    tb,
+    fixed: int,
+    value: float,
+    kb: np.ndarray,
+    n_loop: int,
+    device: str | None = None,
+    orthogonalization: str = "cholesky",
+) -> np.ndarray:
+    """Sorted WCCs of the loops along ``k_a`` at the given ``k_b`` values.
+
+    Returns
+    -------
+    [len(kb), n_occ] in [0, 1).
     """
-    (z, quality), coarse = wilson_plane(Y), wilson_plane(Y[::2, ::2])
-    n = Y.shape[0]
-    nested = (
-        n >= 16
-        and quality["min_gap_distance"] >= NESTED_GAP_TOL
-        and z == coarse[0] == wilson_plane(Y[::4, ::4])[0]
+    a, b = plane_axes(fixed)
+    k = np.zeros((n_loop, len(kb), 3))
+    k[..., fixed] = value
+    k[..., a] = (np.arange(n_loop) / n_loop)[:, None]
+    k[..., b] = np.asarray(kb)[None, :]
+    _, Y = occupied_states(tb, k.reshape(-1, 3), device, orthogonalization=orthogonalization)
+    return wcc(Y.reshape(n_loop, len(kb), *Y.shape[1:]))
+
+
+def _bad_steps(x: np.ndarray) -> np.ndarray:
+    """Steps j -> j+1 whose gap midpoints come closer than GAP_TOL (relative) to a WCC."""
+    z, size = largest_gap(x)
+    ratio = np.minimum(
+        _cyclic_distance(z[:-1], x[1:]) / size[:-1], _cyclic_distance(z[1:], x[:-1]) / size[1:]
     )
-    quality["nested_agreement"] = bool(nested)
-    quality["ok"] = bool(quality["ok"] or nested)
-    return (z, quality), coarse
+    return np.flatnonzero(ratio < GAP_TOL)
+
+
+def adaptive_wilson(
+    tb,
+    fixed: int,
+    value: float,
+    x: np.ndarray,
+    n_loop: int,
+    device: str | None = None,
+    orthogonalization: str = "cholesky",
+) -> tuple[int, dict]:
+    """Largest-gap Z2 with lines inserted where the gap check fails (as Z2Pack does).
+
+    Parameters
+    ----------
+    x : [n_lines, n_occ] WCCs on equally spaced lines ``k_b = 0 .. 1/2`` (from the grid).
+    n_loop : points per Wilson loop.
+
+    Returns
+    -------
+    (z2, quality) with ``lines`` used, ``min_gap_distance`` and ``ok`` (all steps pass).
+    """
+    kb = np.linspace(0.0, 0.5, len(x))
+    while len(kb) < MAX_LINES:
+        bad = _bad_steps(x)
+        if len(bad) == 0:
+            break
+        new_kb = 0.5 * (kb[bad] + kb[bad + 1])
+        new_x = line_wcc(tb, fixed, value, new_kb, n_loop, device, orthogonalization)
+        order = np.argsort(np.concatenate([kb, new_kb]), kind="stable")
+        kb = np.concatenate([kb, new_kb])[order]
+        x = np.concatenate([x, new_x])[order]
+    z2, quality = z2_from_wcc(x)
+    quality["lines"] = len(kb)
+    return z2, quality
+
+
+def wilson_refinement(Y: np.ndarray, context) -> tuple[tuple[int, dict], tuple[int, dict]]:
+    """Adaptive-line Wilson-loop Z2 from the grid (loops of n points) and from its
+    every-other-point subgrid (loops of n/2); accepted when both pass the gap check and
+    (checked by the driver) agree.
+
+    ``context`` carries (tb, fixed axis, value, device, orthogonalization).
+    """
+    tb, fixed, value, device, ortho = context
+    n = Y.shape[0]
+    fine = adaptive_wilson(tb, fixed, value, wcc(Y), n, device, ortho)
+    coarse = adaptive_wilson(tb, fixed, value, wcc(Y[::2, ::2]), n // 2, device, ortho)
+    fine[1]["ok"] = fine[1]["ok"] and coarse[1]["ok"]
+    return fine, coarse
