@@ -33,6 +33,8 @@ SUBSTITUTIONS = (
     {"Ta": "Nb"},
 )
 """Element substitutions used to diversify training structures."""
+MAX_VARIANT_ATOMS = 5
+"""Larger cells give costly, large samples; they enter a campaign only as themselves."""
 
 
 @dataclass(frozen=True)
@@ -50,10 +52,10 @@ def _variant_rank(variant_id: str) -> int:
 def load_structures(items: list[str], variants: int, seed: int) -> list[tuple[str, object]]:
     """(id, pymatgen Structure) pairs from files, embedded ids, or the word ``embedded``.
 
-    With ``variants > 0`` each structure (except embedded metals: large, costly samples of
-    little use for insulators) also yields two strained copies (±2 %), ``variants`` rattled
-    copies and the applicable :data:`SUBSTITUTIONS` (deterministic for a seed), ordered
-    rattles, then substitutions, then strains.
+    With ``variants > 0`` each structure (except embedded metals and cells of more than
+    :data:`MAX_VARIANT_ATOMS` atoms: large, costly samples) also yields two strained copies
+    (±2 %), ``variants`` rattled copies and the applicable :data:`SUBSTITUTIONS`
+    (deterministic for a seed), ordered rattles, then substitutions, then strains.
     """
     from pymatgen.core import Structure
 
@@ -73,7 +75,11 @@ def load_structures(items: list[str], variants: int, seed: int) -> list[tuple[st
             e = get_embedded(item)
             entries.append((e.id, e.structure))
     if variants > 0:
-        parents = [_Entry(i, st) for i, st in entries if i not in metals]
+        parents = [
+            _Entry(i, st)
+            for i, st in entries
+            if i not in metals and len(st) <= MAX_VARIANT_ATOMS  # type: ignore[arg-type]
+        ]
         extra = variant_set(parents, variants, seed, substitutions=SUBSTITUTIONS)
         entries += sorted(extra, key=lambda item: _variant_rank(item[0]))
     return entries
