@@ -65,13 +65,24 @@ def soc_blocks(xi: np.ndarray, orbitals: OrbitalTable) -> np.ndarray:
     return blocks.reshape(n_R, 2 * n, 2 * n)
 
 
-def spinful(H0: np.ndarray) -> np.ndarray:
-    """``H0 (x) I2`` for a stack ``[n_R, n, n]`` -> ``[n_R, 2n, 2n]``."""
-    n_R, n, _ = H0.shape
-    out = np.zeros((n_R, n, 2, n, 2), dtype=np.complex128)
-    out[:, :, 0, :, 0] = H0
-    out[:, :, 1, :, 1] = H0
-    return out.reshape(n_R, 2 * n, 2 * n)
+def spinful_blocks(M: np.ndarray, soc: np.ndarray | None = None) -> np.ndarray:
+    """``M (x) I2 + i sum_v soc_v (x) sigma_v`` in orbital-major, spin-inner order.
+
+    Parameters
+    ----------
+    M : [..., n, n] spin-independent blocks.
+    soc : [..., 3, n, n] real spin–orbit components (TR-symmetric form), or None.
+
+    Returns
+    -------
+    [..., 2n, 2n] complex.
+    """
+    M = np.asarray(M)
+    *lead, n, _ = M.shape
+    out = np.einsum("...mn,st->...msnt", M.astype(np.complex128), np.eye(2))
+    if soc is not None:
+        out = out + 1j * np.einsum("...vmn,vst->...msnt", soc, PAULI)
+    return out.reshape(*lead, 2 * n, 2 * n)
 
 
 def assemble_soc(H0: np.ndarray, xi: np.ndarray, orbitals: OrbitalTable) -> np.ndarray:
@@ -93,7 +104,7 @@ def assemble_soc(H0: np.ndarray, xi: np.ndarray, orbitals: OrbitalTable) -> np.n
         raise ValueError(f"H0 blocks are {H0.shape[1:]}, orbital table has {n} orbitals")
     if xi.shape[1:] != (n, n):
         xi = expand_shell_xi(xi, orbitals)
-    return spinful(H0) + soc_blocks(xi, orbitals)
+    return spinful_blocks(H0) + soc_blocks(xi, orbitals)
 
 
 def spin_rotation(axis_angle: np.ndarray) -> np.ndarray:

@@ -8,6 +8,7 @@ import numpy as np
 
 from hts_z2.hamiltonian.basis import orbital_table
 from hts_z2.hamiltonian.bloch import OverlapNotPositiveDefiniteError
+from hts_z2.hamiltonian.soc import spinful_blocks
 from hts_z2.hamiltonian.tightbinding import TightBinding
 from hts_z2.reference.sample import (
     QUANTA,
@@ -15,7 +16,6 @@ from hts_z2.reference.sample import (
     SampleError,
     dequantize,
     quantize,
-    spinful_from_components,
 )
 from hts_z2.reference.soc_fit import fit_xi
 
@@ -153,12 +153,11 @@ def _storage_error(
 ) -> float:
     """Largest band change near the gap of the stored model vs the full one (eV)."""
     R, H0, S, B = sample.dense_blocks()
-    zero = np.zeros_like(B)
     stored = TightBinding(
         sample.lattice,
         R,
-        spinful_from_components(H0, B),
-        spinful_from_components(S, zero),
+        spinful_blocks(H0, B),
+        spinful_blocks(S),
         n_occ=n_occ,
     )
     try:
@@ -201,8 +200,8 @@ def make_sample(
     full = TightBinding(
         lattice,
         R,
-        spinful_from_components(H0, B),
-        spinful_from_components(S, np.zeros_like(B)),
+        spinful_blocks(H0, B),
+        spinful_blocks(S),
         n_occ=n_eval,
     )
     spinless = TightBinding(

@@ -29,7 +29,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from hts_z2.hamiltonian.angular import PAULI
+from hts_z2.hamiltonian.soc import spinful_blocks
 from hts_z2.reference.gpaw_scf import GpawError
 
 if TYPE_CHECKING:
@@ -124,26 +124,6 @@ class LcaoHamiltonian:
         )
 
 
-def spinful_blocks(M: np.ndarray, soc: np.ndarray | None = None) -> np.ndarray:
-    """``M (x) I2 + i sum_v soc_v (x) sigma_v`` in orbital-major, spin-inner order.
-
-    Parameters
-    ----------
-    M : [..., n, n] spin-independent blocks.
-    soc : [..., 3, n, n] real spin–orbit components, or None.
-
-    Returns
-    -------
-    [..., 2n, 2n] complex.
-    """
-    M = np.asarray(M)
-    *lead, n, _ = M.shape
-    out = np.einsum("...mn,st->...msnt", M.astype(np.complex128), np.eye(2))
-    if soc is not None:
-        out = out + 1j * np.einsum("...vmn,vst->...msnt", soc, PAULI)
-    return out.reshape(*lead, 2 * n, 2 * n)
-
-
 # --- structures and k-grids ----------------------------------------------------------------
 
 
@@ -226,9 +206,7 @@ class BlochMatrices:
 
     def spinful(self) -> tuple[np.ndarray, np.ndarray]:
         """Spinful ``H(k)``, ``S(k)`` [n_k, 2n, 2n] (orbital-major, spin-inner)."""
-        n_k, n, _ = self.H0.shape
-        H_soc = np.einsum("kvmn,vst->kmsnt", self.soc, PAULI).reshape(n_k, 2 * n, 2 * n)
-        return spinful_blocks(self.H0) + H_soc, spinful_blocks(self.S)
+        return spinful_blocks(self.H0, -1j * self.soc), spinful_blocks(self.S)
 
 
 def bloch_matrices(

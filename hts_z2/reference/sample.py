@@ -32,8 +32,8 @@ from pathlib import Path
 
 import numpy as np
 
-from hts_z2.hamiltonian.angular import PAULI
 from hts_z2.hamiltonian.basis import OrbitalTable, orbital_table
+from hts_z2.hamiltonian.soc import spinful_blocks
 from hts_z2.hamiltonian.tightbinding import TightBinding, TightBindingError
 
 FORMAT_VERSION = 1
@@ -151,8 +151,8 @@ class ReferenceSample:
                 raise TightBindingError(
                     f"{self.sample_id}: odd electron count {self.n_electrons} (a metal)"
                 )
-            H = spinful_from_components(H0, B)
-            S2 = spinful_from_components(S, np.zeros_like(B))
+            H = spinful_blocks(H0, B)
+            S2 = spinful_blocks(S)
             n_occ = self.n_electrons
         else:
             H, S2, n_occ = H0.astype(complex), S.astype(complex), self.n_electrons // 2
@@ -224,14 +224,6 @@ def _json_default(x):
     if isinstance(x, np.ndarray):
         return x.tolist()
     raise TypeError(f"not JSON serializable: {type(x)}")
-
-
-def spinful_from_components(H0: np.ndarray, B: np.ndarray) -> np.ndarray:
-    """``H0 (x) 1 + i sum_v B_v (x) sigma_v``: [n_R,n,n], [n_R,3,n,n] -> [n_R,2n,2n]."""
-    n_R, n, _ = H0.shape
-    out = np.einsum("rij,st->risjt", H0.astype(complex), np.eye(2))
-    out = out + 1j * np.einsum("rvij,vst->risjt", B, PAULI)
-    return out.reshape(n_R, 2 * n, 2 * n)
 
 
 def load_sample(path: str | Path, verify: bool = True) -> ReferenceSample:

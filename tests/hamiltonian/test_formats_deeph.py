@@ -19,7 +19,7 @@ from hts_z2.hamiltonian.formats.deeph import HARTREE_EV
 from hts_z2.hamiltonian.formats.deeph_layout import format_key, parse_key
 from hts_z2.hamiltonian.formats.orbital_order import shell_permutation
 from hts_z2.hamiltonian.lattice_models import fu_kane_mele, wilson_dirac
-from hts_z2.hamiltonian.soc import assemble_soc, spinful
+from hts_z2.hamiltonian.soc import assemble_soc, spinful_blocks
 from hts_z2.hamiltonian.supercell import supercell
 
 RNG = np.random.default_rng(7)
@@ -60,7 +60,7 @@ def nonorthogonal_model() -> TightBinding:
         lattice,
         np.array(keys),
         assemble_soc(H0, xi, orbitals),
-        spinful(S0),
+        spinful_blocks(S0),
         n_occ=4,
         orbitals=orbitals,
         positions=np.array([[0.0, 0.0, 0.0], [0.5, 0.4, 0.3]]),

@@ -9,7 +9,7 @@ from hts_z2.hamiltonian.soc import (
     expand_shell_xi,
     orbital_l_matrices,
     spin_rotation,
-    spinful,
+    spinful_blocks,
 )
 from hts_z2.hamiltonian.timereversal import time_reversal_error
 
@@ -64,7 +64,7 @@ def test_s_shells_have_no_soc(system):
 
 def test_spinful_kron_order():
     H0 = np.arange(4.0).reshape(1, 2, 2)
-    assert np.allclose(spinful(H0)[0], np.kron(H0[0], np.eye(2)))
+    assert np.allclose(spinful_blocks(H0)[0], np.kron(H0[0], np.eye(2)))
 
 
 def test_hermitian_and_time_reversal(system):
@@ -84,9 +84,9 @@ def test_hermitian_and_time_reversal(system):
 def test_soc_breaks_spin_degeneracy_only_with_xi(system):
     orbitals, H0, xi_shell = system
     H = assemble_soc(H0, np.zeros_like(xi_shell), orbitals)
-    assert np.allclose(H, spinful(H0))
+    assert np.allclose(H, spinful_blocks(H0))
     H = assemble_soc(H0, xi_shell, orbitals)
-    assert not np.allclose(H, spinful(H0))
+    assert not np.allclose(H, spinful_blocks(H0))
 
 
 def test_su2_covariance(system):

@@ -6,12 +6,12 @@ stays open everywhere, so the occupied manifold carries (1;000) and screening ca
 metal. Trivial heavy-element insulators come out (0;000) with a positive gap.
 """
 
-import numpy as np
 import pytest
 
 from hts_z2.hamiltonian.gap import band_gap
+from hts_z2.hamiltonian.soc import spinful_blocks
 from hts_z2.reference.dataset import embedded_dataset_path, sample_path
-from hts_z2.reference.sample import load_sample, spinful_from_components
+from hts_z2.reference.sample import load_sample
 from hts_z2.topology import wilson_z2, z2_invariants
 
 
@@ -36,8 +36,8 @@ def test_bi2se3_without_soc_is_trivial():
     """Switching SOC off removes the band inversion."""
     sample = _sample("Bi2Se3-R-3m")
     tb = sample.tight_binding()
-    _, H0, _, B = sample.dense_blocks()
-    tb0 = tb.replace(H=spinful_from_components(H0, np.zeros_like(B)))
+    _, H0, _, _ = sample.dense_blocks()
+    tb0 = tb.replace(H=spinful_blocks(H0))
     assert z2_invariants(tb0, allow_overlap=True).label == "trivial (0;000)"
     assert sample.tight_binding(spinful=False).n_occ == tb.n_occ // 2
 

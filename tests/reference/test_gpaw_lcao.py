@@ -3,7 +3,8 @@
 import numpy as np
 import pytest
 
-from hts_z2.reference.gpaw_lcao import LcaoHamiltonian, reachable_lattice_vectors, spinful_blocks
+from hts_z2.hamiltonian.soc import spinful_blocks
+from hts_z2.reference.gpaw_lcao import LcaoHamiltonian, reachable_lattice_vectors
 from hts_z2.reference.gpaw_scf import GpawError, GpawSettings, gpaw_atoms, kpoint_grid
 
 A_BI2SE3, C_BI2SE3 = 4.143, 28.636

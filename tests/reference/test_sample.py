@@ -26,13 +26,13 @@ def test_reconstruction_matches_dense(dense):
     sample = _sample(dense)
     tb = sample.tight_binding()
     k = np.random.default_rng(0).random((6, 3))
-    from hts_z2.reference.sample import spinful_from_components
+    from hts_z2.hamiltonian.soc import spinful_blocks
 
     ref = TightBinding(
         lattice,
         R,
-        spinful_from_components(H0, B),
-        spinful_from_components(S, np.zeros_like(B)),
+        spinful_blocks(H0, B),
+        spinful_blocks(S),
         n_occ=6,
     )
     assert np.abs(tb.eigh(k)[0] - ref.eigh(k)[0]).max() < 1e-4  # 10 µeV storage quanta

@@ -46,11 +46,11 @@ def test_unrepresentable_part_is_residual():
 
 
 def test_components_round_trip():
+    from hts_z2.hamiltonian.soc import spinful_blocks
     from hts_z2.reference.convert import components_from_spinful
-    from hts_z2.reference.sample import spinful_from_components
 
     rng = np.random.default_rng(2)
     H0 = rng.normal(size=(2, 4, 4))
     B = rng.normal(size=(2, 3, 4, 4))
-    H0b, Bb, dropped = components_from_spinful(spinful_from_components(H0, B))
+    H0b, Bb, dropped = components_from_spinful(spinful_blocks(H0, B))
     assert np.allclose(H0b, H0) and np.allclose(Bb, B) and dropped < 1e-14

@@ -51,7 +51,7 @@ from hts_z2.hamiltonian.formats.deeph_layout import (
     to_project,
 )
 from hts_z2.hamiltonian.formats.orbital_order import ORBITAL_CONVENTIONS
-from hts_z2.hamiltonian.soc import spinful as spin_expand
+from hts_z2.hamiltonian.soc import spinful_blocks
 from hts_z2.hamiltonian.tightbinding import TightBinding
 
 REQUIRED_FILES = (
@@ -169,7 +169,7 @@ def read_deeph(
         S = to_project(stack_blocks(R, s_blocks, s_factor * n_spatial), s_index, s_sign)
         S = hermitized("S", S, minus, s_path)
         if spinful and s_factor == 1:
-            S = spin_expand(S)
+            S = spinful_blocks(S)
     return build_model(
         directory,
         lambda: TightBinding(
