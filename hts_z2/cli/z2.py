@@ -13,6 +13,7 @@ from rich.table import Table
 from hts_z2.hamiltonian.gap import BandGap, band_gap
 from hts_z2.hamiltonian.lattice_models import EXAMPLES
 from hts_z2.hamiltonian.tightbinding import TightBinding, TightBindingError
+from hts_z2.reference.sample import SampleError
 from hts_z2.topology import Z2Result, compute_z2
 from hts_z2.topology.planes import PLANE_NAMES
 
@@ -26,6 +27,10 @@ def _load(path: Path | None, example: str | None, n_occ: int | None) -> tuple[Ti
         if example not in EXAMPLES:
             raise typer.BadParameter(f"unknown example {example!r}; choose from {sorted(EXAMPLES)}")
         return EXAMPLES[example](), f"example {example}"
+    if path.suffix == ".h5" and path.is_file() and path.name != "hamiltonians.h5":
+        from hts_z2.reference.sample import load_sample
+
+        return load_sample(path).tight_binding(), f"reference sample {path}"
     from hts_z2.hamiltonian.formats import read_hamiltonian
 
     kwargs = {} if n_occ is None else {"n_occ": n_occ}
@@ -66,7 +71,9 @@ def _z2_table(results: list[Z2Result]) -> Table:
 
 def z2(
     path: Path = typer.Argument(
-        None, help="Wannier90 *_hr.dat file or DeepH-layout directory", show_default=False
+        None,
+        help="Wannier90 *_hr.dat file, DeepH-layout directory or reference sample (.h5)",
+        show_default=False,
     ),
     example: str = typer.Option(
         None, help=f"built-in model instead of a file: {', '.join(EXAMPLES)}"
@@ -74,25 +81,29 @@ def z2(
     n_occ: int = typer.Option(None, help="occupied bands (if the file does not record it)"),
     method: str = typer.Option("both", help="fhs, wilson, or both (cross-check)"),
     n_max: int = typer.Option(128, help="largest plane grid before giving up"),
+    kspacing: float = typer.Option(0.15, help="k-grid spacing of the gap search (1/Å, 2π incl.)"),
+    allow_overlap: bool = typer.Option(
+        False, help="report the Z2 of the lowest n_occ bands of a semimetal (direct gap open)"
+    ),
     bands: Path = typer.Option(None, help="write a band-structure PNG here"),
     as_json: bool = typer.Option(False, "--json", help="print JSON instead of tables"),
 ) -> None:
     """Print the band gap and the Z2 indices (nu0; nu1 nu2 nu3) of a Hamiltonian."""
     try:
         tb, name = _load(path, example, n_occ)
-    except (OSError, ValueError, KeyError, TightBindingError) as err:
+    except (OSError, ValueError, KeyError, TightBindingError, SampleError) as err:
         console.print(f"[red]error:[/red] {err}")
         raise typer.Exit(2) from None
     methods = {"both": ["fhs", "wilson"], "fhs": ["fhs"], "wilson": ["wilson"]}.get(method)
     if methods is None:
         raise typer.BadParameter(f"method must be fhs, wilson or both, not {method!r}")
     t0 = time.perf_counter()
-    gap = band_gap(tb)
+    gap = band_gap(tb, kspacing=kspacing)
     timings = {"gap": time.perf_counter() - t0}
     results = []
     for m in methods:
         t0 = time.perf_counter()
-        results.append(compute_z2(tb, method=m, n_max=n_max))
+        results.append(compute_z2(tb, method=m, n_max=n_max, allow_overlap=allow_overlap))
         timings[m] = time.perf_counter() - t0
     agree = len({r.label for r in results}) == 1
     if as_json:

@@ -1,5 +1,6 @@
 import json
 
+import pytest
 from typer.testing import CliRunner
 
 from hts_z2.cli.app import app
@@ -53,3 +54,17 @@ def test_bad_inputs(tmp_path):
     assert res.exit_code == 2
     res = runner.invoke(app, ["z2", "--example", "nope"])
     assert res.exit_code != 0
+
+
+@pytest.mark.slow
+def test_reference_sample_file_and_semimetal_option():
+    from hts_z2.reference.dataset import embedded_dataset_path, sample_path
+
+    path = sample_path(embedded_dataset_path(), "Bi2Se3-R-3m")
+    fast = ["--method", "fhs", "--kspacing", "0.5"]
+    res = runner.invoke(app, ["z2", str(path), *fast, "--json"])
+    assert res.exit_code == 0, res.output
+    assert json.loads(res.output)["z2"][0]["label"] == "metal"
+    res = runner.invoke(app, ["z2", str(path), *fast, "--allow-overlap"])
+    assert res.exit_code == 0, res.output
+    assert "STI (1;000)" in res.output and "semimetal" in res.output
