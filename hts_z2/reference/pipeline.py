@@ -9,7 +9,6 @@ import numpy as np
 
 from hts_z2 import __version__
 from hts_z2.hamiltonian.gap import band_gap
-from hts_z2.hamiltonian.tightbinding import TightBinding
 from hts_z2.reference.convert import PruneSettings, make_sample
 from hts_z2.reference.gpaw_scf import GpawSettings
 from hts_z2.reference.sample import ReferenceSample
@@ -147,16 +146,7 @@ def gpaw_reference(
     t3 = time.perf_counter()
     labels = {}
     if settings.labels and lcao.n_electrons % 2 == 0:
-        full = TightBinding(
-            lcao.lattice,
-            lcao.R,
-            lcao.spinful_hamiltonian(),
-            lcao.spinful_overlap(),
-            n_occ=lcao.n_electrons,
-            positions=lcao.positions,
-            numbers=lcao.numbers,
-        )
-        labels = reference_labels(full)
+        labels = reference_labels(lcao.tight_binding())
     elif settings.labels:
         labels = {"z2": {"label": "metal", "reason": "odd electron count", "planes": None}}
     timings = {
