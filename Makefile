@@ -6,6 +6,10 @@ TORCH ?= torch==2.13.0
 # GPAW (extra "dft") compiles against libxc and OpenBLAS; its sdist needs a C++ compiler.
 SYSDEPS := libxc-dev libopenblas-dev
 
+# mongoeco (a MongoDB wire-protocol server for the integration tests) needs Python >= 3.13.
+PY313 ?= $(HOME)/.pyenv/versions/3.13.0/bin/python
+MONGO_VENV := .venv-mongo
+
 .PHONY: test demo lint install install-test sysdeps bench clean
 
 $(BIN)/python:
@@ -26,15 +30,20 @@ $(VENV)/.installed-test: $(VENV)/.installed-core | sysdeps
 	CC=g++ $(BIN)/pip install -q -e ".[test,dft,workflows]"
 	touch $@
 
-install: $(VENV)/.installed-core
-install-test: $(VENV)/.installed-test
+$(MONGO_VENV)/.installed:
+	$(PY313) -m venv $(MONGO_VENV)
+	$(MONGO_VENV)/bin/pip install -q "mongoeco[wire]==4.11.0"
+	touch $@
 
-test: $(VENV)/.installed-test
+install: $(VENV)/.installed-core
+install-test: $(VENV)/.installed-test $(MONGO_VENV)/.installed
+
+test: $(VENV)/.installed-test $(MONGO_VENV)/.installed
 	$(BIN)/ruff check hts_z2 tests benchmarks
 	OMP_NUM_THREADS=1 $(BIN)/python -m pytest -q
 
 demo: $(VENV)/.installed-core
-	$(BIN)/hts-z2 z2 --example fkm-sti
+	$(BIN)/hts-z2 screen --source demo
 
 bench: $(VENV)/.installed-test
 	$(BIN)/python benchmarks/bench_z2.py
@@ -43,4 +52,4 @@ lint: $(VENV)/.installed-test
 	$(BIN)/ruff check hts_z2 tests benchmarks
 
 clean:
-	rm -rf $(VENV)
+	rm -rf $(VENV) $(MONGO_VENV)

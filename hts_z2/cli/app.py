@@ -5,7 +5,13 @@ from __future__ import annotations
 import typer
 
 from hts_z2 import __version__
+from hts_z2.cli import db as db_commands
+from hts_z2.cli import predict as predict_command
+from hts_z2.cli import query as query_command
 from hts_z2.cli import reference as reference_commands
+from hts_z2.cli import screen as screen_commands
+from hts_z2.cli import train as train_command
+from hts_z2.cli import validate as validate_command
 from hts_z2.cli import z2 as z2_command
 
 app = typer.Typer(
@@ -17,6 +23,13 @@ app = typer.Typer(
 app.command(name="z2")(z2_command.z2)
 app.command(name="reference")(reference_commands.reference)
 app.add_typer(reference_commands.dataset_app, name="dataset")
+app.command(name="train")(train_command.train)
+app.command(name="predict")(predict_command.predict)
+app.command(name="screen")(screen_commands.screen)
+app.command(name="submit")(screen_commands.submit)
+app.command(name="query")(query_command.query)
+app.add_typer(db_commands.db_app, name="db")
+app.command(name="validate")(validate_command.validate)
 
 
 def _version(value: bool) -> None:

@@ -1,0 +1,115 @@
+"""``hts-z2 query``: candidates from the result store as a table, JSON or CSV."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import re
+from typing import Any
+
+import typer
+from rich.console import Console
+
+console = Console()
+CSV_COLUMNS = (
+    "material_id", "source", "campaign", "formula", "elements", "nsites", "spacegroup",
+    "status", "reason", "label", "gap_indirect", "gap_direct", "z2_planes", "z2_converged",
+    "model_name", "model_sha256",
+)
+
+
+def build_filter(
+    label: str | None = None,
+    min_gap: float | None = None,
+    max_gap: float | None = None,
+    elements: list[str] | None = None,
+    source: str | None = None,
+    campaign: str | None = None,
+    status: str | None = None,
+    model_sha256: str | None = None,
+) -> dict[str, Any]:
+    """MongoDB filter for the query options.
+
+    ``label`` matches a whole label (``"STI (1;000)"``) or a prefix (``STI``, ``trivial``,
+    ``metal``); ``elements`` must all be present.
+    """
+    crit: dict[str, Any] = {}
+    if label:
+        crit["label"] = label if "(" in label else {"$regex": f"^{re.escape(label)}"}
+    gap: dict[str, float] = {}
+    if min_gap is not None:
+        gap["$gte"] = min_gap
+    if max_gap is not None:
+        gap["$lte"] = max_gap
+    if gap:
+        crit["gap.indirect"] = gap
+    if elements:
+        crit["elements"] = {"$all": sorted(set(elements))}
+    for key, value in (("source", source), ("campaign", campaign), ("status", status),
+                       ("model.sha256", model_sha256)):
+        if value:
+            crit[key] = value
+    return crit
+
+
+def csv_row(doc: dict) -> dict[str, Any]:
+    """Flat CSV row of a result document."""
+    gap, z2, model = doc.get("gap") or {}, doc.get("z2") or {}, doc.get("model") or {}
+    return {
+        **{k: doc.get(k) for k in CSV_COLUMNS if k in doc},
+        "elements": " ".join(doc.get("elements") or []),
+        "gap_indirect": gap.get("indirect"),
+        "gap_direct": gap.get("direct"),
+        "z2_planes": "".join(map(str, z2.get("planes") or [])),
+        "z2_converged": z2.get("converged"),
+        "model_name": model.get("name"),
+        "model_sha256": model.get("sha256"),
+    }
+
+
+def to_csv(docs: list[dict]) -> str:
+    """CSV text of result documents (one row each)."""
+    out = io.StringIO()
+    writer = csv.DictWriter(out, fieldnames=CSV_COLUMNS, extrasaction="ignore")
+    writer.writeheader()
+    for doc in docs:
+        writer.writerow(csv_row(doc))
+    return out.getvalue()
+
+
+def query(
+    db: str = typer.Option(None, "--db", help="mongodb:// URI or store directory ($HTS_Z2_DB)"),
+    label: str = typer.Option(None, help="label or prefix: STI, WTI, trivial, metal, ..."),
+    min_gap: float = typer.Option(None, help="minimum indirect gap (eV)"),
+    max_gap: float = typer.Option(None, help="maximum indirect gap (eV)"),
+    elements: list[str] = typer.Option(None, help="required element (repeatable)"),
+    source: str = typer.Option(None, help="demo | gnome | mp | files"),
+    campaign: str = typer.Option(None, help="campaign name"),
+    status: str = typer.Option(None, help="done | skipped | failed (default: any)"),
+    limit: int = typer.Option(0, help="at most this many documents (0 = all)"),
+    fmt: str = typer.Option("table", "--format", help="table | json | csv"),
+    with_structure: bool = typer.Option(False, help="include structures in JSON output"),
+) -> None:
+    """Query stored results."""
+    from hts_z2.cli.screen import candidates_table, sort_docs
+    from hts_z2.store import StoreUnavailableError, open_store
+
+    if fmt not in ("table", "json", "csv"):
+        console.print(f"[red]error:[/red] unknown format {fmt!r} (table, json, csv)")
+        raise typer.Exit(2)
+    crit = build_filter(label, min_gap, max_gap, elements, source, campaign, status)
+    try:
+        store = open_store(db)
+    except StoreUnavailableError as err:
+        console.print(f"[red]error:[/red] {err}")
+        raise typer.Exit(2) from None
+    projection = None if (fmt == "json" and with_structure) else {"structure": 0}
+    with store:
+        docs = sort_docs(list(store.find(crit, limit=limit, projection=projection)))
+    if fmt == "json":
+        typer.echo(json.dumps(docs, default=str, indent=1))
+    elif fmt == "csv":
+        typer.echo(to_csv(docs), nl=False)
+    else:
+        console.print(candidates_table(docs, title=f"{len(docs)} result(s)"))

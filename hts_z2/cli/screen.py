@@ -1,0 +1,142 @@
+"""``hts-z2 screen`` and ``hts-z2 submit``: run a screening campaign here or on a cluster."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import typer
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.table import Table
+
+console = Console()
+
+
+def candidates_table(docs: list[dict], title: str = "candidates") -> Table:
+    """Rich table of result documents, sorted by label then indirect gap."""
+    table = Table(title=title)
+    for col in ("material", "formula", "label", "gap (eV)", "direct (eV)", "Z2 planes", "note"):
+        table.add_column(col)
+    for d in sort_docs(docs):
+        gap = d.get("gap") or {}
+        z2 = d.get("z2") or {}
+        planes = z2.get("planes")
+        table.add_row(
+            d["material_id"],
+            d.get("formula") or "",
+            d.get("label") or "",
+            _num(gap.get("indirect")),
+            _num(gap.get("direct")),
+            "".join(map(str, planes)) if planes else "",
+            d.get("reason") or "",
+        )
+    return table
+
+
+def sort_docs(docs: list[dict]) -> list[dict]:
+    """Order by label (topological first), then indirect gap."""
+
+    def key(d: dict) -> tuple:
+        label = d.get("label") or "~"
+        rank = 0 if label.startswith("STI") else 1 if label.startswith("WTI") else 2
+        gap = (d.get("gap") or {}).get("indirect")
+        return (rank, label, gap if gap is not None else float("inf"), d["material_id"])
+
+    return sorted(docs, key=key)
+
+
+def _num(x: float | None) -> str:
+    return "" if x is None else f"{x:.3f}"
+
+
+def _source(kind: str | None, paths: list[str]) -> str:
+    if kind:
+        return kind
+    return "files" if paths else "demo"
+
+
+def screen(
+    paths: list[str] = typer.Argument(
+        None, help="structure files/dirs (files), a GNoME release dir (gnome), demo ids (demo)"
+    ),
+    source: str = typer.Option(None, help="demo | gnome | mp | files (default: files if PATHS)"),
+    db: str = typer.Option(None, "--db", help="mongodb:// URI or store directory ($HTS_Z2_DB)"),
+    campaign: str = typer.Option(None, help="campaign name stored with every result"),
+    model: str = typer.Option(None, help="model name or path (default: the shipped model)"),
+    chunk_size: int = typer.Option(16, help="structures per inference chunk"),
+    batch_size: int = typer.Option(8, help="structures per model batch"),
+    device: str = typer.Option("cpu", help="torch device for inference"),
+    max_sites: int = typer.Option(40, help="skip cells with more sites"),
+    heavy_z: int = typer.Option(70, help="require an element with Z above this"),
+    z2_max_gap: float = typer.Option(None, help="compute Z2 only up to this gap (eV)"),
+    limit: int = typer.Option(None, help="read at most this many structures"),
+    show: str = typer.Option("candidates", help="candidates | all | none: rows to print"),
+) -> None:
+    """Screen structures: filter -> ML Hamiltonian -> gap -> Z2 -> result store."""
+    from hts_z2.flows.screening import ScreeningSettings, resolve_model, run_campaign
+    from hts_z2.store import StoreUnavailableError, open_store
+    from hts_z2.structures.filter import CandidateFilter
+    from hts_z2.structures.sources import SourceSpec
+    from hts_z2.structures.sources.gnome import GnomeError
+    from hts_z2.structures.sources.mp import MPError
+
+    kind = _source(source, paths or [])
+    try:
+        spec = SourceSpec(kind=kind, paths=list(paths or []), limit=limit)
+        store = open_store(db)
+        resolved = resolve_model(model)
+    except (ValueError, StoreUnavailableError, RuntimeError, OSError) as err:
+        console.print(f"[red]error:[/red] {err}")
+        raise typer.Exit(2) from None
+    settings = ScreeningSettings(batch_size=batch_size, device=device, z2_max_gap=z2_max_gap)
+    candidate_filter = CandidateFilter(heavy_z=heavy_z, max_sites=max_sites)
+    columns = (TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
+               TextColumn("{task.fields[counts]}"), TimeElapsedColumn())
+    with store, Progress(*columns, console=console, transient=False) as progress:
+        task = progress.add_task(f"screening {kind}", total=None, counts="")
+
+        def on_progress(step) -> None:
+            done = progress.tasks[0].completed + step.done + step.skipped + step.failed
+            progress.update(task, completed=done, counts="")
+
+        try:
+            counts = run_campaign(spec, resolved, store, candidate_filter, settings, campaign,
+                                  chunk_size, on_progress)
+        except (GnomeError, MPError, KeyError) as err:
+            console.print(f"[red]error:[/red] {err}")
+            raise typer.Exit(2) from None
+        progress.update(task, total=counts.read, completed=counts.read)
+        where = {"model.sha256": resolved.sha256}
+        if campaign:
+            where["campaign"] = campaign
+        if show != "none":
+            crit = dict(where)
+            if show == "candidates":
+                crit["status"] = "done"
+                crit["label"] = {"$ne": "metal"}
+            docs = list(store.find(crit, projection={"structure": 0}))
+            console.print(candidates_table(docs, title=f"{kind}: {resolved.name}"))
+    console.print(
+        f"read {counts.read} = done {counts.done} (already stored {counts.existing}) "
+        f"+ skipped {counts.skipped} + failed {counts.failed}  -> {store.location}"
+    )
+    if counts.seconds:
+        split = ", ".join(f"{k} {v:.2f}s" for k, v in counts.seconds.items())
+        console.print(f"time by stage: {split}")
+
+
+def submit(
+    spec: Path = typer.Argument(..., exists=True, help="campaign YAML (see workflows/)"),
+    engine: str = typer.Option(None, help="fireworks | jobflow-remote | local (default: YAML)"),
+    launchpad: Path = typer.Option(None, help="FireWorks my_launchpad.yaml (default: YAML/env)"),
+) -> None:
+    """Submit a campaign YAML to FireWorks, jobflow-remote, or run it locally with jobflow."""
+    from hts_z2.flows.submit import SubmitError, load_campaign, submit_campaign
+
+    try:
+        campaign = load_campaign(spec)
+        result = submit_campaign(campaign, engine=engine, launchpad_file=launchpad)
+    except (SubmitError, ValueError, OSError) as err:
+        console.print(f"[red]error:[/red] {err}")
+        raise typer.Exit(2) from None
+    console.print(result)

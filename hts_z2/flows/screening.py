@@ -1,0 +1,502 @@
+"""Screening campaigns: source -> filter -> chunks (inference + gap + Z2) -> result store.
+
+The physics of one chunk lives in :func:`process_chunk`; :func:`run_campaign` drives it
+in-process (``hts-z2 screen``), and :class:`ScreeningFlowMaker` wraps the same two steps as
+jobflow jobs for ``run_locally``, FireWorks or jobflow-remote: a planning job streams the
+source, stores the rejected materials and replaces itself with one job per chunk (each
+routable to GPU workers through ``manager_config``) and a summary job.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any, Protocol, runtime_checkable
+
+from jobflow import Flow, Maker, Response, job
+from pydantic import BaseModel
+
+from hts_z2.store.schema import METAL_LABEL, GapDoc, ModelRef, ResultDoc, Z2Doc, versions
+from hts_z2.structures.filter import CandidateFilter
+from hts_z2.structures.sources import SourceSpec, StructureRecord, iter_source, load_structures
+
+
+@runtime_checkable
+class HamiltonianModel(Protocol):
+    """What screening needs of a model (``hts_z2.model.load_model`` returns one)."""
+
+    name: str
+    sha256: str
+    elements: frozenset[int]
+
+    def predict(self, structures: list, batch_size: int = 8, device: str = "cpu") -> list: ...
+
+
+@dataclass(frozen=True)
+class ScreeningSettings:
+    """Per-material physics settings shared by all chunks.
+
+    Attributes
+    ----------
+    kspacing : band-gap grid spacing (1/Å, 2π included).
+    z2_method : ``"fhs"`` or ``"wilson"``.
+    z2_max_gap : compute Z2 only for gaps up to this (eV; the paper uses 0.3); None = all.
+    z2_n_max : largest plane grid of the Z2 refinement.
+    batch_size, device : inference batching and torch device.
+    store_structure : keep the structure (pymatgen dict) in each result document.
+    hamiltonian_dir : also write each predicted Hamiltonian (DeepH layout) below this.
+    """
+
+    kspacing: float = 0.15
+    z2_method: str = "fhs"
+    z2_max_gap: float | None = None
+    z2_n_max: int = 64
+    batch_size: int = 8
+    device: str = "cpu"
+    store_structure: bool = True
+    hamiltonian_dir: str | None = None
+
+
+class CampaignCounts(BaseModel):
+    """Materials by outcome; ``read = done + skipped + failed``."""
+
+    read: int = 0
+    done: int = 0
+    skipped: int = 0
+    failed: int = 0
+    existing: int = 0
+    seconds: dict[str, float] = {}
+
+    def add(self, other: CampaignCounts) -> CampaignCounts:
+        """Sum of two counts (stage seconds added)."""
+        seconds = dict(self.seconds)
+        for stage, s in other.seconds.items():
+            seconds[stage] = seconds.get(stage, 0.0) + s
+        return CampaignCounts(
+            read=self.read + other.read,
+            done=self.done + other.done,
+            skipped=self.skipped + other.skipped,
+            failed=self.failed + other.failed,
+            existing=self.existing + other.existing,
+            seconds=seconds,
+        )
+
+
+def resolve_model(spec: str | HamiltonianModel | None) -> HamiltonianModel:
+    """A model object from a name, a path, ``"py:module:factory"`` or a model itself.
+
+    ``None`` is the shipped default (``hts_z2.model.load_model(None)``); ``py:`` specs call a
+    factory importable on the workers (custom models, test doubles).
+    """
+    if spec is not None and not isinstance(spec, str):
+        return spec
+    if spec and spec.startswith("py:"):
+        from importlib import import_module
+
+        module, _, attr = spec[3:].partition(":")
+        return getattr(import_module(module), attr)()
+    try:
+        from hts_z2.model import load_model
+    except ImportError as err:
+        raise RuntimeError(f"no Hamiltonian model available (hts_z2.model: {err})") from err
+    return load_model(spec)
+
+
+def base_doc(
+    record: StructureRecord, model: ModelRef, campaign: str | None, **kw: Any
+) -> ResultDoc:
+    """A result document with the record's identity filled in."""
+    elements = record.elements or []
+    source_ids = {record.source: record.material_id}
+    return ResultDoc(
+        material_id=record.material_id,
+        source=record.source,
+        source_ids=source_ids,
+        formula=record.formula,
+        elements=list(elements),
+        nelements=len(elements) or None,
+        nsites=record.nsites,
+        spacegroup=record.spacegroup,
+        campaign=campaign,
+        model=model,
+        meta={k: v for k, v in record.meta.items() if v is not None},
+        versions=versions(),
+        **kw,
+    )
+
+
+def triage(
+    record: StructureRecord, candidate_filter: CandidateFilter, model_elements: frozenset[int]
+) -> tuple[str, str] | None:
+    """``(status, reason)`` for a record that is not a candidate by its metadata, else None."""
+    if record.error:
+        return "failed", record.error
+    reason = candidate_filter.check_metadata(
+        record.elements, record.nsites, model_elements, record.meta.get("ordering")
+    )
+    return None if reason is None else ("skipped", reason)
+
+
+def _gap_doc(gap: Any) -> GapDoc:
+    return GapDoc(
+        indirect=float(gap.indirect),
+        direct=float(gap.direct),
+        is_metal=bool(gap.is_metal),
+        n_k=int(gap.n_k),
+        k_vbm=[float(x) for x in gap.k_vbm],
+        k_cbm=[float(x) for x in gap.k_cbm],
+    )
+
+
+def _z2_doc(res: Any) -> Z2Doc:
+    return Z2Doc(
+        planes=None if res.planes is None else list(res.planes),
+        nu0=res.nu0,
+        nu=None if res.nu is None else list(res.nu),
+        label=res.label,
+        min_plane_gap=res.min_plane_gap,
+        converged=bool(res.converged),
+        method=res.method,
+        grid=None if res.grid is None else list(res.grid),
+        reason=res.reason,
+        lattice=None if res.lattice is None else [list(r) for r in res.lattice],
+    )
+
+
+def topology(tb: Any, settings: ScreeningSettings) -> dict[str, Any]:
+    """Gap, then Z2 for insulators: the fields of a ``done`` document and stage seconds."""
+    from hts_z2.hamiltonian.gap import band_gap
+    from hts_z2.topology.invariants import compute_z2
+
+    t0 = time.perf_counter()
+    gap = band_gap(tb, kspacing=settings.kspacing)
+    t1 = time.perf_counter()
+    out: dict[str, Any] = {"gap": _gap_doc(gap), "timings": {"gap": t1 - t0}}
+    if gap.is_metal:
+        out["label"] = METAL_LABEL
+        return out
+    if settings.z2_max_gap is not None and gap.indirect > settings.z2_max_gap:
+        out["label"] = "insulator"
+        out["reason"] = f"Z2 not computed: gap {gap.indirect:.3f} eV > {settings.z2_max_gap} eV"
+        return out
+    res = compute_z2(tb, method=settings.z2_method, n_max=settings.z2_n_max)
+    out["timings"]["z2"] = time.perf_counter() - t1
+    out["z2"] = _z2_doc(res)
+    out["label"] = res.label
+    if not res.converged or not res.defined:
+        out["reason"] = res.reason or "Z2 not converged"
+    return out
+
+
+def _predict(model: HamiltonianModel, records: list[StructureRecord], settings: ScreeningSettings):
+    """Hamiltonians per record (or the exception of a record), batched; seconds per record."""
+    structures = [r.structure for r in records]
+    t0 = time.perf_counter()
+    try:
+        tbs: list[Any] = list(
+            model.predict(structures, batch_size=settings.batch_size, device=settings.device)
+        )
+        if len(tbs) != len(records):
+            raise RuntimeError(f"model returned {len(tbs)} Hamiltonians for {len(records)}")
+    except Exception:
+        tbs = []
+        for structure in structures:
+            try:
+                tbs.append(model.predict([structure], batch_size=1, device=settings.device)[0])
+            except Exception as err:
+                tbs.append(err)
+    return tbs, (time.perf_counter() - t0) / max(1, len(records))
+
+
+def _write_hamiltonian(tb: Any, record: StructureRecord, sha: str, root: str) -> dict[str, str]:
+    from hts_z2.hamiltonian.formats import write_deeph
+
+    target = Path(root) / f"{record.material_id}__{sha[:12]}"
+    try:
+        return {"hamiltonian": str(write_deeph(tb, target))}
+    except Exception as err:
+        return {"hamiltonian_error": str(err)[:300]}
+
+
+def screen_records(
+    records: list[StructureRecord],
+    model: HamiltonianModel,
+    candidate_filter: CandidateFilter,
+    settings: ScreeningSettings,
+    campaign: str | None = None,
+) -> list[ResultDoc]:
+    """Result documents for one chunk: load, filter, predict (batched), gap, Z2.
+
+    Never raises for a single material: problems become ``failed`` or ``skipped``
+    documents with a reason.
+    """
+    ref = ModelRef(name=model.name, sha256=model.sha256)
+    t0 = time.perf_counter()
+    load_structures(records)
+    t_read = (time.perf_counter() - t0) / max(1, len(records))
+    docs: list[ResultDoc] = []
+    todo: list[StructureRecord] = []
+    for record in records:
+        if record.error or record.structure is None:
+            reason = record.error or "no structure"
+            docs.append(base_doc(record, ref, campaign, status="failed", reason=reason))
+            continue
+        reason = candidate_filter.check_structure(record.structure, model.elements)
+        if reason:
+            docs.append(base_doc(record, ref, campaign, status="skipped", reason=reason))
+        else:
+            todo.append(record)
+    if not todo:
+        return docs
+    tbs, t_inf = _predict(model, todo, settings)
+    for record, tb in zip(todo, tbs, strict=True):
+        structure = record.structure.as_dict() if settings.store_structure else None
+        timings = {"read": t_read, "inference": t_inf}
+        if isinstance(tb, Exception):
+            reason = f"inference failed: {type(tb).__name__}: {str(tb)[:300]}"
+            docs.append(
+                base_doc(record, ref, campaign, status="failed", reason=reason, timings=timings)
+            )
+            continue
+        try:
+            fields = topology(tb, settings)
+        except Exception as err:
+            reason = f"{type(err).__name__}: {str(err)[:300]}"
+            docs.append(
+                base_doc(record, ref, campaign, status="failed", reason=reason, timings=timings)
+            )
+            continue
+        fields["timings"] = timings | fields["timings"]
+        doc = base_doc(record, ref, campaign, status="done", structure=structure, **fields)
+        if settings.hamiltonian_dir:
+            doc.meta.update(_write_hamiltonian(tb, record, model.sha256, settings.hamiltonian_dir))
+        docs.append(doc)
+    return docs
+
+
+def process_chunk(
+    records: list[StructureRecord],
+    model: HamiltonianModel,
+    store: Any,
+    candidate_filter: CandidateFilter,
+    settings: ScreeningSettings,
+    campaign: str | None = None,
+) -> CampaignCounts:
+    """Screen the records not yet done for this model and upsert their documents."""
+    done_before = store.existing(model.sha256, [r.material_id for r in records])
+    todo = [r for r in records if done_before.get(r.material_id) != "done"]
+    existing = len(records) - len(todo)
+    docs = screen_records(todo, model, candidate_filter, settings, campaign)
+    t0 = time.perf_counter()
+    store.upsert(docs)
+    seconds: dict[str, float] = {"store": time.perf_counter() - t0}
+    for doc in docs:
+        for stage, s in doc.timings.items():
+            seconds[stage] = seconds.get(stage, 0.0) + s
+    status = [d.status for d in docs]
+    return CampaignCounts(
+        read=len(records),
+        done=status.count("done") + existing,
+        skipped=status.count("skipped"),
+        failed=status.count("failed"),
+        existing=existing,
+        seconds=seconds,
+    )
+
+
+def plan(
+    records: Iterable[StructureRecord],
+    model: HamiltonianModel,
+    store: Any,
+    candidate_filter: CandidateFilter,
+    campaign: str | None,
+    chunk_size: int,
+) -> Iterator[tuple[list[StructureRecord], CampaignCounts]]:
+    """Stream ``(chunk of candidates, counts of what the metadata already settled)``.
+
+    Rejected and unreadable records are upserted as ``skipped`` / ``failed`` here, so that
+    only candidates travel to the (possibly remote) chunk jobs. The last pair may carry an
+    empty chunk.
+    """
+    ref = ModelRef(name=model.name, sha256=model.sha256)
+    chunk: list[StructureRecord] = []
+    rejected: list[ResultDoc] = []
+    counts = CampaignCounts()
+    t_read = time.perf_counter()
+    for record in records:
+        counts.read += 1
+        verdict = triage(record, candidate_filter, model.elements)
+        if verdict is None:
+            chunk.append(record)
+        else:
+            status, reason = verdict
+            rejected.append(base_doc(record, ref, campaign, status=status, reason=reason))
+            setattr(counts, status, getattr(counts, status) + 1)
+        if len(chunk) >= chunk_size or len(rejected) >= 500:
+            store.upsert(rejected)
+            rejected = []
+        if len(chunk) >= chunk_size:
+            counts.seconds = {"read": time.perf_counter() - t_read}
+            yield chunk, counts
+            chunk, counts = [], CampaignCounts()
+            t_read = time.perf_counter()
+    store.upsert(rejected)
+    counts.seconds = {"read": time.perf_counter() - t_read}
+    yield chunk, counts
+
+
+def run_campaign(
+    source: SourceSpec,
+    model: HamiltonianModel,
+    store: Any,
+    candidate_filter: CandidateFilter | None = None,
+    settings: ScreeningSettings | None = None,
+    campaign: str | None = None,
+    chunk_size: int = 16,
+    on_progress: Callable[[CampaignCounts], None] | None = None,
+    mp_summary: Any = None,
+) -> CampaignCounts:
+    """Screen a whole source in this process, chunk by chunk (re-runs skip done materials).
+
+    ``on_progress`` receives the counts added by each step (planning or a chunk).
+    """
+    candidate_filter = candidate_filter or CandidateFilter()
+    settings = settings or ScreeningSettings()
+    total = CampaignCounts()
+    records = iter_source(source, mp_summary=mp_summary)
+    for chunk, counts in plan(records, model, store, candidate_filter, campaign, chunk_size):
+        step = counts
+        if chunk:
+            chunk_counts = process_chunk(chunk, model, store, candidate_filter, settings, campaign)
+            step = counts.add(chunk_counts.model_copy(update={"read": 0}))
+        total = total.add(step)
+        if on_progress is not None:
+            on_progress(step)
+    return total
+
+
+def _filter_from_dict(d: dict) -> CandidateFilter:
+    d = dict(d)
+    if "magnetic_elements" in d:
+        d["magnetic_elements"] = frozenset(d["magnetic_elements"])
+    return CandidateFilter(**d)
+
+
+def _open(db: str | None) -> Any:
+    from hts_z2.store import open_store
+
+    return open_store(db)
+
+
+@job
+def screening_chunk_job(
+    refs: list[dict],
+    db: str | None,
+    model: str | None,
+    candidate_filter: dict,
+    settings: dict,
+    campaign: str | None = None,
+) -> CampaignCounts:
+    """Screen one chunk of candidates (``refs`` from ``StructureRecord.to_ref``) into ``db``.
+
+    ``db`` None lets the worker read ``$HTS_Z2_DB`` (credentials stay off the LaunchPad).
+    """
+    records = [StructureRecord.from_ref(r) for r in refs]
+    with _open(db) as store:
+        counts = process_chunk(
+            records,
+            resolve_model(model),
+            store,
+            _filter_from_dict(candidate_filter),
+            ScreeningSettings(**settings),
+            campaign,
+        )
+    return counts.model_copy(update={"read": 0})
+
+
+@job
+def campaign_summary_job(parts: list[CampaignCounts]) -> CampaignCounts:
+    """Total counts of a campaign (planning counts plus every chunk)."""
+    total = CampaignCounts()
+    for part in parts:
+        total = total.add(part if isinstance(part, CampaignCounts) else CampaignCounts(**part))
+    return total
+
+
+@job
+def screening_plan_job(
+    source: dict,
+    db: str | None,
+    model: str | None,
+    candidate_filter: dict,
+    settings: dict,
+    campaign: str | None,
+    chunk_size: int,
+    chunk_manager_config: dict,
+) -> Response:
+    """Stream the source, store rejections, and replace itself with the chunk jobs."""
+    resolved = resolve_model(model)
+    jobs = []
+    planned = CampaignCounts()
+    with _open(db) as store:
+        records = iter_source(SourceSpec(**source))
+        steps = plan(records, resolved, store, _filter_from_dict(candidate_filter), campaign,
+                     chunk_size)
+        for i, (chunk, counts) in enumerate(steps):
+            planned = planned.add(counts)
+            if not chunk:
+                continue
+            refs = [r.to_ref() for r in chunk]
+            j = screening_chunk_job(refs, db, model, candidate_filter, settings, campaign)
+            j.name = f"screen chunk {i}"
+            if chunk_manager_config:
+                j.update_config({"manager_config": chunk_manager_config})
+            jobs.append(j)
+    summary = campaign_summary_job([planned, *(j.output for j in jobs)])
+    summary.name = "campaign summary"
+    return Response(replace=Flow([*jobs, summary], output=summary.output))
+
+
+@dataclass
+class ScreeningFlowMaker(Maker):
+    """A screening campaign as a jobflow Flow.
+
+    Attributes
+    ----------
+    db : result store location (``mongodb://`` URI or directory); None = the worker's
+        ``$HTS_Z2_DB`` or default store.
+    model : model name, path or ``py:module:factory``; None = the shipped model.
+    campaign : campaign name recorded in every document.
+    chunk_size : candidates per chunk job.
+    candidate_filter, settings : see :class:`CandidateFilter`, :class:`ScreeningSettings`.
+    chunk_manager_config : ``manager_config`` of the chunk jobs (e.g. GPU worker routing:
+        ``{"_fworker": "gpu"}`` for FireWorks, ``{"worker": "gpu"}`` for jobflow-remote).
+    """
+
+    name: str = "hts-z2 screening"
+    db: str | None = None
+    model: str | None = None
+    campaign: str | None = None
+    chunk_size: int = 16
+    candidate_filter: CandidateFilter = field(default_factory=CandidateFilter)
+    settings: ScreeningSettings = field(default_factory=ScreeningSettings)
+    chunk_manager_config: dict = field(default_factory=dict)
+
+    def make(self, source: SourceSpec) -> Flow:
+        """The campaign flow for one source."""
+        filt = asdict(self.candidate_filter)
+        filt["magnetic_elements"] = sorted(filt["magnetic_elements"])
+        planner = screening_plan_job(
+            asdict(source),
+            self.db,
+            self.model,
+            filt,
+            asdict(self.settings),
+            self.campaign,
+            self.chunk_size,
+            self.chunk_manager_config,
+        )
+        planner.name = f"plan {self.campaign or source.kind}"
+        return Flow([planner], output=planner.output, name=self.name)

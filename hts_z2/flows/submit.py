@@ -1,0 +1,133 @@
+"""Campaign specs (YAML) and their submission to FireWorks, jobflow-remote or run_locally."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from hts_z2.flows.screening import CampaignCounts, ScreeningFlowMaker, ScreeningSettings
+from hts_z2.store.uri import mask
+from hts_z2.structures.filter import CandidateFilter
+from hts_z2.structures.sources import SourceSpec
+
+ENGINES = ("fireworks", "jobflow-remote", "local")
+
+
+class SubmitError(RuntimeError):
+    """The campaign cannot be submitted (engine missing, LaunchPad unreachable, ...)."""
+
+
+@dataclass
+class Campaign:
+    """A campaign spec as read from YAML (see ``workflows/campaign.example.yaml``)."""
+
+    name: str
+    source: SourceSpec
+    maker: ScreeningFlowMaker
+    engine: str = "fireworks"
+    launchpad: str | None = None
+    jobflow_remote: dict[str, Any] = field(default_factory=dict)
+
+
+def load_campaign(path: str | Path) -> Campaign:
+    """Read and validate a campaign YAML file."""
+    import yaml
+
+    data = yaml.safe_load(Path(path).read_text(encoding="utf-8")) or {}
+    unknown = set(data) - {
+        "name", "source", "db", "model", "chunk_size", "filter", "settings",
+        "chunk_manager_config", "engine", "launchpad", "jobflow_remote",
+    }
+    if unknown:
+        raise ValueError(f"{path}: unknown keys {sorted(unknown)}")
+    name = data.get("name") or Path(path).stem
+    filt = dict(data.get("filter") or {})
+    if "magnetic_elements" in filt:
+        filt["magnetic_elements"] = frozenset(filt["magnetic_elements"])
+    maker = ScreeningFlowMaker(
+        name=f"hts-z2 screening {name}",
+        db=data.get("db"),
+        model=data.get("model"),
+        campaign=name,
+        chunk_size=int(data.get("chunk_size", 16)),
+        candidate_filter=CandidateFilter(**filt),
+        settings=ScreeningSettings(**(data.get("settings") or {})),
+        chunk_manager_config=dict(data.get("chunk_manager_config") or {}),
+    )
+    engine = data.get("engine", "fireworks")
+    if engine not in ENGINES:
+        raise ValueError(f"{path}: engine must be one of {', '.join(ENGINES)}")
+    return Campaign(
+        name=name,
+        source=SourceSpec(**(data.get("source") or {"kind": "demo"})),
+        maker=maker,
+        engine=engine,
+        launchpad=data.get("launchpad"),
+        jobflow_remote=dict(data.get("jobflow_remote") or {}),
+    )
+
+
+def launchpad_from(file: str | Path | None = None, uri: str | None = None) -> Any:
+    """A FireWorks LaunchPad from a YAML file, a ``mongodb://`` URI or FireWorks' defaults."""
+    from fireworks import LaunchPad
+
+    from hts_z2.store.uri import database_from_uri
+
+    if uri:
+        return LaunchPad(host=uri, uri_mode=True, name=database_from_uri(uri, "fireworks"))
+    if file:
+        return LaunchPad.from_file(str(file))
+    return LaunchPad.auto_load()
+
+
+def submit_fireworks(campaign: Campaign, launchpad: Any) -> list[int]:
+    """Add the campaign to a LaunchPad; returns the new Firework ids."""
+    from jobflow.managers.fireworks import flow_to_workflow
+
+    wf = flow_to_workflow(campaign.maker.make(campaign.source))
+    try:
+        mapping = launchpad.add_wf(wf)
+    except Exception as err:
+        raise SubmitError(f"cannot add the workflow to the LaunchPad: {mask(str(err))}") from err
+    return sorted(mapping.values())
+
+
+def submit_jobflow_remote(campaign: Campaign) -> str:
+    """Submit with jobflow-remote (``jobflow_remote`` options: project, worker, ...)."""
+    try:
+        from jobflow_remote import submit_flow
+    except ImportError as err:
+        raise SubmitError("engine jobflow-remote needs: pip install jobflow-remote") from err
+    options = dict(campaign.jobflow_remote)
+    submit_flow(campaign.maker.make(campaign.source), **options)
+    return f"submitted {campaign.name} to jobflow-remote ({options or 'default project'})"
+
+
+def submit_campaign(
+    campaign: Campaign, engine: str | None = None, launchpad_file: str | Path | None = None
+) -> str:
+    """Submit (or run locally) a campaign; returns a one-line summary."""
+    engine = engine or campaign.engine
+    if engine == "local":
+        from jobflow import run_locally
+
+        flow = campaign.maker.make(campaign.source)
+        responses = run_locally(flow, create_folders=False, ensure_success=True)
+        outputs = [r.output for by_index in responses.values() for r in by_index.values()]
+        totals = [o for o in outputs if isinstance(o, CampaignCounts)]
+        best = max(totals, key=lambda c: c.read, default=None)
+        return f"{campaign.name}: {best}"
+    if engine == "jobflow-remote":
+        return submit_jobflow_remote(campaign)
+    if engine != "fireworks":
+        raise SubmitError(f"unknown engine {engine!r}")
+    try:
+        import fireworks  # noqa: F401
+    except ImportError as err:
+        raise SubmitError("engine fireworks needs: pip install fireworks") from err
+    uri = os.environ.get("HTS_Z2_LAUNCHPAD")
+    lp = launchpad_from(launchpad_file or campaign.launchpad, uri)
+    ids = submit_fireworks(campaign, lp)
+    return f"added {campaign.name} to the LaunchPad: fireworks {ids[0]}..{ids[-1]}"

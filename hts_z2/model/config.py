@@ -1,0 +1,78 @@
+"""Architecture and basis description of a Hamiltonian model (``config.json``)."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+
+@dataclass(frozen=True)
+class ModelConfig:
+    """Everything needed to rebuild a model's network; stored as ``config.json``.
+
+    Attributes
+    ----------
+    basis : element symbol-free map ``Z -> shell angular momenta`` (the LCAO basis order).
+    valence : ``Z -> valence electrons`` represented in that basis (for ``n_occ``).
+    r_cut : pair cutoff (Angstrom) of predicted off-site blocks; blocks vanish smoothly there.
+    r_mp : message-passing cutoff (Angstrom).
+    n_radial : Bessel radial functions.
+    channels : scalar channels; vector/tensor channels are fractions of it.
+    l_hidden : largest ``l`` of node features.
+    sh_lmax : largest ``l`` of the bond spherical harmonics in the pair head.
+    n_layers : orbital-convolution layers.
+    tensor_product : "reduced" (Eq. 8: channel mixing, then one scalar per path and
+        channel) or "full" (e3nn fully connected, one weight per path and channel pair).
+    avg_neighbors : normalization of the aggregated messages.
+    """
+
+    basis: dict[int, tuple[int, ...]]
+    valence: dict[int, int]
+    r_cut: float = 10.0
+    r_mp: float = 6.0
+    n_radial: int = 8
+    channels: int = 32
+    l_hidden: int = 2
+    sh_lmax: int = 4
+    n_layers: int = 2
+    tensor_product: str = "reduced"
+    avg_neighbors: float = 30.0
+    training: dict = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        if self.tensor_product not in ("reduced", "full"):
+            raise ValueError(
+                f"tensor_product must be 'reduced' or 'full', not {self.tensor_product!r}"
+            )
+        if not self.basis:
+            raise ValueError("a model needs a basis for at least one element")
+        missing = set(self.basis) - set(self.valence)
+        if missing:
+            raise ValueError(f"no valence electron count for elements {sorted(missing)}")
+        if self.r_mp > self.r_cut:
+            raise ValueError("r_mp must not exceed r_cut")
+
+    @property
+    def elements(self) -> tuple[int, ...]:
+        return tuple(sorted(self.basis))
+
+    def to_dict(self) -> dict:
+        d = asdict(self)
+        d["basis"] = {str(z): list(s) for z, s in self.basis.items()}
+        d["valence"] = {str(z): int(v) for z, v in self.valence.items()}
+        return d
+
+    @classmethod
+    def from_dict(cls, d: dict) -> ModelConfig:
+        d = dict(d)
+        d["basis"] = {int(z): tuple(int(l) for l in s) for z, s in d["basis"].items()}
+        d["valence"] = {int(z): int(v) for z, v in d["valence"].items()}
+        return cls(**d)
+
+    def save(self, path: str | Path) -> None:
+        Path(path).write_text(json.dumps(self.to_dict(), indent=1, sort_keys=True))
+
+    @classmethod
+    def load(cls, path: str | Path) -> ModelConfig:
+        return cls.from_dict(json.loads(Path(path).read_text()))

@@ -1,0 +1,195 @@
+"""Batched inference: structures -> spinful :class:`TightBinding` models."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import torch
+
+from hts_z2.hamiltonian.basis import orbital_table
+from hts_z2.hamiltonian.soc import spinful_blocks
+from hts_z2.hamiltonian.tightbinding import TightBinding
+from hts_z2.model.checkpoint import load_checkpoint
+from hts_z2.model.config import ModelConfig
+from hts_z2.model.graph import CrystalGraph, batch_graphs, build_graph
+from hts_z2.model.network import HamiltonianNet
+
+DEFAULT_MODEL = "hts-z2-soc-v1"
+MODELS_DIR = Path(__file__).resolve().parents[2] / "models"
+
+
+def models_dir() -> Path:
+    """Where named models live: ``$HTS_Z2_MODELS`` or the repository's ``models/``."""
+    return Path(os.environ.get("HTS_Z2_MODELS", MODELS_DIR))
+
+
+def structure_arrays(structure) -> tuple[np.ndarray, np.ndarray, np.ndarray, str]:
+    """(lattice [3,3], fractional positions [n,3], atomic numbers [n], name) of a pymatgen
+    ``Structure`` or a ``(lattice, positions, numbers)`` tuple."""
+    if isinstance(structure, tuple):
+        lattice, positions, numbers = structure
+        return (
+            np.asarray(lattice, float),
+            np.asarray(positions, float),
+            np.asarray(numbers),
+            "structure",
+        )
+    if not structure.is_ordered:
+        raise ValueError(f"{structure.composition.reduced_formula}: disordered sites")
+    numbers = np.array([site.specie.Z for site in structure])
+    return (
+        np.asarray(structure.lattice.matrix, float),
+        np.asarray(structure.frac_coords, float),
+        numbers,
+        structure.composition.reduced_formula,
+    )
+
+
+def to_tight_binding(
+    out: dict[str, np.ndarray], graph: CrystalGraph, cfg: ModelConfig, net: HamiltonianNet
+) -> TightBinding:
+    """Dense spinful model from one structure's padded blocks (float64)."""
+    layout = net.layout
+    shells = [cfg.basis[int(z)] for z in graph.numbers]
+    orb = [layout.element_orbitals(tuple(sh)) for sh in shells]
+    starts = np.concatenate([[0], np.cumsum([len(o) for o in orb])])
+    n = int(starts[-1])
+    R, r_of_edge = np.unique(
+        np.vstack([np.zeros((1, 3), np.int64), graph.edge_R]), axis=0, return_inverse=True
+    )
+    r_of_edge = r_of_edge.reshape(-1)
+    r0 = int(r_of_edge[0])
+    r_of_edge = r_of_edge[1:]
+    H0 = np.zeros((len(R), n, n))
+    S = np.zeros((len(R), n, n))
+    B = np.zeros((len(R), 3, n, n))
+
+    def put(r: int, i: int, j: int, h, s, soc) -> None:
+        rows, cols = slice(starts[i], starts[i + 1]), slice(starts[j], starts[j + 1])
+        sel = np.ix_(orb[i], orb[j])
+        H0[r, rows, cols] += h[sel]
+        S[r, rows, cols] += s[sel]
+        B[r, :, rows, cols] += soc[:, orb[i][:, None], orb[j][None, :]]
+
+    for i in range(graph.n_atoms):
+        put(r0, i, i, out["onsite_h"][i], out["onsite_s"][i], out["onsite_soc"][i])
+    for e, (i, j) in enumerate(graph.edge_index):
+        put(
+            int(r_of_edge[e]),
+            int(i),
+            int(j),
+            out["edge_h"][e],
+            out["edge_s"][e],
+            out["edge_soc"][e],
+        )
+    n_occ = int(sum(cfg.valence[int(z)] for z in graph.numbers))
+    return TightBinding(
+        graph.lattice,
+        R,
+        spinful_blocks(H0, B),
+        spinful_blocks(S),
+        n_occ=n_occ,
+        orbitals=orbital_table(shells),
+        positions=graph.positions,
+        numbers=graph.numbers,
+    )
+
+
+@dataclass
+class HamiltonianModel:
+    """A loaded model: ``predict`` structures into spinful tight-binding Hamiltonians.
+
+    Attributes
+    ----------
+    net : the network (eval mode).
+    name : directory name of the model.
+    sha256 : sha256 of ``model.safetensors`` (the identity recorded with results).
+    path : the model directory.
+    """
+
+    net: HamiltonianNet
+    name: str
+    sha256: str
+    path: Path | None = None
+
+    @property
+    def config(self) -> ModelConfig:
+        return self.net.cfg
+
+    @property
+    def elements(self) -> frozenset[int]:
+        return frozenset(self.net.cfg.elements)
+
+    def graphs(self, structures) -> list[CrystalGraph]:
+        """Model graphs (raises GraphError/ValueError naming the structure)."""
+        out = []
+        for st in structures:
+            lattice, positions, numbers, name = structure_arrays(st)
+            bad = sorted(set(int(z) for z in numbers) - set(self.elements))
+            if bad:
+                raise ValueError(f"{name}: elements with Z = {bad} are outside the model's basis")
+            out.append(build_graph(lattice, positions, numbers, self.config.r_cut, name=name))
+        return out
+
+    @torch.inference_mode()
+    def predict_graphs(
+        self,
+        graphs: list[CrystalGraph],
+        batch_size: int = 8,
+        device: str = "cpu",
+        max_edges: int = 200_000,
+    ) -> list[TightBinding]:
+        """Batched inference; a batch is also capped at ``max_edges`` edges and halved on
+        out-of-memory errors, so large structures never crash the run."""
+        net = self.net.to(device)
+        results: list[TightBinding | None] = [None] * len(graphs)
+        pending = list(range(len(graphs)))
+        size = batch_size
+        while pending:
+            chunk, edges = [], 0
+            for g in pending:
+                if chunk and (len(chunk) >= size or edges + graphs[g].n_edges > max_edges):
+                    break
+                chunk.append(g)
+                edges += graphs[g].n_edges
+            try:
+                batch = batch_graphs([graphs[g] for g in chunk], dtype=torch.float32).to(device)
+                out = net(batch)
+            except (torch.OutOfMemoryError, MemoryError):
+                if len(chunk) == 1:
+                    raise
+                size = max(1, len(chunk) // 2)
+                continue
+            host = {k: v.double().cpu().numpy() for k, v in out.items()}
+            for g, (n0, n1), (e0, e1) in zip(
+                chunk, batch.node_slices, batch.edge_slices, strict=True
+            ):
+                part = {
+                    k: (v[n0:n1] if k.startswith("onsite") else v[e0:e1]) for k, v in host.items()
+                }
+                results[g] = to_tight_binding(part, graphs[g], self.config, net)
+            pending = pending[len(chunk) :]
+        return results  # type: ignore[return-value]
+
+    def predict(self, structures, batch_size: int = 8, device: str = "cpu") -> list[TightBinding]:
+        """Spinful models (with S and ``n_occ``) for pymatgen structures, in order."""
+        return self.predict_graphs(self.graphs(structures), batch_size, device)
+
+
+def load_model(name_or_path: str | Path | None = None) -> HamiltonianModel:
+    """Load the shipped default model, a named one from :func:`models_dir`, or a directory."""
+    target = Path(name_or_path) if name_or_path is not None else models_dir() / DEFAULT_MODEL
+    if not target.is_dir():
+        named = models_dir() / str(name_or_path)
+        if name_or_path is not None and named.is_dir():
+            target = named
+        else:
+            raise FileNotFoundError(
+                f"no model at {target} (named models live in {models_dir()}; "
+                "train one with `hts-z2 train`)"
+            )
+    net, sha = load_checkpoint(target)
+    return HamiltonianModel(net, target.name, sha, target)

@@ -1,0 +1,215 @@
+"""The result store: idempotent upserts keyed by (material_id, model sha256), and queries.
+
+The same class talks to a real MongoDB (maggma ``MongoStore``) and to the embedded,
+file-backed montydb store (maggma ``MontyStore``); montydb lacks bulk writes, aggregation
+and unique indexes, so writes are per-document upserts on the key and statistics are
+computed client-side.
+"""
+
+from __future__ import annotations
+
+import time
+from collections import Counter
+from collections.abc import Iterable, Iterator
+from pathlib import Path
+from typing import Any
+
+from hts_z2.store.schema import COLLECTION, ResultDoc
+from hts_z2.store.uri import database_from_uri, is_mongo_uri, mask, resolve_location
+
+INDEXES: tuple[tuple[tuple[tuple[str, int], ...], dict[str, Any]], ...] = (
+    ((("material_id", 1), ("model.sha256", 1)), {"unique": True, "name": "material_model"}),
+    ((("status", 1),), {"name": "status"}),
+    ((("label", 1), ("gap.indirect", 1)), {"name": "label_gap"}),
+    ((("elements", 1),), {"name": "elements"}),
+    ((("source", 1),), {"name": "source"}),
+    ((("campaign", 1),), {"name": "campaign"}),
+    ((("formula", 1),), {"name": "formula"}),
+)
+"""Index definitions (mirrored in ``database/indexes.json``)."""
+
+
+class StoreUnavailableError(RuntimeError):
+    """The database could not be reached after the bounded retries."""
+
+
+class ResultStore:
+    """Result documents in one collection of MongoDB or montydb.
+
+    Parameters
+    ----------
+    store : maggma Store
+        A ``MongoStore`` or ``MontyStore`` (not yet connected).
+    location : str
+        Where it points (for messages; passwords are masked).
+    retries, retry_delay : connection attempts and the pause between them (s).
+    """
+
+    def __init__(self, store: Any, location: str, retries: int = 3, retry_delay: float = 1.0):
+        self.store = store
+        self.location = mask(location)
+        self.is_mongo = is_mongo_uri(location)
+        self._connect(retries, retry_delay)
+
+    def _connect(self, retries: int, retry_delay: float) -> None:
+        last: Exception | None = None
+        for attempt in range(max(1, retries)):
+            try:
+                self.store.connect(force_reset=attempt > 0)
+                if self.is_mongo:
+                    self.collection.database.command("ping")
+                self.ensure_indexes()
+                return
+            except Exception as err:
+                last = err
+                if attempt + 1 < retries:
+                    time.sleep(retry_delay)
+        reason = mask(str(last).splitlines()[0] if last and str(last) else repr(last))[:300]
+        raise StoreUnavailableError(
+            f"cannot reach the result store {self.location} after {max(1, retries)} "
+            f"attempt(s): {reason}"
+        )
+
+    @property
+    def collection(self) -> Any:
+        """The pymongo (or montydb) collection."""
+        return self.store._collection
+
+    def ensure_indexes(self) -> None:
+        """Create the indexes of :data:`INDEXES` (montydb ignores them)."""
+        for keys, options in INDEXES:
+            self.collection.create_index(list(keys), **options)
+
+    def upsert(self, docs: Iterable[ResultDoc]) -> int:
+        """Insert or replace documents on their key; returns how many were written."""
+        from pymongo.errors import DuplicateKeyError
+
+        n = 0
+        for doc in docs:
+            data = doc.to_mongo()
+            try:
+                self.collection.replace_one(doc.key(), data, upsert=True)
+            except DuplicateKeyError:
+                self.collection.replace_one(doc.key(), data, upsert=False)
+            n += 1
+        return n
+
+    def existing(self, model_sha256: str, material_ids: Iterable[str]) -> dict[str, str]:
+        """``{material_id: status}`` of the given ids already stored for this model."""
+        ids = list(material_ids)
+        out: dict[str, str] = {}
+        for start in range(0, len(ids), 500):
+            cursor = self.collection.find(
+                {"model.sha256": model_sha256, "material_id": {"$in": ids[start : start + 500]}},
+                {"material_id": 1, "status": 1, "_id": 0},
+            )
+            out.update({d["material_id"]: d["status"] for d in cursor})
+        return out
+
+    def find(
+        self,
+        criteria: dict[str, Any] | None = None,
+        sort: list[tuple[str, int]] | None = None,
+        limit: int = 0,
+        projection: dict[str, int] | None = None,
+    ) -> Iterator[dict[str, Any]]:
+        """Stored documents (without ``_id``) matching a MongoDB filter."""
+        fields = {"_id": 0, **(projection or {})}
+        cursor = self.collection.find(criteria or {}, fields)
+        if sort:
+            cursor = cursor.sort(sort)
+        if limit:
+            cursor = cursor.limit(limit)
+        yield from cursor
+
+    def count(self, criteria: dict[str, Any] | None = None) -> int:
+        """Number of documents matching ``criteria``."""
+        return self.collection.count_documents(criteria or {})
+
+    def duplicates(self) -> int:
+        """Documents beyond the first for any key (0 in a healthy store)."""
+        keys = Counter(
+            (d["material_id"], d["model"]["sha256"])
+            for d in self.find(projection={"material_id": 1, "model.sha256": 1})
+        )
+        return sum(n - 1 for n in keys.values())
+
+    def stats(self, criteria: dict[str, Any] | None = None) -> dict[str, Any]:
+        """Counts by status, label, source, campaign and model."""
+        counters: dict[str, Counter] = {k: Counter() for k in ("status", "label", "source")}
+        counters["campaign"] = Counter()
+        counters["model"] = Counter()
+        total = 0
+        fields = {"status": 1, "label": 1, "source": 1, "campaign": 1, "model": 1}
+        for doc in self.find(criteria, projection=fields):
+            total += 1
+            for key in ("status", "label", "source", "campaign"):
+                counters[key][str(doc.get(key))] += 1
+            model = doc.get("model") or {}
+            counters["model"][f"{model.get('name')} ({str(model.get('sha256'))[:12]})"] += 1
+        return {"location": self.location, "total": total} | {
+            k: dict(v.most_common()) for k, v in counters.items()
+        }
+
+    def close(self) -> None:
+        """Close the connection."""
+        self.store.close()
+
+    def __enter__(self) -> ResultStore:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+
+def open_store(
+    location: str | Path | None = None,
+    collection: str = COLLECTION,
+    database: str | None = None,
+    retries: int = 3,
+    retry_delay: float = 1.0,
+    timeout_ms: int = 5000,
+) -> ResultStore:
+    """Open (and index) the result store.
+
+    Parameters
+    ----------
+    location : ``mongodb://...`` URI or a directory; default ``$HTS_Z2_DB`` or the user's
+        data directory (embedded montydb store).
+    collection : collection name (``z2_results``).
+    database : database name; default the URI's path or ``hts_z2``.
+    retries, retry_delay : bounded connection attempts and pause (s) between them.
+    timeout_ms : MongoDB server-selection and connect timeout per attempt.
+
+    Raises
+    ------
+    StoreUnavailableError
+        When the database cannot be reached; the message masks any password.
+    """
+    where = resolve_location(location)
+    if is_mongo_uri(where):
+        from maggma.stores import MongoStore
+
+        kwargs = {
+            "serverSelectionTimeoutMS": timeout_ms,
+            "connectTimeoutMS": timeout_ms,
+            "socketTimeoutMS": max(timeout_ms * 6, 30000),
+        }
+        store = MongoStore(
+            database=database or database_from_uri(where),
+            collection_name=collection,
+            uri=where,
+            mongoclient_kwargs=kwargs,
+            key="material_id",
+        )
+    else:
+        from maggma.stores import MontyStore
+
+        Path(where).mkdir(parents=True, exist_ok=True)
+        store = MontyStore(
+            collection,
+            database_path=str(where),
+            database_name=database or "hts_z2",
+            key="material_id",
+        )
+    return ResultStore(store, where, retries=retries, retry_delay=retry_delay)

@@ -1,0 +1,122 @@
+"""Structures from local files: CIF, POSCAR/CONTCAR, extended XYZ and pymatgen JSON.
+
+An unreadable file becomes a record with ``error`` set (stored as ``failed`` with the
+reason); reading never raises for a bad file.
+"""
+
+from __future__ import annotations
+
+import json
+import warnings
+from collections.abc import Iterable, Iterator
+from pathlib import Path
+
+from pymatgen.core import Structure
+
+from hts_z2.structures.sources.records import StructureRecord
+
+SUFFIXES = {
+    ".cif": "cif",
+    ".mcif": "cif",
+    ".vasp": "poscar",
+    ".poscar": "poscar",
+    ".xyz": "extxyz",
+    ".extxyz": "extxyz",
+    ".json": "json",
+}
+"""Recognised file suffixes (case-insensitive) and their format."""
+POSCAR_NAMES = ("POSCAR", "CONTCAR")
+
+
+def file_format(path: Path) -> str | None:
+    """``"cif"``, ``"poscar"``, ``"extxyz"``, ``"json"`` or None for other files."""
+    if path.name.upper().startswith(POSCAR_NAMES):
+        return "poscar"
+    return SUFFIXES.get(path.suffix.lower())
+
+
+def expand_paths(paths: Iterable[str | Path]) -> Iterator[Path]:
+    """Files named directly, plus the recognised files below named directories (sorted)."""
+    for item in paths:
+        path = Path(item)
+        if path.is_dir():
+            yield from (p for p in sorted(path.rglob("*")) if p.is_file() and file_format(p))
+        else:
+            yield path
+
+
+def read_structures(path: Path) -> list[Structure]:
+    """All structures in one file (several for multi-frame extended XYZ).
+
+    Raises
+    ------
+    ValueError
+        For an unknown format, an empty file or content that does not parse.
+    """
+    fmt = file_format(path)
+    if fmt is None:
+        raise ValueError(f"unsupported file type {path.suffix or path.name!r}")
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        if fmt == "cif":
+            from pymatgen.io.cif import CifParser
+
+            structures = CifParser(path).parse_structures(primitive=False)
+        elif fmt == "poscar":
+            structures = [Structure.from_file(path)]
+        elif fmt == "json":
+            data = json.loads(path.read_text(encoding="utf-8"))
+            items = data if isinstance(data, list) else [data]
+            structures = [Structure.from_dict(d) for d in items]
+        else:
+            structures = _read_extxyz(path)
+    if not structures:
+        raise ValueError("no structure in file")
+    return structures
+
+
+def _read_extxyz(path: Path) -> list[Structure]:
+    try:
+        from ase.io import read
+        from pymatgen.io.ase import AseAtomsAdaptor
+    except ImportError as err:  # pragma: no cover - ase ships with the dft/workflows extras
+        raise ValueError("reading extended XYZ needs ase (pip install ase)") from err
+    frames = read(path, index=":", format="extxyz")
+    return [AseAtomsAdaptor.get_structure(atoms) for atoms in frames]
+
+
+def iter_files(paths: Iterable[str | Path]) -> Iterator[StructureRecord]:
+    """One record per structure in the given files and directories.
+
+    The id is the file stem (``stem-<i>`` for the frames of a multi-frame file); a file that
+    cannot be read yields one record with ``error`` set.
+    """
+    for path in expand_paths(paths):
+        stem = path.stem if path.suffix else path.name
+        try:
+            if not path.is_file():
+                raise ValueError("no such file")
+            structures = read_structures(path)
+        except Exception as err:
+            reason = f"unreadable {file_format(path) or 'file'} {path.name}: {_short(err)}"
+            yield StructureRecord(material_id=stem, source="files", locator=str(path), error=reason)
+            continue
+        for i, structure in enumerate(structures):
+            material_id = stem if len(structures) == 1 else f"{stem}-{i}"
+            yield StructureRecord(
+                material_id=material_id,
+                source="files",
+                structure=structure,
+                locator=f"{path}" if len(structures) == 1 else f"{path}#{i}",
+            )
+
+
+def load_file(record: StructureRecord) -> None:
+    """Fill ``record.structure`` from ``record.locator`` (``path`` or ``path#frame``)."""
+    path, _, frame = (record.locator or "").partition("#")
+    record.fill_from_structure(read_structures(Path(path))[int(frame or 0)])
+
+
+def _short(err: Exception) -> str:
+    text = str(err).strip().splitlines()
+    return (text[0] if text else type(err).__name__)[:300]

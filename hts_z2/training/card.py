@@ -1,0 +1,83 @@
+"""Model card (``card.md``) written when a model is registered."""
+
+from __future__ import annotations
+
+from collections import Counter
+
+from hts_z2.model.config import ModelConfig
+
+SYMBOLS = (
+    "X H He Li Be B C N O F Ne Na Mg Al Si P S Cl Ar K Ca Sc Ti V Cr Mn Fe Co Ni Cu Zn Ga Ge "
+    "As Se Br Kr Rb Sr Y Zr Nb Mo Tc Ru Rh Pd Ag Cd In Sn Sb Te I Xe Cs Ba La Ce Pr Nd Pm Sm "
+    "Eu Gd Tb Dy Ho Er Tm Yb Lu Hf Ta W Re Os Ir Pt Au Hg Tl Pb Bi Po At Rn"
+).split()
+
+
+def symbol(z: int) -> str:
+    return SYMBOLS[z] if z < len(SYMBOLS) else f"Z{z}"
+
+
+def _fmt(x, unit: str = "", digits: int = 1) -> str:
+    return "n/a" if x is None else f"{x:.{digits}f}{unit}"
+
+
+TABLE_HEAD = (
+    "| test sample | H0 MAE (meV) | SOC MAE (meV) | S MAE | band MAE (meV) | reference label "
+    "| predicted label |\n|---|---|---|---|---|---|---|"
+)
+
+
+def model_card(name: str, cfg: ModelConfig, record: dict, metrics: dict) -> str:
+    """Markdown card: data, split, architecture, measured test metrics, coverage limits."""
+    split = record["split"]
+    labels = record.get("labels", {})
+    counts = Counter(labels.get(i, "?").split(" ")[0] for i in split["train"])
+    rows = "\n".join(
+        f"| {m['sample_id']} | {_fmt(m['h0_mae_meV'])} | {_fmt(m['soc_mae_meV'], '', 2)} | "
+        f"{_fmt(m['s_mae'], '', 4)} | {_fmt(m['band_mae_meV'])} | {m['label_ref']} | "
+        f"{(m['label_pred'] or 'n/a')[:60]} |"
+        for m in metrics["structures"]
+    )
+    elements = ", ".join(symbol(z) for z in cfg.elements)
+    band = _fmt(metrics["band_mae_meV"], " meV")
+    return f"""# {name}
+
+Equivariant GNN (e3nn, HamGNN-V2 style) predicting the spinless LCAO Hamiltonian H0(R),
+the overlap S(R) and SOC strengths xi (Eq. 4: H = H0 (x) 1 + (xi/2) L.sigma) in GPAW's
+PBE dzp basis. Trained by `hts-z2 train` (two stages, Methods 4.4 of Uni-HamGNN).
+
+## Data
+- GPAW LCAO dzp PBE + PAW-sphere SOC reference dataset (`hts_z2/data/dataset`,
+  sha256 `{record["dataset_sha256"][:16]}...`): embedded structures and their strained,
+  rattled and substituted variants.
+- Split by parent compound (variants stay together), seeded: train {len(split["train"])},
+  validation {len(split["val"])}, test {len(split["test"])} samples.
+  Training labels: {dict(counts)}.
+- Test compounds: {", ".join(sorted({i.split("__")[0].split("/")[0] for i in split["test"]}))}.
+- Rejected samples: {len(record.get("rejected", {}))}.
+
+## Architecture
+r_cut {cfg.r_cut} Å (pair blocks), message passing {cfg.r_mp} Å, {cfg.n_layers} layers,
+{cfg.channels} scalar channels, node l <= {cfg.l_hidden}, bond harmonics l <= {cfg.sh_lmax},
+tensor product "{cfg.tensor_product}", {cfg.n_radial} Bessel functions.
+
+## Test metrics (test split; MAE over all stored matrix elements)
+| quantity | value |
+|---|---|
+| H0 (real part of H) MAE, zero-point corrected (Eq. 9) | {_fmt(metrics["h0_mae_meV"], " meV")} |
+| SOC part (B_v of H_soc = i sum B_v sigma_v) MAE | {_fmt(metrics["soc_mae_meV"], " meV", 2)} |
+| S MAE | {_fmt(metrics["s_mae"], "", 4)} |
+| band MAE, 16 bands at E_F, Eq. 10 ({metrics["n_band"]} with PD S) | {band} |
+| Z2 label agreement with the reference H | {metrics["z2_agree"]} / {metrics["z2_total"]} |
+
+{TABLE_HEAD}
+{rows}
+
+## Coverage and limits
+- Elements (basis known): {elements}. Any other element is rejected before inference.
+- The dzp basis is nearly linearly dependent for close-packed metals (lowest eigenvalue
+  of S(k) down to 1e-6), so small errors in predicted H/S can move or create bands; a
+  prediction whose S(k) is not positive-definite is reported as undefined, never as a Z2.
+- Trained on a small dataset on CPU: use it to rank candidates, and confirm any
+  candidate with `hts-z2 reference` (DFT) before trusting a label.
+"""

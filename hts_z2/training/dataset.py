@@ -1,0 +1,171 @@
+"""Reading a reference dataset for training: basis and valence per element, splits."""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+from hts_z2.reference.sample import SampleError, load_sample
+
+
+@dataclass
+class LoadedDataset:
+    """Samples of a dataset directory that load and agree on the basis.
+
+    Attributes
+    ----------
+    samples : loaded ``ReferenceSample`` objects, sorted by id.
+    basis : ``Z -> shells`` shared by all samples.
+    valence : ``Z -> valence electrons`` solved from the samples' electron counts.
+    rejected : sample id -> reason.
+    sha256 : digest of the sorted (id, sample sha256) list: the data's identity.
+    """
+
+    samples: list
+    basis: dict[int, tuple[int, ...]]
+    valence: dict[int, int]
+    rejected: dict[str, str] = field(default_factory=dict)
+    sha256: str = ""
+
+
+def sample_files(root: str | Path) -> list[Path]:
+    root = Path(root)
+    folder = root / "samples" if (root / "samples").is_dir() else root
+    files = sorted(folder.glob("*.h5"))
+    if not files:
+        raise FileNotFoundError(f"no samples (*.h5) under {folder}")
+    return files
+
+
+def solve_valence(samples) -> dict[int, int]:
+    """Valence per element from ``n_electrons = sum_atoms v_Z`` over the samples.
+
+    Samples with one unknown element fix it (repeat until nothing changes); every sample
+    must then be reproduced exactly.
+
+    Raises
+    ------
+    ValueError when an element stays undetermined or the counts are not additive.
+    """
+    rows = []
+    for s in samples:
+        counts: dict[int, int] = {}
+        for z in s.numbers.tolist():
+            counts[int(z)] = counts.get(int(z), 0) + 1
+        rows.append((s.sample_id, counts, int(s.n_electrons)))
+    valence: dict[int, int] = {}
+    changed = True
+    while changed:
+        changed = False
+        for _, counts, n_el in rows:
+            unknown = [z for z in counts if z not in valence]
+            if len(unknown) != 1:
+                continue
+            z = unknown[0]
+            rest = n_el - sum(c * valence[y] for y, c in counts.items() if y != z)
+            if rest % counts[z] == 0 and rest > 0:
+                valence[z] = rest // counts[z]
+                changed = True
+    missing = sorted({z for _, counts, _ in rows for z in counts} - set(valence))
+    if missing:
+        raise ValueError(
+            f"valence of Z = {missing} cannot be determined from the samples (add a sample "
+            "with one such element and otherwise known ones)"
+        )
+    for sid, counts, n_el in rows:
+        if sum(c * valence[z] for z, c in counts.items()) != n_el:
+            raise ValueError(f"electron counts are not additive over elements (e.g. {sid})")
+    return valence
+
+
+def load_dataset(
+    root: str | Path, on_progress: Callable[[str], None] | None = None
+) -> LoadedDataset:
+    """Load every sample; samples that fail to load or disagree on the basis are rejected."""
+    samples, rejected = [], {}
+    basis: dict[int, tuple[int, ...]] = {}
+    for path in sample_files(root):
+        try:
+            s = load_sample(path)
+        except (SampleError, OSError, KeyError, ValueError) as err:
+            rejected[path.stem] = f"{type(err).__name__}: {err}"
+            continue
+        clash = next(
+            (
+                z
+                for z, sh in zip(s.numbers.tolist(), s.shells, strict=True)
+                if basis.get(z, tuple(sh)) != tuple(sh)
+            ),
+            None,
+        )
+        if clash is not None:
+            rejected[s.sample_id] = f"basis of Z={clash} differs from other samples"
+            continue
+        for z, sh in zip(s.numbers.tolist(), s.shells, strict=True):
+            basis[z] = tuple(sh)
+        samples.append(s)
+        if on_progress is not None:
+            on_progress(s.sample_id)
+    if not samples:
+        raise ValueError(f"no usable samples in {root}")
+    digest = hashlib.sha256()
+    for s in sorted(samples, key=lambda x: x.sample_id):
+        digest.update(f"{s.sample_id}:{s.meta.get('sha256', '')}\n".encode())
+    return LoadedDataset(
+        sorted(samples, key=lambda x: x.sample_id),
+        basis,
+        solve_valence(samples),
+        rejected,
+        digest.hexdigest(),
+    )
+
+
+def group_of(sample_id: str) -> str:
+    """Parent compound of a sample (variants share it): text before ``/`` or ``__``."""
+    return sample_id.replace("__", "/").split("/")[0]
+
+
+def split_ids(
+    elements: dict[str, set[int]],
+    seed: int = 0,
+    val_fraction: float = 0.1,
+    test_fraction: float = 0.1,
+) -> dict[str, list[str]]:
+    """Seeded split by parent compound, so no variant of a held-out compound is trained on.
+
+    A compound is held out only if every element it contains stays covered by the
+    training compounds (a model cannot be tested on elements it never saw).
+
+    Parameters
+    ----------
+    elements : sample id -> atomic numbers in it.
+    """
+    ids = sorted(elements)
+    groups: dict[str, set[int]] = {}
+    for i in ids:
+        groups.setdefault(group_of(i), set()).update(elements[i])
+    names = sorted(groups)
+    rng = np.random.default_rng(seed)
+    order = [names[k] for k in rng.permutation(len(names))]
+    n_test = max(1, round(test_fraction * len(names)))
+    n_val = max(1, round(val_fraction * len(names)))
+    train = set(names)
+    held: list[str] = []
+    for g in order:
+        if len(held) == n_test + n_val:
+            break
+        rest = train - {g}
+        covered = set().union(*(groups[r] for r in rest)) if rest else set()
+        if groups[g] <= covered:
+            held.append(g)
+            train = rest
+    test, val = set(held[:n_test]), set(held[n_test:])
+    out: dict[str, list[str]] = {"train": [], "val": [], "test": []}
+    for i in ids:
+        g = group_of(i)
+        out["test" if g in test else "val" if g in val else "train"].append(i)
+    return out

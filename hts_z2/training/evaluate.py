@@ -1,0 +1,130 @@
+"""Test-split metrics as the paper reports them: Hamiltonian MAE (real H0 part and SOC
+part of the spinful H), band MAE near the Fermi level, and Z2-label agreement."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import asdict, dataclass, field
+from functools import partial
+
+import numpy as np
+import torch
+
+from hts_z2.hamiltonian.bloch import OverlapNotPositiveDefiniteError
+from hts_z2.model.network import HamiltonianNet
+from hts_z2.model.predictor import to_tight_binding
+from hts_z2.training.data import TrainingItem, collate
+from hts_z2.training.losses import (
+    band_window,
+    gathered,
+    predicted_bands,
+    split_values,
+    zero_point_corrected,
+)
+
+
+@dataclass
+class StructureMetrics:
+    sample_id: str
+    h0_mae_meV: float
+    soc_mae_meV: float
+    s_mae: float
+    band_mae_meV: float | None
+    label_ref: str
+    label_pred: str | None
+
+
+@dataclass
+class TestMetrics:
+    """Aggregates over the evaluated structures (MAE over all stored matrix elements)."""
+
+    n_structures: int
+    h0_mae_meV: float
+    soc_mae_meV: float
+    s_mae: float
+    band_mae_meV: float | None
+    n_band: int
+    z2_agree: int
+    z2_total: int
+    structures: list[StructureMetrics] = field(default_factory=list)
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+
+def predicted_label(build: Callable[[], object]) -> str:
+    """Screening label of the model ``build()`` returns (``metal``, a Z2 label, or
+    ``undefined: ...`` when the predicted overlap is not positive-definite)."""
+    from hts_z2.reference.pipeline import reference_labels
+
+    try:
+        return reference_labels(build())["z2"]["label"]
+    except OverlapNotPositiveDefiniteError as err:
+        return f"undefined: {err}"
+
+
+@torch.no_grad()
+def evaluate(
+    net: HamiltonianNet,
+    items: list[TrainingItem],
+    labels: dict[str, str],
+    z2: bool = True,
+    on_progress: Callable[[str], None] | None = None,
+) -> TestMetrics:
+    """Metrics of ``net`` on ``items``; ``labels`` maps sample id -> reference Z2 label."""
+    net.eval()
+    per: list[StructureMetrics] = []
+    sums = np.zeros(3)
+    counts = np.zeros(2)
+    for it in items:
+        tb_batch = collate([it], net.layout.n_pad)
+        out = net(tb_batch.graphs)
+        p = gathered(out, tb_batch)
+        true_h = torch.cat([it.on_h, it.edge_h]).double()
+        true_s = torch.cat([it.on_s, it.edge_s]).double()
+        true_soc = torch.cat([it.on_soc, it.edge_soc], 1).double()
+        graph = torch.zeros(len(true_h), dtype=torch.long)
+        h = zero_point_corrected(p["h"].double(), true_h, true_s, graph, 1)
+        e_h = float((h - true_h).abs().mean())
+        e_soc = float((p["soc"].double() - true_soc).abs().mean())
+        e_s = float((p["s"].double() - true_s).abs().mean())
+        sums += [e_h * len(true_h), e_soc * true_soc.numel(), e_s * len(true_s)]
+        counts += [len(true_h), true_soc.numel()]
+        vals = {k: v.double() for k, v in split_values(p, tb_batch)[0].items()}
+        e = predicted_bands(vals, it, torch.from_numpy(it.band_k))
+        band = None
+        if e is not None:
+            w = band_window(it)
+            ref = torch.from_numpy(it.band_energies[:, w])
+            pred = e[:, w] - (e[:, w] - ref).mean()
+            band = float((pred - ref).abs().mean()) * 1e3
+        label = None
+        if z2:
+            host = {k: v.double().numpy() for k, v in out.items()}
+            label = predicted_label(partial(to_tight_binding, host, it.graph, net.cfg, net))
+        per.append(
+            StructureMetrics(
+                it.sample_id,
+                e_h * 1e3,
+                e_soc * 1e3,
+                e_s,
+                band,
+                labels.get(it.sample_id, "?"),
+                label,
+            )
+        )
+        if on_progress is not None:
+            on_progress(it.sample_id)
+    bands = [m.band_mae_meV for m in per if m.band_mae_meV is not None]
+    agree = sum(m.label_pred == m.label_ref for m in per if m.label_pred is not None)
+    return TestMetrics(
+        n_structures=len(per),
+        h0_mae_meV=1e3 * sums[0] / max(counts[0], 1),
+        soc_mae_meV=1e3 * sums[1] / max(counts[1], 1),
+        s_mae=sums[2] / max(counts[0], 1),
+        band_mae_meV=float(np.mean(bands)) if bands else None,
+        n_band=len(bands),
+        z2_agree=int(agree),
+        z2_total=sum(m.label_pred is not None for m in per),
+        structures=per,
+    )

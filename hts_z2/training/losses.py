@@ -1,0 +1,182 @@
+"""Losses: Hamiltonian MAE with zero-point renormalization (Eq. 9) and band-energy MAE
+with the eigenvalue shift correction (Eq. 10)."""
+
+from __future__ import annotations
+
+import math
+
+import torch
+
+from hts_z2.training.data import TargetBatch, TrainingItem
+
+
+def gathered(out: dict[str, torch.Tensor], tb: TargetBatch) -> dict[str, torch.Tensor]:
+    """Predicted values at the targets' positions (on-site values first, then edges).
+
+    Returns
+    -------
+    dict with ``h``, ``s`` [n_vals] and ``soc`` [3, n_vals].
+    """
+
+    def soc(x: torch.Tensor, idx: torch.Tensor) -> torch.Tensor:
+        return x.transpose(0, 1).reshape(3, -1)[:, idx]
+
+    return {
+        "h": torch.cat(
+            [out["onsite_h"].reshape(-1)[tb.on_idx], out["edge_h"].reshape(-1)[tb.edge_idx]]
+        ),
+        "s": torch.cat(
+            [out["onsite_s"].reshape(-1)[tb.on_idx], out["edge_s"].reshape(-1)[tb.edge_idx]]
+        ),
+        "soc": torch.cat([soc(out["onsite_soc"], tb.on_idx), soc(out["edge_soc"], tb.edge_idx)], 1),
+    }
+
+
+def zero_point_corrected(
+    pred: torch.Tensor, true: torch.Tensor, s_true: torch.Tensor, graph: torch.Tensor, n: int
+) -> torch.Tensor:
+    """Eq. 9: ``H~' = H~ - [sum (H~ - H) / sum S] S`` per structure.
+
+    Parameters
+    ----------
+    pred, true, s_true, graph : [n_vals]; ``graph`` is the structure of each value.
+    """
+    num = torch.zeros(n, dtype=pred.dtype, device=pred.device).index_add_(0, graph, pred - true)
+    den = torch.zeros(n, dtype=pred.dtype, device=pred.device).index_add_(0, graph, s_true)
+    theta = num / den
+    return pred - theta[graph] * s_true
+
+
+def hamiltonian_losses(out: dict[str, torch.Tensor], tb: TargetBatch) -> dict[str, torch.Tensor]:
+    """MAE of H0 (zero-point corrected), S and the SOC components (eV, eV, -)."""
+    p = gathered(out, tb)
+    true_h = torch.cat([tb.on_h, tb.edge_h]).to(p["h"].dtype)
+    true_s = torch.cat([tb.on_s, tb.edge_s]).to(p["h"].dtype)
+    true_soc = torch.cat([tb.on_soc, tb.edge_soc], 1).to(p["h"].dtype)
+    graph = torch.cat([tb.on_graph, tb.edge_graph])
+    h = zero_point_corrected(p["h"], true_h, true_s, graph, len(tb.items))
+    return {
+        "h0": (h - true_h).abs().mean(),
+        "s": (p["s"] - true_s).abs().mean(),
+        "soc": (p["soc"] - true_soc).abs().mean(),
+    }
+
+
+PAULI_T = torch.tensor(
+    [[[0, 1], [1, 0]], [[0, -1j], [1j, 0]], [[1, 0], [0, -1]]], dtype=torch.complex128
+)
+
+
+def bloch_matrices(
+    on: torch.Tensor, edge: torch.Tensor, item: TrainingItem, k: torch.Tensor
+) -> torch.Tensor:
+    """Dense ``M(k) = sum_R M(R) exp(2 pi i k.R)`` from on-site and edge values.
+
+    Parameters
+    ----------
+    on, edge : [..., n_on] and [..., n_edge] real values (leading dims e.g. SOC components).
+    k : [n_k, 3].
+
+    Returns
+    -------
+    [..., n_k, n, n] complex.
+    """
+    n = item.n_orbitals
+    nn2 = n * n
+    R = torch.from_numpy(item.graph.edge_R).to(k.dtype)[item.edge_of_value]  # [n_edge_vals, 3]
+    phase = torch.exp(2j * math.pi * (k @ R.T))  # [n_k, n_edge_vals]
+    lead = on.shape[:-1]
+    out = torch.zeros(*lead, k.shape[0], nn2, dtype=phase.dtype)
+    flat_on = item.on_rc[0] * n + item.on_rc[1]
+    flat_e = item.edge_rc[0] * n + item.edge_rc[1]
+    on_c = on.to(phase.dtype).unsqueeze(-2).expand(*lead, k.shape[0], -1)
+    out.index_add_(out.dim() - 1, flat_on, on_c)
+    out.index_add_(out.dim() - 1, flat_e, edge.to(phase.dtype).unsqueeze(-2) * phase)
+    return out.reshape(*lead, k.shape[0], n, n)
+
+
+def spinful_bloch(h0k: torch.Tensor, sock: torch.Tensor) -> torch.Tensor:
+    """``H0(k) (x) 1 + i sum_v B_v(k) (x) sigma_v``.
+
+    Shapes: [n_k, n, n] and [3, n_k, n, n] -> [n_k, 2n, 2n].
+    """
+    n_k, n, _ = h0k.shape
+    eye = torch.eye(2, dtype=h0k.dtype)
+    H = torch.einsum("kmn,st->kmsnt", h0k, eye)
+    H = H + 1j * torch.einsum("vkmn,vst->kmsnt", sock, PAULI_T.to(h0k.dtype))
+    return H.reshape(n_k, 2 * n, 2 * n)
+
+
+def generalized_eigvalsh(Hk: torch.Tensor, Sk: torch.Tensor) -> torch.Tensor | None:
+    """Differentiable eigenvalues of ``H c = E S c`` (Cholesky); None if S is not PD."""
+    L, info = torch.linalg.cholesky_ex(Sk)
+    if bool((info != 0).any()):
+        return None
+    A = torch.linalg.solve_triangular(L, Hk, upper=False)
+    A = torch.linalg.solve_triangular(L, A.mH, upper=False)
+    return torch.linalg.eigvalsh(0.5 * (A + A.mH))
+
+
+def band_window(item: TrainingItem, width: int = 8) -> slice:
+    """Spinful band indices within ``width`` of the Fermi level (counted in bands)."""
+    n_bands = item.band_energies.shape[1]
+    return slice(max(0, item.n_electrons - width), min(n_bands, item.n_electrons + width))
+
+
+def predicted_bands(vals: dict[str, torch.Tensor], item: TrainingItem, k: torch.Tensor):
+    """Spinful band energies of one structure from its predicted values ([n_k, 2n] or None).
+
+    ``vals`` holds ``h``, ``s`` [n_on + n_edge] and ``soc`` [3, n_on + n_edge] in the
+    order of :func:`gathered` restricted to this item.
+    """
+    n_on = item.on_h.shape[0]
+    h0k = bloch_matrices(vals["h"][:n_on], vals["h"][n_on:], item, k)
+    sk = bloch_matrices(vals["s"][:n_on], vals["s"][n_on:], item, k)
+    sock = bloch_matrices(vals["soc"][:, :n_on], vals["soc"][:, n_on:], item, k)
+    eye = torch.eye(2, dtype=sk.dtype)
+    Sfull = torch.einsum("kmn,st->kmsnt", sk, eye).reshape(k.shape[0], 2 * item.n_orbitals, -1)
+    return generalized_eigvalsh(spinful_bloch(h0k, sock), Sfull)
+
+
+def split_values(p: dict[str, torch.Tensor], tb: TargetBatch) -> list[dict[str, torch.Tensor]]:
+    """Per-structure views of :func:`gathered` output (on-site then edge values)."""
+    n_on_total = tb.on_h.shape[0]
+    out = []
+    on0 = e0 = 0
+    for it in tb.items:
+        n_on, n_e = it.on_h.shape[0], it.edge_h.shape[0]
+        sel = {}
+        for key in ("h", "s"):
+            sel[key] = torch.cat(
+                [p[key][on0 : on0 + n_on], p[key][n_on_total + e0 : n_on_total + e0 + n_e]]
+            )
+        sel["soc"] = torch.cat(
+            [p["soc"][:, on0 : on0 + n_on], p["soc"][:, n_on_total + e0 : n_on_total + e0 + n_e]],
+            1,
+        )
+        out.append(sel)
+        on0 += n_on
+        e0 += n_e
+    return out
+
+
+def band_loss(out: dict[str, torch.Tensor], tb: TargetBatch, width: int = 8):
+    """Eq. 10 shift-corrected band MAE (eV) near the Fermi level, averaged over structures
+    whose predicted S(k) is positive-definite; also returns how many were skipped."""
+    p = gathered(out, tb)
+    losses, skipped = [], 0
+    for it, vals in zip(tb.items, split_values(p, tb), strict=True):
+        k = torch.from_numpy(it.band_k).to(torch.float64)
+        vals64 = {key: v.to(torch.float64) for key, v in vals.items()}
+        e = predicted_bands(vals64, it, k)
+        if e is None:
+            skipped += 1
+            continue
+        w = band_window(it, width)
+        ref = torch.from_numpy(it.band_energies[:, w])
+        pred = e[:, w]
+        pred = pred - (pred - ref).mean()
+        losses.append((pred - ref).abs().mean())
+    if not losses:
+        return None, skipped
+    return torch.stack(losses).mean(), skipped

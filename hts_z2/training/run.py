@@ -1,0 +1,139 @@
+"""The training subflow as plain functions: dataset -> stage 1 -> stage 2 -> evaluate ->
+register into ``models/``. The jobflow Flow in :mod:`hts_z2.flows.training` and
+``hts-z2 train`` call these; all state lives in a work directory, so a run resumes."""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import Callable
+from dataclasses import asdict, replace
+from pathlib import Path
+
+import torch
+
+from hts_z2 import __version__
+from hts_z2.model.checkpoint import load_checkpoint, save_checkpoint
+from hts_z2.model.config import ModelConfig
+from hts_z2.model.network import HamiltonianNet
+from hts_z2.model.slots import SlotLayout
+from hts_z2.training.data import TrainingItem, build_item
+from hts_z2.training.dataset import load_dataset, split_ids
+from hts_z2.training.evaluate import TestMetrics, evaluate
+from hts_z2.training.trainer import EpochReport, TrainSettings, new_network, train_stage
+
+SPLIT_FILE = "split.json"
+
+
+def prepare(dataset: str | Path, work: str | Path, arch: dict | None = None, seed: int = 0) -> Path:
+    """Read the dataset, fix the basis/valence and the split; writes ``work/split.json``.
+
+    ``arch`` overrides :class:`ModelConfig` fields (r_cut, channels, ...).
+    """
+    work = Path(work)
+    work.mkdir(parents=True, exist_ok=True)
+    path = work / SPLIT_FILE
+    if path.is_file():
+        return path
+    data = load_dataset(dataset)
+    split = split_ids({s.sample_id: set(s.numbers.tolist()) for s in data.samples}, seed)
+    cfg = ModelConfig(basis=data.basis, valence=data.valence, **(arch or {}))
+    record = {
+        "dataset": str(Path(dataset).resolve()),
+        "dataset_sha256": data.sha256,
+        "rejected": data.rejected,
+        "split": split,
+        "config": cfg.to_dict(),
+        "labels": {
+            s.sample_id: s.meta.get("reference", {}).get("z2", {}).get("label", "?")
+            for s in data.samples
+        },
+    }
+    path.write_text(json.dumps(record, indent=1))
+    return path
+
+
+def load_items(
+    work: str | Path, parts: tuple[str, ...], on_progress: Callable[[str], None] | None = None
+) -> tuple[ModelConfig, dict[str, list[TrainingItem]], dict]:
+    """Training items of the named split parts (graphs + targets)."""
+    record = json.loads((Path(work) / SPLIT_FILE).read_text())
+    cfg = ModelConfig.from_dict(record["config"])
+    layout = SlotLayout.from_basis(cfg.basis)
+    data = load_dataset(record["dataset"])
+    by_id = {s.sample_id: s for s in data.samples}
+    out: dict[str, list[TrainingItem]] = {}
+    for part in parts:
+        items = []
+        for sid in record["split"][part]:
+            if sid in by_id:
+                items.append(build_item(by_id[sid], cfg, layout))
+                if on_progress is not None:
+                    on_progress(sid)
+        out[part] = items
+    return cfg, out, record
+
+
+def run_stage(
+    work: str | Path,
+    stage: int,
+    settings: TrainSettings,
+    on_epoch: Callable[[EpochReport], None] | None = None,
+    on_step: Callable[[int, int], None] | None = None,
+) -> list[EpochReport]:
+    """Stage 1 or 2 on the prepared split; resumes from ``work/state.pt``."""
+    work = Path(work)
+    cfg, items, _ = load_items(work, ("train", "val"))
+    net = new_network(cfg, items["train"], settings.seed)
+    return train_stage(net, items["train"], items["val"], settings, stage, work, on_epoch, on_step)
+
+
+def final_network(work: str | Path) -> HamiltonianNet:
+    """Best weights of the last finished stage."""
+    work = Path(work)
+    for stage in (2, 1):
+        if (work / f"stage{stage}" / "model.safetensors").is_file():
+            return load_checkpoint(work / f"stage{stage}")[0]
+    raise FileNotFoundError(f"{work}: no trained stage to evaluate")
+
+
+def run_evaluation(
+    work: str | Path, z2: bool = True, on_progress: Callable[[str], None] | None = None
+) -> TestMetrics:
+    """Test-split metrics of the final network; writes ``work/metrics.json``."""
+    work = Path(work)
+    _, items, record = load_items(work, ("test",))
+    net = final_network(work)
+    metrics = evaluate(net, items["test"], record["labels"], z2, on_progress)
+    (work / "metrics.json").write_text(json.dumps(metrics.to_dict(), indent=1))
+    return metrics
+
+
+def register(work: str | Path, name: str, models_root: str | Path, settings: TrainSettings) -> Path:
+    """Copy the final network into ``models_root/name`` with metadata and a model card."""
+    work = Path(work)
+    record = json.loads((work / SPLIT_FILE).read_text())
+    metrics = json.loads((work / "metrics.json").read_text())
+    net = final_network(work)
+    history = {}
+    state = work / "state.pt"
+    if state.is_file():
+        history = {"state_stage": torch.load(state, weights_only=True)["stage"]}
+    training = {
+        "dataset_sha256": record["dataset_sha256"],
+        "n_train": len(record["split"]["train"]),
+        "n_val": len(record["split"]["val"]),
+        "n_test": len(record["split"]["test"]),
+        "test_ids": record["split"]["test"],
+        "settings": asdict(settings),
+        "metrics": {k: v for k, v in metrics.items() if k != "structures"},
+        "code_version": __version__,
+        "date": time.strftime("%Y-%m-%d"),
+        **history,
+    }
+    net.cfg = replace(net.cfg, training=training)
+    target = Path(models_root) / name
+    from hts_z2.training.card import model_card
+
+    save_checkpoint(net, target, model_card(name, net.cfg, record, metrics))
+    return target

@@ -1,0 +1,254 @@
+"""Two-stage training (Methods 4.4): stage 1 Hamiltonian loss; stage 2 adds the band loss
+with the SOC parameters frozen. AdamW; the learning rate halves after ``patience`` epochs
+without validation improvement; a stage stops after ``stop_patience`` such epochs, when
+the rate falls below ``min_lr``, or at its epoch/time budget. Resumable from ``state.pt``.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+import numpy as np
+import torch
+
+from hts_z2.model.checkpoint import save_checkpoint
+from hts_z2.model.config import ModelConfig
+from hts_z2.model.network import HamiltonianNet
+from hts_z2.model.slots import SlotLayout
+from hts_z2.training.data import TrainingItem, collate
+from hts_z2.training.losses import band_loss, hamiltonian_losses
+
+
+@dataclass(frozen=True)
+class TrainSettings:
+    """Optimization settings (defaults follow the paper where it gives them)."""
+
+    lr_stage1: float = 3e-3
+    lr_stage2: float = 5e-4
+    weight_decay: float = 1e-4
+    batch_size: int = 4
+    weight_s: float = 10.0
+    weight_soc: float = 5.0
+    band_lambda: float = 1e-2
+    patience: int = 5
+    stop_patience: int = 30
+    min_lr: float = 1e-5
+    max_epochs_stage1: int = 200
+    max_epochs_stage2: int = 50
+    max_minutes_stage1: float = 60.0
+    max_minutes_stage2: float = 20.0
+    seed: int = 0
+    grad_clip: float = 10.0
+
+
+def onsite_references(items: list[TrainingItem], net: HamiltonianNet) -> None:
+    """Set the per-element isotropic on-site H0, S and xi references from training items.
+
+    Only rotation-invariant parts are kept (the mean of the diagonal within equal-``l``
+    slot pairs times the identity), so the network stays equivariant.
+    """
+    layout: SlotLayout = net.layout
+    n = layout.n_pad
+    elements = net.cfg.elements
+    sums = {z: [np.zeros((n, n)), np.zeros((n, n)), np.zeros((3, n, n)), 0] for z in elements}
+    for it in items:
+        nn2 = n * n
+        for a, z in enumerate(it.graph.numbers.tolist()):
+            sel = (it.on_idx // nn2) == a
+            flat = (it.on_idx[sel] % nn2).numpy()
+            acc = sums[z]
+            acc[0].reshape(-1)[flat] += it.on_h[sel].numpy()
+            acc[1].reshape(-1)[flat] += it.on_s[sel].numpy()
+            acc[2].reshape(3, -1)[:, flat] += it.on_soc[:, sel].numpy()
+            acc[3] += 1
+    start = layout.slot_start
+    xi_map = layout.xi_map.numpy()
+    for e, z in enumerate(elements):
+        h, s, soc, count = sums[z]
+        if count == 0:
+            continue
+        h, s, soc = h / count, s / count, soc / count
+        for a, la in enumerate(layout.slot_l):
+            for b, lb in enumerate(layout.slot_l):
+                if la != lb:
+                    continue
+                ra = slice(start[a], start[a + 1])
+                rb = slice(start[b], start[b + 1])
+                for M, ref in ((h, net.onsite_h_ref), (s, net.onsite_s_ref)):
+                    value = np.trace(M[ra, rb]) / (2 * la + 1)
+                    ref[e, ra, rb] = torch.eye(2 * la + 1) * value
+        flat = soc.reshape(3, -1)
+        for x in range(xi_map.shape[0]):
+            lam = xi_map[x]
+            net.onsite_xi_ref[e, x] = float((flat * lam).sum() / (lam * lam).sum())
+
+
+def soc_parameters(net: HamiltonianNet) -> list[torch.nn.Parameter]:
+    """The xi channel (frozen in stage 2)."""
+    return list(net.onsite_xi.parameters()) + list(net.pair_xi.parameters())
+
+
+def _batches(items: list[TrainingItem], size: int, rng: np.random.Generator | None):
+    order = np.arange(len(items)) if rng is None else rng.permutation(len(items))
+    for s in range(0, len(items), size):
+        yield [items[i] for i in order[s : s + size]]
+
+
+def hamiltonian_objective(parts: dict, settings: TrainSettings) -> torch.Tensor:
+    return parts["h0"] + settings.weight_s * parts["s"] + settings.weight_soc * parts["soc"]
+
+
+@torch.no_grad()
+def validation_loss(
+    net: HamiltonianNet, items: list[TrainingItem], settings: TrainSettings, stage: int
+) -> float:
+    """Mean objective over ``items`` (stage 2 includes the band term)."""
+    net.eval()
+    total, count = 0.0, 0
+    for chunk in _batches(items, settings.batch_size, None):
+        tb = collate(chunk, net.layout.n_pad)
+        out = net(tb.graphs)
+        loss = hamiltonian_objective(hamiltonian_losses(out, tb), settings)
+        if stage == 2:
+            bl, _ = band_loss(out, tb)
+            if bl is not None:
+                loss = loss + settings.band_lambda * bl.to(loss.dtype)
+        total += loss.item() * len(chunk)
+        count += len(chunk)
+    return total / max(count, 1)
+
+
+@dataclass
+class EpochReport:
+    stage: int
+    epoch: int
+    train: float
+    val: float
+    lr: float
+    seconds: float
+
+
+def _state_path(work: Path) -> Path:
+    return work / "state.pt"
+
+
+def train_stage(
+    net: HamiltonianNet,
+    train: list[TrainingItem],
+    val: list[TrainingItem],
+    settings: TrainSettings,
+    stage: int,
+    work: Path,
+    on_epoch: Callable[[EpochReport], None] | None = None,
+    on_step: Callable[[int, int], None] | None = None,
+) -> list[EpochReport]:
+    """Run one stage to its stopping criterion; resumes from ``work/state.pt``.
+
+    The best validation weights are saved with :func:`save_checkpoint` into
+    ``work/stage{stage}/`` and restored at the end; ``state.pt`` then marks the stage done.
+    """
+    torch.manual_seed(settings.seed + stage)
+    rng = np.random.default_rng(settings.seed + stage)
+    if stage == 2:
+        for p in soc_parameters(net):
+            p.requires_grad_(False)
+    params = [p for p in net.parameters() if p.requires_grad]
+    lr = settings.lr_stage1 if stage == 1 else settings.lr_stage2
+    opt = torch.optim.AdamW(params, lr=lr, weight_decay=settings.weight_decay)
+    sched = torch.optim.lr_scheduler.ReduceLROnPlateau(opt, factor=0.5, patience=settings.patience)
+    best, since_best, epoch, history = float("inf"), 0, 0, []
+    best_dir = work / f"stage{stage}"
+    state_file = _state_path(work)
+    if state_file.is_file():
+        state = torch.load(state_file, weights_only=True)
+        net.load_state_dict(state["model"])
+        if state["stage"] > stage:
+            return history
+        if state["stage"] == stage and state["optimizer"]:
+            opt.load_state_dict(state["optimizer"])
+            sched.load_state_dict(state["scheduler"])
+            best, since_best, epoch = state["best"], state["since_best"], state["epoch"]
+    max_epochs = settings.max_epochs_stage1 if stage == 1 else settings.max_epochs_stage2
+    budget = 60 * (settings.max_minutes_stage1 if stage == 1 else settings.max_minutes_stage2)
+    t_start = time.perf_counter()
+    while epoch < max_epochs and time.perf_counter() - t_start < budget:
+        t0 = time.perf_counter()
+        net.train()
+        total = 0.0
+        for step, chunk in enumerate(_batches(train, settings.batch_size, rng)):
+            tb = collate(chunk, net.layout.n_pad)
+            out = net(tb.graphs)
+            loss = hamiltonian_objective(hamiltonian_losses(out, tb), settings)
+            if stage == 2:
+                bl, _ = band_loss(out, tb)
+                if bl is not None:
+                    loss = loss + settings.band_lambda * bl.to(loss.dtype)
+            opt.zero_grad()
+            loss.backward()
+            torch.nn.utils.clip_grad_norm_(params, settings.grad_clip)
+            opt.step()
+            total += loss.item() * len(chunk)
+            if on_step is not None:
+                on_step(step + 1, (len(train) + settings.batch_size - 1) // settings.batch_size)
+        val_loss = validation_loss(net, val, settings, stage)
+        sched.step(val_loss)
+        epoch += 1
+        if val_loss < best:
+            best, since_best = val_loss, 0
+            save_checkpoint(net, best_dir)
+        else:
+            since_best += 1
+        report = EpochReport(
+            stage,
+            epoch,
+            total / len(train),
+            val_loss,
+            opt.param_groups[0]["lr"],
+            time.perf_counter() - t0,
+        )
+        history.append(report)
+        torch.save(
+            {
+                "stage": stage,
+                "epoch": epoch,
+                "best": best,
+                "since_best": since_best,
+                "model": net.state_dict(),
+                "optimizer": opt.state_dict(),
+                "scheduler": sched.state_dict(),
+                "history": [asdict(h) for h in history],
+            },
+            state_file,
+        )
+        if on_epoch is not None:
+            on_epoch(report)
+        if since_best >= settings.stop_patience or opt.param_groups[0]["lr"] < settings.min_lr:
+            break
+    if (best_dir / "model.safetensors").is_file():
+        from safetensors.torch import load_file
+
+        net.load_state_dict(load_file(str(best_dir / "model.safetensors")), strict=False)
+    torch.save(
+        {
+            "stage": stage + 1,
+            "epoch": 0,
+            "best": float("inf"),
+            "since_best": 0,
+            "model": net.state_dict(),
+            "optimizer": {},
+            "scheduler": {},
+        },
+        state_file,
+    )
+    return history
+
+
+def new_network(cfg: ModelConfig, train: list[TrainingItem], seed: int = 0) -> HamiltonianNet:
+    """A freshly initialized network with on-site references from the training items."""
+    torch.manual_seed(seed)
+    net = HamiltonianNet(cfg)
+    onsite_references(train, net)
+    return net

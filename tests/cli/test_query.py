@@ -1,0 +1,73 @@
+"""``hts-z2 query``: filters and table / JSON / CSV output."""
+
+import csv
+import io
+import json
+
+import pytest
+import typer
+from screening_double import ToyScreeningModel
+from typer.testing import CliRunner
+
+from hts_z2.cli import query as query_command
+from hts_z2.cli.query import build_filter
+from hts_z2.flows.screening import run_campaign
+from hts_z2.store import open_store
+from hts_z2.structures.sources import SourceSpec
+
+app = typer.Typer()
+app.command(name="query")(query_command.query)
+app.command(name="noop")(lambda: None)
+runner = CliRunner()
+IDS = ["Bi2Se3-R-3m", "TlBiSe2-R-3m", "PbTe-Fm-3m", "Au-Fm-3m", "CdTe-F-43m"]
+
+
+@pytest.fixture(scope="module")
+def db(tmp_path_factory):
+    path = tmp_path_factory.mktemp("q") / "db"
+    with open_store(path) as store:
+        run_campaign(SourceSpec(kind="demo", paths=IDS), ToyScreeningModel(), store,
+                     campaign="q")
+    return str(path)
+
+
+def test_build_filter():
+    crit = build_filter(label="STI", min_gap=0.1, max_gap=0.3, elements=["Se", "Bi"],
+                        source="gnome", campaign="x")
+    assert crit == {
+        "label": {"$regex": "^STI"},
+        "gap.indirect": {"$gte": 0.1, "$lte": 0.3},
+        "elements": {"$all": ["Bi", "Se"]},
+        "source": "gnome",
+        "campaign": "x",
+    }
+    assert build_filter(label="STI (1;000)") == {"label": "STI (1;000)"}
+
+
+def test_json_is_list_of_documents(db):
+    result = runner.invoke(app, ["query", "--db", db, "--label", "STI", "--format", "json"])
+    assert result.exit_code == 0, result.output
+    docs = json.loads(result.output)
+    assert sorted(d["material_id"] for d in docs) == ["Bi2Se3-R-3m", "TlBiSe2-R-3m"]
+    assert all(d["status"] == "done" and "structure" not in d for d in docs)
+    assert docs[0]["z2"]["planes"] == [1, 0, 1, 0, 1, 0]
+
+
+def test_elements_gap_and_csv(db):
+    result = runner.invoke(app, ["query", "--db", db, "--elements", "Tl", "--elements", "Se",
+                                 "--format", "csv"])
+    rows = list(csv.DictReader(io.StringIO(result.output)))
+    assert [r["material_id"] for r in rows] == ["TlBiSe2-R-3m"]
+    result = runner.invoke(app, ["query", "--db", db, "--min-gap", "3", "--format", "json"])
+    assert [d["material_id"] for d in json.loads(result.output)] == ["PbTe-Fm-3m"]
+    result = runner.invoke(app, ["query", "--db", db, "--label", "metal", "--format", "json"])
+    assert [d["material_id"] for d in json.loads(result.output)] == ["Au-Fm-3m"]
+
+
+def test_table_and_status(db):
+    result = runner.invoke(app, ["query", "--db", db, "--status", "skipped", "--campaign", "q"],
+                           env={"COLUMNS": "200"})
+    assert result.exit_code == 0 and "CdTe-F-43m" in result.output
+    assert "no element with Z > 70" in result.output
+    bad = runner.invoke(app, ["query", "--db", db, "--format", "xml"])
+    assert bad.exit_code == 2

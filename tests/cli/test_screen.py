@@ -1,0 +1,84 @@
+"""``hts-z2 screen``, ``submit`` and ``db`` through a Typer app built from the command functions."""
+
+import json
+
+import typer
+from typer.testing import CliRunner
+
+from hts_z2.cli import db as db_commands
+from hts_z2.cli import screen as screen_commands
+
+MODEL = "py:screening_double:make_model"
+app = typer.Typer()
+app.command(name="screen")(screen_commands.screen)
+app.command(name="submit")(screen_commands.submit)
+app.add_typer(db_commands.db_app, name="db")
+runner = CliRunner()
+
+
+def test_screen_demo_prints_candidates_and_counts(tmp_path):
+    db = str(tmp_path / "db")
+    args = ["screen", "--db", db, "--model", MODEL, "--campaign", "c", "--source", "demo"]
+    result = runner.invoke(app, args, env={"COLUMNS": "200"})
+    assert result.exit_code == 0, result.output
+    assert "read 44 = done 37 (already stored 0) + skipped 6 + failed 1" in result.output
+    out = result.output
+    assert out.index("Bi2Se3-R-3m") < out.index("PbTe-Fm-3m")  # STI rows before trivial
+    assert "Au-Fm-3m" not in out  # metals are not candidates
+    again = runner.invoke(app, args, env={"COLUMNS": "200"})
+    assert "(already stored 37)" in again.output
+    stats = runner.invoke(app, ["db", "stats", "--db", db, "--json"])
+    info = json.loads(stats.output)
+    assert info["total"] == 44 and info["status"]["done"] == 37
+
+
+def test_screen_files_with_malformed(tmp_path):
+    (tmp_path / "bad.cif").write_text("not a cif")
+    result = runner.invoke(app, ["screen", str(tmp_path / "bad.cif"), "--db",
+                                 str(tmp_path / "db"), "--model", MODEL])
+    assert result.exit_code == 0, result.output
+    assert "failed 1" in result.output
+
+
+def test_screen_env_db_and_bad_source(tmp_path):
+    result = runner.invoke(app, ["screen", "--source", "nope", "--model", MODEL],
+                           env={"HTS_Z2_DB": str(tmp_path / "envdb")})
+    assert result.exit_code == 2 and "unknown source" in result.output
+    result = runner.invoke(app, ["screen", "PbTe-Fm-3m", "--source", "demo", "--model", MODEL],
+                           env={"HTS_Z2_DB": str(tmp_path / "envdb")})
+    assert result.exit_code == 0 and "envdb" in result.output.replace("\n", "")
+
+
+def test_unreachable_db_is_a_clear_error():
+    result = runner.invoke(app, ["db", "init", "--db", "mongodb://u:pw@127.0.0.1:9/x?"
+                                 "serverSelectionTimeoutMS=100"])
+    assert result.exit_code == 2
+    assert "cannot reach" in result.output and ":pw@" not in result.output
+
+
+def test_submit_local_and_export(tmp_path):
+    db = tmp_path / "db"
+    spec = tmp_path / "campaign.yaml"
+    spec.write_text(
+        f"name: tiny\nengine: local\ndb: {db}\nmodel: '{MODEL}'\nchunk_size: 2\n"
+        "source: {kind: demo, paths: [Bi2Se3-R-3m, CdTe-F-43m]}\n"
+    )
+    result = runner.invoke(app, ["submit", str(spec)])
+    assert result.exit_code == 0, result.output
+    assert "read=2" in result.output
+    out = tmp_path / "export.jsonl"
+    result = runner.invoke(app, ["db", "export", str(out), "--db", str(db)])
+    assert result.exit_code == 0
+    lines = [json.loads(x) for x in out.read_text().splitlines()]
+    assert {d["material_id"] for d in lines} == {"Bi2Se3-R-3m", "CdTe-F-43m"}
+
+
+def test_workflow_templates_load():
+    from pathlib import Path
+
+    from hts_z2.flows.submit import load_campaign
+
+    root = Path(__file__).resolve().parents[2] / "workflows"
+    example = load_campaign(root / "campaign.example.yaml")
+    assert example.source.kind == "gnome" and example.maker.chunk_manager_config
+    assert load_campaign(root / "demo.local.yaml").engine == "local"

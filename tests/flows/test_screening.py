@@ -1,0 +1,112 @@
+"""Screening chunks and flows with a test-double model into the embedded (montydb) store."""
+
+import pytest
+from jobflow import run_locally
+from pymatgen.core import Lattice, Structure
+from screening_double import ToyScreeningModel
+
+from hts_z2.flows.screening import (
+    CampaignCounts,
+    HamiltonianModel,
+    ScreeningFlowMaker,
+    ScreeningSettings,
+    process_chunk,
+    resolve_model,
+    run_campaign,
+    screen_records,
+)
+from hts_z2.store import open_store
+from hts_z2.structures.filter import CandidateFilter
+from hts_z2.structures.sources import SourceSpec, StructureRecord, iter_source
+
+MODEL = "py:screening_double:make_model"
+
+
+def records(*ids):
+    return list(iter_source(SourceSpec(kind="demo", paths=list(ids))))
+
+
+def test_double_satisfies_protocol():
+    assert isinstance(resolve_model(MODEL), HamiltonianModel)
+
+
+def test_statuses_with_reasons():
+    disordered = Structure(Lattice.cubic(6.4), [{"Pb": 0.5, "Sn": 0.5}, "Te"],
+                           [[0, 0, 0], [0.5] * 3])
+    recs = records("Bi2Se3-R-3m", "Au-Fm-3m", "KHgSb-P6_3mmc", "PbTe-Fm-3m")
+    recs.append(StructureRecord("disordered", "files", structure=disordered))
+    recs.append(StructureRecord("broken", "files", error="unreadable cif x.cif: bad"))
+    model = ToyScreeningModel()
+    docs = {d.material_id: d for d in screen_records(recs, model, CandidateFilter(),
+                                                     ScreeningSettings())}
+    sti = docs["Bi2Se3-R-3m"]
+    assert sti.status == "done" and sti.label == "STI (1;000)"
+    assert sti.z2.planes == [1, 0, 1, 0, 1, 0] and sti.z2.converged
+    assert sti.gap.indirect > 1.0 and sti.model.sha256 == model.sha256
+    assert {"read", "inference", "gap", "z2"} <= set(sti.timings)
+    assert sti.structure is not None and "hts-z2" in sti.versions
+    metal = docs["Au-Fm-3m"]
+    assert metal.status == "done" and metal.label == "metal" and metal.z2 is None
+    assert docs["KHgSb-P6_3mmc"].status == "failed"
+    assert "inference failed" in docs["KHgSb-P6_3mmc"].reason
+    assert docs["disordered"].status == "skipped"
+    assert docs["broken"].status == "failed" and "unreadable" in docs["broken"].reason
+    assert model.calls == 1 + 4  # one batch, then one call per structure to isolate the error
+
+
+def test_z2_max_gap_skips_z2():
+    settings = ScreeningSettings(z2_max_gap=0.3)
+    [doc] = screen_records(records("PbTe-Fm-3m"), ToyScreeningModel(), CandidateFilter(),
+                           settings)
+    assert doc.status == "done" and doc.z2 is None and "gap" in doc.reason
+
+
+def test_campaign_counts_add_up_and_rerun_skips(tmp_path):
+    store = open_store(tmp_path / "db")
+    model = ToyScreeningModel()
+    steps = []
+    first = run_campaign(SourceSpec(kind="demo"), model, store, chunk_size=8,
+                         on_progress=steps.append)
+    assert first.read == 44 == first.done + first.skipped + first.failed
+    assert sum(s.read for s in steps) == 44
+    assert first.existing == 0 and store.count() == 44
+    calls = model.calls
+    again = run_campaign(SourceSpec(kind="demo"), model, store, chunk_size=8)
+    assert again.existing == first.done and again.done == first.done
+    assert again.failed == first.failed == 1  # KHgSb is retried, fails again
+    assert model.calls - calls <= 2  # only the failed one goes through inference again
+    assert store.count() == 44 and store.duplicates() == 0
+    store.close()
+
+
+def test_process_chunk_skips_done(tmp_path):
+    with open_store(tmp_path / "db") as store:
+        model = ToyScreeningModel()
+        args = (model, store, CandidateFilter(), ScreeningSettings())
+        c1 = process_chunk(records("Bi2Se3-R-3m"), *args)
+        c2 = process_chunk(records("Bi2Se3-R-3m"), *args)
+        assert (c1.done, c1.existing, c2.done, c2.existing) == (1, 0, 1, 1)
+        assert model.calls == 1
+
+
+def test_counts_add():
+    a = CampaignCounts(read=2, done=1, skipped=1, seconds={"gap": 1.0})
+    b = CampaignCounts(read=1, failed=1, seconds={"gap": 0.5, "z2": 1})
+    c = a.add(b)
+    assert (c.read, c.done, c.skipped, c.failed) == (3, 1, 1, 1)
+    assert c.seconds == {"gap": 1.5, "z2": 1}
+
+
+@pytest.mark.slow
+def test_flow_run_locally(tmp_path):
+    db = str(tmp_path / "db")
+    maker = ScreeningFlowMaker(db=db, model=MODEL, campaign="t", chunk_size=2,
+                               chunk_manager_config={"_fworker": "gpu"})
+    ids = ["Bi2Se3-R-3m", "PbTe-Fm-3m", "Au-Fm-3m", "CdTe-F-43m", "KHgSb-P6_3mmc"]
+    flow = maker.make(SourceSpec(kind="demo", paths=ids))
+    responses = run_locally(flow, create_folders=False, ensure_success=True)
+    outputs = [r[max(r)].output for r in responses.values()]
+    total = next(o for o in outputs if isinstance(o, CampaignCounts) and o.read)
+    assert (total.read, total.done, total.skipped, total.failed) == (5, 3, 1, 1)
+    with open_store(db) as store:
+        assert store.count() == 5 and store.count({"campaign": "t"}) == 5

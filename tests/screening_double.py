@@ -1,0 +1,56 @@
+"""A stand-in for the ML model: real TightBinding objects from textbook lattice models.
+
+Rules (by reduced formula): Bi2Se3 / Bi2Te3 / TlBiSe2 -> Wilson–Dirac m=-2, STI (1;000);
+KHgSb -> "inference" error; all-metal compositions -> a half-filled spin-degenerate band
+(metal); everything else -> Wilson–Dirac m=5, trivial (0;000). Hf is outside its basis.
+``HTS_Z2_TOY_DELAY`` (seconds per structure) slows prediction down for kill tests.
+"""
+
+import hashlib
+import os
+import time
+
+import numpy as np
+from pymatgen.core import Element
+
+from hts_z2.hamiltonian.lattice_models import from_terms, wilson_dirac
+
+STI = ("Bi2Se3", "Bi2Te3", "TlBiSe2")
+BROKEN = ("KHgSb",)
+
+
+def metal_model():
+    """Two degenerate orbitals x spin, cubic hopping, half filled (n_occ=2): a metal."""
+    hops = [((1, 0, 0), -np.eye(4)), ((0, 1, 0), -np.eye(4)), ((0, 0, 1), -np.eye(4))]
+    return from_terms(np.eye(3) * 3.0, hops, n_occ=2)
+
+
+class ToyScreeningModel:
+    name = "toy-lattice"
+    sha256 = hashlib.sha256(b"toy-lattice-v1").hexdigest()
+    elements = frozenset(z for z in range(1, 95) if z != 72)
+
+    def __init__(self):
+        self.calls = 0
+
+    def predict(self, structures, batch_size=8, device="cpu"):
+        self.calls += 1
+        delay = float(os.environ.get("HTS_Z2_TOY_DELAY", "0"))
+        out = []
+        for s in structures:
+            time.sleep(delay)
+            formula = s.composition.reduced_formula
+            if formula in BROKEN:
+                raise RuntimeError(f"toy model cannot do {formula}")
+            if formula in STI:
+                out.append(wilson_dirac(-2.0))
+            elif all(Element(e.symbol).is_metal for e in s.composition.elements):
+                out.append(metal_model())
+            else:
+                out.append(wilson_dirac(5.0))
+        return out
+
+
+def make_model():
+    """Factory for ``model="py:screening_double:make_model"``."""
+    return ToyScreeningModel()
