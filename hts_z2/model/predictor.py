@@ -86,6 +86,11 @@ def to_tight_binding(
             out["edge_soc"][e],
         )
     n_occ = int(sum(cfg.valence[int(z)] for z in graph.numbers))
+    if n_occ % 2:
+        raise ValueError(
+            f"odd number of valence electrons ({n_occ}): with time reversal every band is "
+            "Kramers-degenerate, so the crystal is metallic and has no Z2"
+        )
     return TightBinding(
         graph.lattice,
         R,

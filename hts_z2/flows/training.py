@@ -1,0 +1,102 @@
+"""The training subflow as a jobflow Flow: prepare (dataset + split) -> stage 1 ->
+stage 2 -> evaluate -> register into ``models/``. Jobs share a work directory, so a
+re-run (or a restarted job) resumes from the last checkpoint."""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+
+from jobflow import Flow, Maker, job
+from pydantic import BaseModel
+
+from hts_z2.training.trainer import TrainSettings
+
+
+class StageOutput(BaseModel):
+    """A finished training stage."""
+
+    work: str
+    stage: int
+    epochs: int
+    best_val: float | None = None
+
+
+class EvaluationOutput(BaseModel):
+    """Test-split metrics (see :class:`hts_z2.training.evaluate.TestMetrics`)."""
+
+    work: str
+    metrics: dict
+
+
+class RegisteredModel(BaseModel):
+    """Where the trained model was registered."""
+
+    path: str
+    name: str
+
+
+@job
+def prepare_job(dataset: str, work: str, arch: dict, seed: int) -> str:
+    """Fix basis, valence and split of ``dataset`` in ``work``; returns ``work``."""
+    from hts_z2.training.run import prepare
+
+    prepare(dataset, work, arch, seed)
+    return work
+
+
+@job
+def stage_job(work: str, stage: int, settings: dict) -> StageOutput:
+    """Run (or resume) one training stage."""
+    from hts_z2.training.run import run_stage
+
+    history = run_stage(work, stage, TrainSettings(**settings))
+    best = min((h.val for h in history), default=None)
+    return StageOutput(work=work, stage=stage, epochs=len(history), best_val=best)
+
+
+@job
+def evaluate_job(work: str, z2: bool = True) -> EvaluationOutput:
+    """Evaluate the final network on the test split."""
+    from hts_z2.training.run import run_evaluation
+
+    return EvaluationOutput(work=work, metrics=run_evaluation(work, z2).to_dict())
+
+
+@job
+def register_job(work: str, name: str, models_root: str, settings: dict) -> RegisteredModel:
+    """Write the model directory (weights, config, card)."""
+    from hts_z2.training.run import register
+
+    path = register(work, name, models_root, TrainSettings(**settings))
+    return RegisteredModel(path=str(path), name=name)
+
+
+@dataclass
+class TrainingMaker(Maker):
+    """dataset -> stage 1 -> stage 2 -> evaluate -> register.
+
+    Attributes
+    ----------
+    model_name : directory name under ``models_root``.
+    arch : :class:`~hts_z2.model.config.ModelConfig` overrides (r_cut, channels, ...).
+    settings : optimization settings of both stages.
+    z2 : include the Z2-label agreement in the evaluation.
+    """
+
+    name: str = "hts-z2 training"
+    model_name: str = "hts-z2-soc-v1"
+    arch: dict = field(default_factory=dict)
+    settings: TrainSettings = field(default_factory=TrainSettings)
+    z2: bool = True
+
+    def make(self, dataset: str, work: str, models_root: str) -> Flow:
+        s = asdict(self.settings)
+        prep = prepare_job(dataset, work, self.arch, self.settings.seed)
+        s1 = stage_job(prep.output, 1, s)
+        s2 = stage_job(s1.output.work, 2, s)
+        ev = evaluate_job(s2.output.work, self.z2)
+        reg = register_job(ev.output.work, self.model_name, models_root, s)
+        for j, label in ((prep, "prepare"), (s1, "stage 1"), (s2, "stage 2"), (ev, "evaluate")):
+            j.name = f"{self.name}: {label}"
+        reg.name = f"{self.name}: register"
+        return Flow([prep, s1, s2, ev, reg], output=reg.output, name=self.name)

@@ -1,0 +1,82 @@
+import numpy as np
+import pytest
+import torch
+from conftest import small_config
+from pymatgen.core import Lattice, Structure
+
+from hts_z2.model.checkpoint import CheckpointError, load_checkpoint, save_checkpoint
+from hts_z2.model.graph import GraphError, build_graph
+from hts_z2.model.predictor import HamiltonianModel, load_model
+
+
+def structures():
+    frac = [[0, 0, 0], [0, 0, 0.5], [1 / 3, 2 / 3, 0.3], [2 / 3, 1 / 3, 0.7]]
+    bise = Structure(Lattice.hexagonal(4.2, 7.9), ["Bi", "Bi", "Se", "Se"], frac)
+    ptse = Structure(Lattice.cubic(4.4), ["Pt", "Se"], [[0, 0, 0], [0.5, 0.5, 0.5]])
+    bibi = Structure(Lattice.cubic(4.6), ["Bi", "Bi"], [[0, 0, 0], [0.5, 0.5, 0.52]])
+    return [bise, ptse, bibi]
+
+
+@pytest.fixture
+def model(tmp_path, net):
+    d = tmp_path / "m"
+    sha = save_checkpoint(net.float(), d, card="# test\n")
+    return load_model(d), sha
+
+
+def test_checkpoint_round_trip_gives_identical_predictions(tmp_path, net, model):
+    m, sha = model
+    assert m.sha256 == sha and m.name == "m"
+    assert m.elements == frozenset({83, 34, 78})
+    net2, sha2 = load_checkpoint(tmp_path / "m")
+    assert sha2 == sha
+    for a, b in zip(net.state_dict().values(), net2.state_dict().values(), strict=True):
+        torch.testing.assert_close(a.float(), b.float())
+
+
+def test_checkpoint_errors(tmp_path, net):
+    with pytest.raises(CheckpointError, match=r"no model\.safetensors"):
+        load_checkpoint(tmp_path)
+    save_checkpoint(net, tmp_path / "a")
+    other = small_config(channels=6)
+    other.save(tmp_path / "a" / "config.json")
+    with pytest.raises(Exception, match=r"size|shape|match"):
+        load_checkpoint(tmp_path / "a")
+    with pytest.raises(FileNotFoundError, match="no model"):
+        load_model(tmp_path / "missing")
+
+
+def test_batched_predictions_equal_one_by_one(model):
+    m, _ = model
+    sts = structures()
+    batched = m.predict(sts, batch_size=3)
+    single = [m.predict([s], batch_size=1)[0] for s in sts]
+    for a, b in zip(batched, single, strict=True):
+        assert a.n_occ == b.n_occ and a.spinful and a.S is not None
+        np.testing.assert_allclose(a.H, b.H, atol=1e-5)
+        np.testing.assert_allclose(a.S, b.S, atol=1e-6)
+    # an edge cap smaller than any structure splits batches to one structure each
+    capped = m.predict_graphs(m.graphs(sts), batch_size=3, max_edges=1)
+    for a, b in zip(capped, single, strict=True):
+        np.testing.assert_allclose(a.H, b.H, atol=1e-5)
+    assert batched[0].n_occ == 2 * 15 + 2 * 6
+
+
+def test_bad_structures_are_named_errors(model):
+    m, _ = model
+    fe = Structure(Lattice.cubic(2.9), ["Fe", "Bi"], [[0, 0, 0], [0.5, 0.5, 0.5]])
+    with pytest.raises(ValueError, match=r"Z = \[26\]"):
+        m.predict([fe])
+    disordered = Structure(Lattice.cubic(4.0), [{"Bi": 0.5, "Se": 0.5}], [[0, 0, 0]])
+    with pytest.raises(ValueError, match="disordered"):
+        m.predict([disordered])
+    with pytest.raises(GraphError, match="apart"):
+        build_graph(np.eye(3) * 4, np.array([[0, 0, 0], [0.01, 0, 0]]), np.array([83, 83]), 6.0)
+    with pytest.raises(GraphError, match="NaN"):
+        build_graph(np.eye(3) * np.nan, np.zeros((1, 3)), np.array([83]), 6.0)
+    with pytest.raises(GraphError, match="no neighbour"):
+        build_graph(np.eye(3) * 20, np.zeros((1, 3)), np.array([83]), 6.0)
+    odd = Structure(Lattice.cubic(4.4), ["Pt", "Bi"], [[0, 0, 0], [0.5, 0.5, 0.5]])
+    with pytest.raises(ValueError, match="odd number of valence electrons"):
+        m.predict([odd])
+    assert isinstance(m, HamiltonianModel)

@@ -1,0 +1,94 @@
+import numpy as np
+import torch
+from samples import sample
+
+from hts_z2.model.config import ModelConfig
+from hts_z2.model.slots import SlotLayout
+from hts_z2.training.data import build_item, collate
+from hts_z2.training.losses import (
+    band_loss,
+    band_window,
+    hamiltonian_losses,
+    predicted_bands,
+    zero_point_corrected,
+)
+
+
+def item_of(name: str, r_cut: float = 10.0):
+    s = sample(name)
+    basis = {int(z): tuple(sh) for z, sh in zip(s.numbers, s.shells, strict=True)}
+    valence = {int(z): 0 for z in basis}
+    cfg = ModelConfig(basis=basis, valence=valence, r_cut=r_cut)
+    layout = SlotLayout.from_basis(basis)
+    return build_item(s, cfg, layout), layout
+
+
+def true_values(it):
+    return {
+        "h": torch.cat([it.on_h, it.edge_h]).double(),
+        "s": torch.cat([it.on_s, it.edge_s]).double(),
+        "soc": torch.cat([it.on_soc, it.edge_soc], 1).double(),
+    }
+
+
+def outputs_from_targets(it, layout, theta: float = 0.0):
+    """Padded network-like outputs holding the targets (plus theta * S in H)."""
+    n = layout.n_pad
+    N, E = it.graph.n_atoms, it.graph.n_edges
+    out = {
+        k: torch.zeros(N if k.startswith("onsite") else E, *shape, dtype=torch.float64)
+        for k, shape in (
+            ("onsite_h", (n, n)),
+            ("onsite_s", (n, n)),
+            ("onsite_soc", (3, n, n)),
+            ("edge_h", (n, n)),
+            ("edge_s", (n, n)),
+            ("edge_soc", (3, n, n)),
+        )
+    }
+    out["onsite_h"].view(-1)[it.on_idx] = it.on_h.double() + theta * it.on_s.double()
+    out["edge_h"].view(-1)[it.edge_idx] = it.edge_h.double() + theta * it.edge_s.double()
+    out["onsite_s"].view(-1)[it.on_idx] = it.on_s.double()
+    out["edge_s"].view(-1)[it.edge_idx] = it.edge_s.double()
+    soc_e = out["edge_soc"].transpose(0, 1).reshape(3, -1)
+    soc_e[:, it.edge_idx] = it.edge_soc.double()
+    out["edge_soc"] = soc_e.reshape(3, E, n, n).transpose(0, 1)
+    on = out["onsite_soc"].transpose(0, 1).reshape(3, -1)
+    on[:, it.on_idx] = it.on_soc.double()
+    out["onsite_soc"] = on.reshape(3, N, n, n).transpose(0, 1)
+    return out
+
+
+def test_targets_rebuild_the_reference_bands():
+    """Dense assembly, SOC sign and spin order of the training targets are exact."""
+    it, _ = item_of("Bi2Se3-R-3m")
+    e = predicted_bands(true_values(it), it, torch.from_numpy(it.band_k))
+    w = band_window(it)
+    err = np.abs(e[:, w].numpy() - it.band_energies[:, w]).max()
+    assert err < 2e-3
+    assert it.dropped < 1e-2
+
+
+def test_zero_point_correction_removes_theta_times_s():
+    it, layout = item_of("PbTe-Fm-3m", r_cut=8.0)
+    tb = collate([it], layout.n_pad, dtype=torch.float64)
+    clean = hamiltonian_losses(outputs_from_targets(it, layout), tb)
+    shifted = hamiltonian_losses(outputs_from_targets(it, layout, theta=0.7), tb)
+    assert float(clean["h0"]) < 1e-6 and float(clean["s"]) < 1e-7 and float(clean["soc"]) < 1e-7
+    assert float(shifted["h0"]) < 1e-6
+    pred = torch.tensor([1.0, 2.0, 3.0])
+    true = torch.tensor([0.5, 1.5, 2.0])
+    s = torch.tensor([1.0, 1.0, 0.0])
+    corrected = zero_point_corrected(pred, true, s, torch.zeros(3, dtype=torch.long), 1)
+    theta = (pred - true).sum() / s.sum()
+    torch.testing.assert_close(corrected, pred - theta * s)
+
+
+def test_band_loss_is_blind_to_a_constant_shift():
+    it, layout = item_of("PbTe-Fm-3m")
+    tb = collate([it], layout.n_pad, dtype=torch.float64)
+    loss0, skipped = band_loss(outputs_from_targets(it, layout), tb)
+    assert skipped == 0 and float(loss0) < 2e-3
+    # H + theta S shifts every generalized eigenvalue by theta: Eq. 10 removes it
+    loss1, _ = band_loss(outputs_from_targets(it, layout, theta=0.5), tb)
+    assert abs(float(loss1) - float(loss0)) < 1e-6

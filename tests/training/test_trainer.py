@@ -1,0 +1,87 @@
+import json
+
+import numpy as np
+import pytest
+import torch
+from samples import link_dataset
+
+from hts_z2.model.checkpoint import load_checkpoint
+from hts_z2.model.graph import batch_graphs, build_graph
+from hts_z2.training.run import load_items, prepare, register, run_evaluation, run_stage
+from hts_z2.training.trainer import TrainSettings
+
+ARCH = {"channels": 4, "n_layers": 1, "r_cut": 7.0, "r_mp": 4.0, "n_radial": 4}
+FAST = TrainSettings(max_epochs_stage1=3, max_epochs_stage2=1, batch_size=2, lr_stage1=5e-3)
+
+
+@pytest.fixture
+def work(tmp_path):
+    root = link_dataset(tmp_path)
+    w = tmp_path / "work"
+    prepare(root, w, ARCH, seed=1)
+    return w
+
+
+def test_prepare_records_split_basis_and_labels(work):
+    record = json.loads((work / "split.json").read_text())
+    assert sum(len(v) for v in record["split"].values()) == 4
+    assert record["config"]["valence"]["82"] == 14
+    assert record["labels"]["PbTe-Fm-3m"] == "trivial (0;000)"
+
+
+def test_stage_one_lowers_the_loss_and_resumes(work):
+    history = run_stage(work, 1, FAST)
+    assert len(history) == 3
+    assert history[-1].train < history[0].train
+    assert (work / "stage1" / "model.safetensors").is_file()
+    # stage 1 is finished: running it again does nothing; stage 2 starts from its weights
+    assert run_stage(work, 1, FAST) == []
+    h2 = run_stage(work, 2, FAST)
+    assert len(h2) == 1 and h2[0].stage == 2
+
+
+def test_interrupted_stage_continues_from_its_checkpoint(work):
+    first = run_stage(work, 1, TrainSettings(max_epochs_stage1=1, batch_size=2))
+    state = torch.load(work / "state.pt", weights_only=True)
+    assert state["stage"] == 2  # max_epochs reached: stage marked finished
+    assert len(first) == 1
+
+
+def test_evaluate_and_register_write_a_loadable_model(work, tmp_path):
+    run_stage(work, 1, FAST)
+    run_stage(work, 2, FAST)
+    metrics = run_evaluation(work, z2=True)
+    assert metrics.n_structures >= 1
+    assert metrics.h0_mae_meV > 0 and metrics.z2_total == metrics.n_structures
+    for m in metrics.structures:
+        assert m.label_pred is not None  # a label or "undefined: <reason>", never missing
+    target = register(work, "tiny", tmp_path / "models", FAST)
+    net, sha = load_checkpoint(target)
+    assert len(sha) == 64
+    card = (target / "card.md").read_text()
+    assert "Test metrics" in card
+    assert all(m.sample_id in card for m in metrics.structures)
+    assert net.cfg.training["n_test"] == metrics.n_structures
+
+
+def test_onsite_references_keep_the_network_equivariant(work):
+    from scipy.linalg import block_diag
+    from scipy.spatial.transform import Rotation
+
+    from hts_z2.hamiltonian.angular import wigner_d
+    from hts_z2.training.trainer import new_network
+
+    cfg, items, _ = load_items(work, ("train",))
+    net = new_network(cfg, items["train"]).double()
+    assert float(net.onsite_h_ref.abs().max()) > 1.0
+    lat = np.array([[0.0, 3.2, 3.2], [3.2, 0.0, 3.2], [3.2, 3.2, 0.0]])
+    pos = np.array([[0.0, 0.0, 0.0], [0.5, 0.5, 0.5]])
+    rv = np.array([0.2, 0.5, -0.9])
+    Q = Rotation.from_rotvec(rv).as_matrix()
+    outs = []
+    for lattice in (lat, lat @ Q.T):
+        g = build_graph(lattice, pos, np.array([82, 52]), cfg.r_cut)
+        with torch.no_grad():
+            outs.append(net(batch_graphs([g]))["onsite_h"].numpy())
+    D = block_diag(*[wigner_d(l, rv) for l in net.layout.slot_l])
+    np.testing.assert_allclose(D @ outs[0] @ D.T, outs[1], atol=1e-9)
