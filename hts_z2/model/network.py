@@ -135,7 +135,8 @@ class HamiltonianNet(nn.Module):
     """Predicts on-site and off-site H0 and S blocks and SOC strengths ``xi``.
 
     Buffers ``onsite_h_ref`` / ``onsite_s_ref`` / ``onsite_xi_ref`` hold per-element
-    isotropic reference values (set from training data); the network learns corrections.
+    isotropic reference values and ``scales`` the spread of what the heads must add (all
+    set from training data), so raw head outputs stay of order one.
     """
 
     def __init__(self, cfg: ModelConfig) -> None:
@@ -153,6 +154,8 @@ class HamiltonianNet(nn.Module):
         self.register_buffer("onsite_h_ref", torch.zeros(len(elements), n, n))
         self.register_buffer("onsite_s_ref", torch.zeros(len(elements), n, n))
         self.register_buffer("onsite_xi_ref", torch.zeros(len(elements), n_xi))
+        # output scales (on-site H0, S, xi corrections; off-site H0, S, xi), set from data
+        self.register_buffer("scales", torch.ones(6))
         c = cfg.channels
         self.embed = nn.Embedding(len(elements), c)
         hidden = hidden_irreps(c, cfg.l_hidden)
@@ -220,9 +223,10 @@ class HamiltonianNet(nn.Module):
             h = layer(h, scalars, batch.edge_index[mp], vec[mp])
         s0 = h[:, : cfg.channels]
 
-        on_h = self._blocks(self.onsite_h(h)) + self.onsite_h_ref[z]
-        on_s = self._blocks(self.onsite_s(h)) + self.onsite_s_ref[z]
-        on_xi = self.onsite_xi(s0) + self.onsite_xi_ref[z]
+        sc = self.scales.to(dtype)
+        on_h = self._blocks(self.onsite_h(h)) * sc[0] + self.onsite_h_ref[z]
+        on_s = self._blocks(self.onsite_s(h)) * sc[1] + self.onsite_s_ref[z]
+        on_xi = self.onsite_xi(s0) * sc[2] + self.onsite_xi_ref[z]
         on_h = 0.5 * (on_h + on_h.transpose(1, 2))
         on_s = 0.5 * (on_s + on_s.transpose(1, 2))
         on_xi = 0.5 * (on_xi + on_xi[:, self.xi_t])
@@ -234,9 +238,9 @@ class HamiltonianNet(nn.Module):
         radial_in = torch.cat([bessel_basis(d, cfg.r_cut, cfg.n_radial), s0[i], s0[j]], -1)
         y = self.pair_tp(x, Y, self.pair_radial(radial_in))
         mid_scalars = torch.cat([y[:, s] for s in self._mid_scalars] + [s0[i], s0[j]], -1)
-        e_h = self._blocks(self.pair_h(y) * env)
-        e_s = self._blocks(self.pair_s(y) * env)
-        e_xi = self.pair_xi(mid_scalars) * env
+        e_h = self._blocks(self.pair_h(y) * env) * sc[3]
+        e_s = self._blocks(self.pair_s(y) * env) * sc[4]
+        e_xi = self.pair_xi(mid_scalars) * env * sc[5]
         r = batch.reverse
         e_h = 0.5 * (e_h + e_h[r].transpose(1, 2))
         e_s = 0.5 * (e_s + e_s[r].transpose(1, 2))

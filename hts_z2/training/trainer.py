@@ -84,6 +84,37 @@ def onsite_references(items: list[TrainingItem], net: HamiltonianNet) -> None:
         for x in range(xi_map.shape[0]):
             lam = xi_map[x]
             net.onsite_xi_ref[e, x] = float((flat * lam).sum() / (lam * lam).sum())
+    net.scales.copy_(torch.tensor(output_scales(items, net), dtype=net.scales.dtype))
+
+
+def output_scales(items: list[TrainingItem], net: HamiltonianNet) -> list[float]:
+    """Spread (std) of what each head must produce: on-site H0/S residuals from the
+    references, on-site and off-site SOC (for xi), off-site H0 and S."""
+    n2 = net.layout.n_pad**2
+    res_h, res_s = [], []
+    for it in items:
+        z = net.z_index[torch.from_numpy(it.graph.numbers)]
+        atom = it.on_idx // n2
+        flat = it.on_idx % n2
+        res_h.append(it.on_h - net.onsite_h_ref.reshape(len(net.cfg.elements), -1)[z[atom], flat])
+        res_s.append(it.on_s - net.onsite_s_ref.reshape(len(net.cfg.elements), -1)[z[atom], flat])
+    on_soc = torch.cat([it.on_soc.reshape(-1) for it in items])
+    edge_h = torch.cat([it.edge_h for it in items])
+    edge_s = torch.cat([it.edge_s for it in items])
+    edge_soc = torch.cat([it.edge_soc.reshape(-1) for it in items])
+
+    def spread(x: torch.Tensor) -> float:
+        return max(float(x.float().std()), 1e-4)
+
+    # |Lam| entries are O(1) and B = xi Lam / 2: xi's spread is about twice B's
+    return [
+        spread(torch.cat(res_h)),
+        spread(torch.cat(res_s)),
+        2 * spread(on_soc),
+        spread(edge_h),
+        spread(edge_s),
+        2 * spread(edge_soc),
+    ]
 
 
 def soc_parameters(net: HamiltonianNet) -> list[torch.nn.Parameter]:
