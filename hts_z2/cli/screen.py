@@ -66,7 +66,7 @@ def screen(
     chunk_size: int = typer.Option(16, help="structures per inference chunk"),
     batch_size: int = typer.Option(8, help="structures per model batch"),
     device: str = typer.Option("cpu", help="torch device for inference"),
-    max_sites: int = typer.Option(40, help="skip cells with more sites"),
+    max_sites: int = typer.Option(24, help="skip cells with more sites (memory: dense H)"),
     heavy_z: int = typer.Option(70, help="require an element with Z above this"),
     z2_max_gap: float = typer.Option(None, help="compute Z2 only up to this gap (eV)"),
     limit: int = typer.Option(None, help="read at most this many structures"),

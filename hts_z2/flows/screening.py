@@ -246,8 +246,16 @@ def screen_records(
         reason = candidate_filter.check_structure(record.structure, model.elements)
         if reason:
             docs.append(base_doc(record, ref, campaign, status="skipped", reason=reason))
-        else:
-            todo.append(record)
+            continue
+        count = getattr(model, "valence_electrons", None)
+        n_el = count(record.structure) if count is not None else 0
+        if n_el % 2:
+            reason = f"odd number of valence electrons ({n_el}): metallic by electron counting"
+            docs.append(
+                base_doc(record, ref, campaign, status="done", label=METAL_LABEL, reason=reason)
+            )
+            continue
+        todo.append(record)
     if not todo:
         return docs
     tbs, t_inf = _predict(model, todo, settings)

@@ -51,7 +51,18 @@ def structure_arrays(structure) -> tuple[np.ndarray, np.ndarray, np.ndarray, str
 def to_tight_binding(
     out: dict[str, np.ndarray], graph: CrystalGraph, cfg: ModelConfig, net: HamiltonianNet
 ) -> TightBinding:
-    """Dense spinful model from one structure's padded blocks (float64)."""
+    """Dense spinful model from one structure's padded blocks (float64).
+
+    Raises
+    ------
+    ValueError for an odd number of valence electrons (metallic by counting).
+    """
+    n_occ = int(sum(cfg.valence[int(z)] for z in graph.numbers))
+    if n_occ % 2:
+        raise ValueError(
+            f"odd number of valence electrons ({n_occ}): with time reversal every band is "
+            "Kramers-degenerate, so the crystal is metallic and has no Z2"
+        )
     layout = net.layout
     shells = [cfg.basis[int(z)] for z in graph.numbers]
     orb = [layout.element_orbitals(tuple(sh)) for sh in shells]
@@ -66,31 +77,26 @@ def to_tight_binding(
     H0 = np.zeros((len(R), n, n))
     S = np.zeros((len(R), n, n))
     B = np.zeros((len(R), 3, n, n))
-
-    def put(r: int, i: int, j: int, h, s, soc) -> None:
-        rows, cols = slice(starts[i], starts[i + 1]), slice(starts[j], starts[j + 1])
-        sel = np.ix_(orb[i], orb[j])
-        H0[r, rows, cols] += h[sel]
-        S[r, rows, cols] += s[sel]
-        B[r, :, rows, cols] += soc[:, orb[i][:, None], orb[j][None, :]]
-
-    for i in range(graph.n_atoms):
-        put(r0, i, i, out["onsite_h"][i], out["onsite_s"][i], out["onsite_soc"][i])
-    for e, (i, j) in enumerate(graph.edge_index):
-        put(
-            int(r_of_edge[e]),
-            int(i),
-            int(j),
-            out["edge_h"][e],
-            out["edge_s"][e],
-            out["edge_soc"][e],
-        )
-    n_occ = int(sum(cfg.valence[int(z)] for z in graph.numbers))
-    if n_occ % 2:
-        raise ValueError(
-            f"odd number of valence electrons ({n_occ}): with time reversal every band is "
-            "Kramers-degenerate, so the crystal is metallic and has no Z2"
-        )
+    atoms = np.arange(graph.n_atoms)
+    on_pairs = np.column_stack([atoms, atoms])
+    for kind, pairs, r_idx in (
+        ("onsite", on_pairs, np.full(graph.n_atoms, r0)),
+        ("edge", graph.edge_index, r_of_edge),
+    ):
+        species = graph.numbers[pairs]
+        for zi, zj in {tuple(p) for p in species.tolist()}:
+            sel = np.flatnonzero((species[:, 0] == zi) & (species[:, 1] == zj))
+            i, j = pairs[sel, 0], pairs[sel, 1]
+            oi, oj = orb[int(i[0])], orb[int(j[0])]
+            rows = (starts[i][:, None] + np.arange(len(oi)))[:, :, None]
+            cols = (starts[j][:, None] + np.arange(len(oj)))[:, None, :]
+            r = r_idx[sel][:, None, None]
+            pick = np.ix_(sel, oi, oj)
+            H0[r, rows, cols] = out[f"{kind}_h"][pick]
+            S[r, rows, cols] = out[f"{kind}_s"][pick]
+            soc = out[f"{kind}_soc"][sel][:, :, oi][:, :, :, oj]  # [e, 3, n_i, n_j]
+            for v in range(3):
+                B[r, v, rows, cols] = soc[:, v]
     return TightBinding(
         graph.lattice,
         R,
@@ -127,6 +133,11 @@ class HamiltonianModel:
     @property
     def elements(self) -> frozenset[int]:
         return frozenset(self.net.cfg.elements)
+
+    def valence_electrons(self, structure) -> int:
+        """Valence electrons the model's basis represents for ``structure``."""
+        numbers = structure_arrays(structure)[2]
+        return int(sum(self.config.valence[int(z)] for z in numbers))
 
     def graphs(self, structures) -> list[CrystalGraph]:
         """Model graphs (raises GraphError/ValueError naming the structure)."""

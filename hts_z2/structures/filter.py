@@ -31,7 +31,7 @@ class CandidateFilter:
     heavy_z: int | None = HEAVY_Z
     exclude_magnetic: bool = True
     magnetic_elements: frozenset[str] = MAGNETIC_ELEMENTS
-    max_sites: int | None = 40
+    max_sites: int | None = 24
     allow_partial_occupancy: bool = False
 
     def check_metadata(

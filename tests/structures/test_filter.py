@@ -15,7 +15,7 @@ def test_heavy_candidate_passes():
 def test_reasons():
     assert F.check_metadata(["Cd", "Te"], 2) == "no element with Z > 70"
     assert F.check_metadata(["Bi", "Fe"], 2) == "magnetic elements: Fe"
-    assert F.check_metadata(["Bi", "Se"], 100) == "100 sites > max_sites 40"
+    assert F.check_metadata(["Bi", "Se"], 100) == "100 sites > max_sites 24"
     assert "outside the model basis: Se" in F.check_metadata(["Bi", "Se"], 5, {83})
     assert F.check_metadata(["Bi", "Se"], 5, ordering="FM") == "magnetic ordering FM"
     assert F.check_metadata(["Bi", "Se"], 5, ordering="NM") is None

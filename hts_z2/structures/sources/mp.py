@@ -64,7 +64,7 @@ class MPQuery:
 
     heavy_elements: Sequence[str] | None = None
     exclude_elements: Sequence[str] = field(default_factory=lambda: sorted(MAGNETIC_ELEMENTS))
-    max_sites: int | None = 40
+    max_sites: int | None = 24
     max_energy_above_hull: float | None = 0.1
     is_metal: bool | None = None
     magnetic_ordering: str | None = "NM"
@@ -165,7 +165,7 @@ def iter_mp(
     Parameters
     ----------
     query : MPQuery, optional
-        Filters (defaults: heavy, non-magnetic, stable-ish, at most 40 sites).
+        Filters (defaults: heavy, non-magnetic, stable-ish, at most 24 sites).
     summary : object with ``search(**kwargs)``, optional
         ``MPRester(...).materials.summary`` or a stand-in; default :func:`connect`.
     api_key : str, optional
