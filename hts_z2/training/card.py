@@ -22,8 +22,8 @@ def _fmt(x, unit: str = "", digits: int = 1) -> str:
 
 
 TABLE_HEAD = (
-    "| test sample | H0 MAE (meV) | SOC MAE (meV) | S MAE | band MAE (meV) | reference label "
-    "| predicted label |\n|---|---|---|---|---|---|---|"
+    "| test sample | H0 MAE (meV) | SOC MAE (meV) | S MAE | band MAE (meV) | band MAE, ref. S "
+    "| min eig S(k) | reference label | predicted label |\n|---|---|---|---|---|---|---|---|---|"
 )
 
 
@@ -34,12 +34,15 @@ def model_card(name: str, cfg: ModelConfig, record: dict, metrics: dict) -> str:
     counts = Counter(labels.get(i, "?").split(" ")[0] for i in split["train"])
     rows = "\n".join(
         f"| {m['sample_id']} | {_fmt(m['h0_mae_meV'])} | {_fmt(m['soc_mae_meV'], '', 2)} | "
-        f"{_fmt(m['s_mae'], '', 4)} | {_fmt(m['band_mae_meV'])} | {m['label_ref']} | "
+        f"{_fmt(m['s_mae'], '', 4)} | {_fmt(m['band_mae_meV'])} | "
+        f"{_fmt(m.get('band_mae_ref_s_meV'))} | {_fmt(m.get('lowest_s_eigenvalue'), '', 4)} | "
+        f"{m['label_ref']} | "
         f"{(m['label_pred'] or 'n/a')[:60]} |"
         for m in metrics["structures"]
     )
     elements = ", ".join(symbol(z) for z in cfg.elements)
     band = _fmt(metrics["band_mae_meV"], " meV")
+    band_ref = _fmt(metrics.get("band_mae_ref_s_meV"), " meV")
     return f"""# {name}
 
 Equivariant GNN (e3nn, HamGNN-V2 style) predicting the spinless LCAO Hamiltonian H0(R),
@@ -68,6 +71,7 @@ tensor product "{cfg.tensor_product}", {cfg.n_radial} Bessel functions.
 | SOC part (B_v of H_soc = i sum B_v sigma_v) MAE | {_fmt(metrics["soc_mae_meV"], " meV", 2)} |
 | S MAE | {_fmt(metrics["s_mae"], "", 4)} |
 | band MAE, 16 bands at E_F, Eq. 10 ({metrics["n_band"]} with PD S) | {band} |
+| band MAE with the reference S instead (diagnostic of H alone) | {band_ref} |
 | Z2 label agreement with the reference H | {metrics["z2_agree"]} / {metrics["z2_total"]} |
 
 {TABLE_HEAD}

@@ -16,9 +16,11 @@ from hts_z2.model.predictor import to_tight_binding
 from hts_z2.training.data import TrainingItem, collate
 from hts_z2.training.losses import (
     band_window,
+    bloch_matrices,
     gathered,
     predicted_bands,
     split_values,
+    with_reference_overlap,
     zero_point_corrected,
 )
 
@@ -30,6 +32,8 @@ class StructureMetrics:
     soc_mae_meV: float
     s_mae: float
     band_mae_meV: float | None
+    band_mae_ref_s_meV: float | None
+    lowest_s_eigenvalue: float
     label_ref: str
     label_pred: str | None
 
@@ -44,12 +48,23 @@ class TestMetrics:
     s_mae: float
     band_mae_meV: float | None
     n_band: int
+    band_mae_ref_s_meV: float | None
     z2_agree: int
     z2_total: int
     structures: list[StructureMetrics] = field(default_factory=list)
 
     def to_dict(self) -> dict:
         return asdict(self)
+
+
+def band_error(e: torch.Tensor | None, item: TrainingItem) -> float | None:
+    """Eq. 10 shift-corrected MAE (meV) of the bands near E_F, or None without bands."""
+    if e is None:
+        return None
+    w = band_window(item)
+    ref = torch.from_numpy(item.band_energies[:, w])
+    pred = e[:, w] - (e[:, w] - ref).mean()
+    return float((pred - ref).abs().mean()) * 1e3
 
 
 def predicted_label(build: Callable[[], object]) -> str:
@@ -91,13 +106,11 @@ def evaluate(
         sums += [e_h * len(true_h), e_soc * true_soc.numel(), e_s * len(true_s)]
         counts += [len(true_h), true_soc.numel()]
         vals = {k: v.double() for k, v in split_values(p, tb_batch)[0].items()}
-        e = predicted_bands(vals, it, torch.from_numpy(it.band_k))
-        band = None
-        if e is not None:
-            w = band_window(it)
-            ref = torch.from_numpy(it.band_energies[:, w])
-            pred = e[:, w] - (e[:, w] - ref).mean()
-            band = float((pred - ref).abs().mean()) * 1e3
+        k = torch.from_numpy(it.band_k)
+        band = band_error(predicted_bands(vals, it, k), it)
+        band_ref_s = band_error(predicted_bands(with_reference_overlap(vals, it), it, k), it)
+        sk = bloch_matrices(vals["s"][: len(it.on_h)], vals["s"][len(it.on_h) :], it, k)
+        lowest = float(torch.linalg.eigvalsh(sk)[:, 0].min())
         label = None
         if z2:
             host = {k: v.double().numpy() for k, v in out.items()}
@@ -109,6 +122,8 @@ def evaluate(
                 e_soc * 1e3,
                 e_s,
                 band,
+                band_ref_s,
+                lowest,
                 labels.get(it.sample_id, "?"),
                 label,
             )
@@ -116,6 +131,7 @@ def evaluate(
         if on_progress is not None:
             on_progress(it.sample_id)
     bands = [m.band_mae_meV for m in per if m.band_mae_meV is not None]
+    bands_ref = [m.band_mae_ref_s_meV for m in per if m.band_mae_ref_s_meV is not None]
     agree = sum(m.label_pred == m.label_ref for m in per if m.label_pred is not None)
     return TestMetrics(
         n_structures=len(per),
@@ -124,6 +140,7 @@ def evaluate(
         s_mae=sums[2] / max(counts[0], 1),
         band_mae_meV=float(np.mean(bands)) if bands else None,
         n_band=len(bands),
+        band_mae_ref_s_meV=float(np.mean(bands_ref)) if bands_ref else None,
         z2_agree=int(agree),
         z2_total=sum(m.label_pred is not None for m in per),
         structures=per,

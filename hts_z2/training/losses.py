@@ -160,9 +160,23 @@ def split_values(p: dict[str, torch.Tensor], tb: TargetBatch) -> list[dict[str, 
     return out
 
 
-def band_loss(out: dict[str, torch.Tensor], tb: TargetBatch, width: int = 8):
-    """Eq. 10 shift-corrected band MAE (eV) near the Fermi level, averaged over structures
-    whose predicted S(k) is positive-definite; also returns how many were skipped."""
+def with_reference_overlap(vals: dict[str, torch.Tensor], item: TrainingItem) -> dict:
+    """``vals`` with the overlap replaced by the item's reference S (H, SOC unchanged)."""
+    s = torch.cat([item.on_s, item.edge_s]).to(vals["h"].dtype)
+    return {**vals, "s": s}
+
+
+def band_loss(out: dict[str, torch.Tensor], tb: TargetBatch, width: int = 8, fallback: bool = True):
+    """Eq. 10 shift-corrected band MAE (eV) near the Fermi level.
+
+    Bands come from the predicted H and S; where the predicted S(k) is not
+    positive-definite they come from the predicted H with the reference S when
+    ``fallback`` (so the band term still trains H), else the structure is left out.
+
+    Returns
+    -------
+    (mean loss or None, number of structures that needed the fallback or were left out)
+    """
     p = gathered(out, tb)
     losses, skipped = [], 0
     for it, vals in zip(tb.items, split_values(p, tb), strict=True):
@@ -171,7 +185,11 @@ def band_loss(out: dict[str, torch.Tensor], tb: TargetBatch, width: int = 8):
         e = predicted_bands(vals64, it, k)
         if e is None:
             skipped += 1
-            continue
+            if not fallback:
+                continue
+            e = predicted_bands(with_reference_overlap(vals64, it), it, k)
+            if e is None:
+                continue
         w = band_window(it, width)
         ref = torch.from_numpy(it.band_energies[:, w])
         pred = e[:, w]
