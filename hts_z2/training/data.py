@@ -41,6 +41,7 @@ class TrainingItem:
     edge_rc: torch.Tensor  # [2, n] dense (row, col) of every edge value
     n_orbitals: int
     edge_of_value: torch.Tensor  # [n] edge of every edge value
+    s_floor: torch.Tensor | None = None  # cached by losses.overlap_penalty
 
 
 def check_basis(sample: ReferenceSample, cfg: ModelConfig) -> None:

@@ -198,3 +198,31 @@ def band_loss(out: dict[str, torch.Tensor], tb: TargetBatch, width: int = 8, fal
     if not losses:
         return None, skipped
     return torch.stack(losses).mean(), skipped
+
+
+def overlap_floor(item: TrainingItem, fraction: float = 0.5) -> torch.Tensor:
+    """``fraction`` x the lowest eigenvalue of the reference S(k) at the item's k: [n_k]."""
+    k = torch.from_numpy(item.band_k).to(torch.float64)
+    sk = bloch_matrices(item.on_s.to(torch.float64), item.edge_s.to(torch.float64), item, k)
+    return fraction * torch.linalg.eigvalsh(sk)[:, 0].clamp(min=0.0)
+
+
+def overlap_penalty(out: dict[str, torch.Tensor], tb: TargetBatch) -> torch.Tensor:
+    """Sum of the amounts by which eigenvalues of the predicted S(k) fall below half the
+    reference's lowest eigenvalue, averaged over k-points and structures.
+
+    The dzp basis is nearly linearly dependent, so small element-wise errors can make S(k)
+    indefinite; this term keeps the predicted overlap positive-definite.
+    """
+    p = gathered(out, tb)
+    terms = []
+    for it, vals in zip(tb.items, split_values(p, tb), strict=True):
+        k = torch.from_numpy(it.band_k).to(torch.float64)
+        n_on = it.on_s.shape[0]
+        s = vals["s"].to(torch.float64)
+        lam = torch.linalg.eigvalsh(bloch_matrices(s[:n_on], s[n_on:], it, k))
+        if it.s_floor is None:
+            it.s_floor = overlap_floor(it)
+        floor = it.s_floor.unsqueeze(-1)
+        terms.append(torch.relu(floor - lam).sum(-1).mean())
+    return torch.stack(terms).mean()

@@ -19,7 +19,7 @@ from hts_z2.model.config import ModelConfig
 from hts_z2.model.network import HamiltonianNet
 from hts_z2.model.slots import SlotLayout
 from hts_z2.training.data import TrainingItem, collate
-from hts_z2.training.losses import band_loss, hamiltonian_losses
+from hts_z2.training.losses import band_loss, hamiltonian_losses, overlap_penalty
 
 
 @dataclass(frozen=True)
@@ -32,6 +32,7 @@ class TrainSettings:
     batch_size: int = 4
     weight_s: float = 10.0
     weight_soc: float = 5.0
+    weight_overlap_pd: float = 10.0
     band_lambda: float = 1e-2
     patience: int = 5
     stop_patience: int = 30
@@ -129,7 +130,17 @@ def _batches(items: list[TrainingItem], size: int, rng: np.random.Generator | No
 
 
 def hamiltonian_objective(parts: dict, settings: TrainSettings) -> torch.Tensor:
-    return parts["h0"] + settings.weight_s * parts["s"] + settings.weight_soc * parts["soc"]
+    return (
+        parts["h0"]
+        + settings.weight_s * parts["s"]
+        + settings.weight_soc * parts["soc"]
+        + settings.weight_overlap_pd * parts["overlap_pd"].to(parts["h0"].dtype)
+    )
+
+
+def losses(out: dict, tb) -> dict:
+    """Hamiltonian MAEs plus the overlap positive-definiteness penalty."""
+    return {**hamiltonian_losses(out, tb), "overlap_pd": overlap_penalty(out, tb)}
 
 
 @torch.no_grad()
@@ -142,7 +153,7 @@ def validation_loss(
     for chunk in _batches(items, settings.batch_size, None):
         tb = collate(chunk, net.layout.n_pad)
         out = net(tb.graphs)
-        loss = hamiltonian_objective(hamiltonian_losses(out, tb), settings)
+        loss = hamiltonian_objective(losses(out, tb), settings)
         if stage == 2:
             bl, _ = band_loss(out, tb)
             if bl is not None:
@@ -212,7 +223,7 @@ def train_stage(
         for step, chunk in enumerate(_batches(train, settings.batch_size, rng)):
             tb = collate(chunk, net.layout.n_pad)
             out = net(tb.graphs)
-            loss = hamiltonian_objective(hamiltonian_losses(out, tb), settings)
+            loss = hamiltonian_objective(losses(out, tb), settings)
             if stage == 2:
                 bl, _ = band_loss(out, tb)
                 if bl is not None:

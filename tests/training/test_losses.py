@@ -92,3 +92,14 @@ def test_band_loss_is_blind_to_a_constant_shift():
     # H + theta S shifts every generalized eigenvalue by theta: Eq. 10 removes it
     loss1, _ = band_loss(outputs_from_targets(it, layout, theta=0.5), tb)
     assert abs(float(loss1) - float(loss0)) < 1e-6
+
+
+def test_overlap_penalty_is_zero_for_the_reference_and_positive_for_an_indefinite_s():
+    from hts_z2.training.losses import overlap_penalty
+
+    it, layout = item_of("PbTe-Fm-3m", r_cut=8.0)
+    tb = collate([it], layout.n_pad, dtype=torch.float64)
+    out = outputs_from_targets(it, layout)
+    assert float(overlap_penalty(out, tb)) == 0.0
+    out["onsite_s"] = out["onsite_s"] - 0.05 * torch.eye(layout.n_pad, dtype=torch.float64)
+    assert float(overlap_penalty(out, tb)) > 0.01
