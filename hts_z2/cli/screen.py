@@ -116,6 +116,7 @@ def screen(
                 crit["label"] = {"$ne": "metal"}
             docs = list(store.find(crit, projection={"structure": 0}))
             console.print(candidates_table(docs, title=f"{kind}: {resolved.name}"))
+        _print_reasons(store, where)
     console.print(
         f"read {counts.read} = done {counts.done} (already stored {counts.existing}) "
         f"+ skipped {counts.skipped} + failed {counts.failed}  -> {store.location}"
@@ -123,6 +124,19 @@ def screen(
     if counts.seconds:
         split = ", ".join(f"{k} {v:.2f}s" for k, v in counts.seconds.items())
         console.print(f"time by stage: {split}")
+
+
+def _print_reasons(store, where: dict, top: int = 6) -> None:
+    """The most common reasons of skipped and failed structures (first line, shortened)."""
+    from collections import Counter
+
+    for status in ("skipped", "failed"):
+        docs = store.find({**where, "status": status}, projection={"reason": 1})
+        reasons = Counter(
+            (str(d.get("reason") or "?").splitlines() or ["?"])[0][:90] for d in docs
+        )
+        for reason, n in reasons.most_common(top):
+            console.print(f"  {status} x{n}: {reason}")
 
 
 def submit(
