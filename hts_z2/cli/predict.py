@@ -75,14 +75,18 @@ def predict(
         console.print(f"[red]error:[/red] {err}")
         raise typer.Exit(2) from None
     timings = {"predict": time.perf_counter() - t0}
-    t0 = time.perf_counter()
-    gap = band_gap(tb, kspacing=0.25)
-    timings["gap"] = time.perf_counter() - t0
-    z2 = None
-    if not gap.is_metal:
+    try:
         t0 = time.perf_counter()
-        z2 = compute_z2(tb, n_max=64)
-        timings["z2"] = time.perf_counter() - t0
+        gap = band_gap(tb, kspacing=0.25)
+        timings["gap"] = time.perf_counter() - t0
+        z2 = None
+        if not gap.is_metal:
+            t0 = time.perf_counter()
+            z2 = compute_z2(tb, n_max=64)
+            timings["z2"] = time.perf_counter() - t0
+    except OverlapNotPositiveDefiniteError as err:
+        console.print(f"[yellow]{sid}: undefined[/yellow] — predicted overlap: {err}")
+        raise typer.Exit(1) from None
     label = "metal" if z2 is None else z2.label
     if hr is not None:
         from hts_z2.hamiltonian.formats import write_hamiltonian

@@ -1,0 +1,63 @@
+import json
+import sys
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "training"))
+from samples import link_dataset
+
+from hts_z2.cli.app import app
+
+runner = CliRunner()
+
+
+@pytest.mark.slow
+def test_train_then_predict_from_the_command_line(tmp_path, monkeypatch):
+    dataset = link_dataset(tmp_path)
+    models = tmp_path / "models"
+    args = [
+        "train",
+        str(dataset),
+        "--name",
+        "cli-model",
+        "--models",
+        str(models),
+        "--work",
+        str(tmp_path / "work"),
+        "--epochs1",
+        "2",
+        "--epochs2",
+        "1",
+        "--channels",
+        "4",
+        "--layers",
+        "1",
+        "--r-cut",
+        "7.0",
+        "--skip-z2",
+    ]
+    result = runner.invoke(app, args)
+    assert result.exit_code == 0, result.output
+    assert "model registered" in result.output
+    assert (models / "cli-model" / "model.safetensors").is_file()
+    # resuming a finished run re-evaluates and re-registers without training again
+    again = runner.invoke(app, args)
+    assert again.exit_code == 0, again.output
+    monkeypatch.setenv("HTS_Z2_MODELS", str(models))
+    out = runner.invoke(app, ["predict", "PbTe-Fm-3m", "--model", "cli-model", "--json"])
+    # an untrained model may predict an indefinite overlap: then exit 1 with a reason
+    if out.exit_code == 0:
+        doc = json.loads(out.output)
+        assert doc["model"]["name"] == "cli-model" and "gap" in doc
+    else:
+        assert out.exit_code == 1 and "positive-definite" in out.output
+
+
+def test_predict_rejects_unknown_structures_and_models(tmp_path, monkeypatch):
+    monkeypatch.setenv("HTS_Z2_MODELS", str(tmp_path))
+    out = runner.invoke(app, ["predict", "no-such-thing"])
+    assert out.exit_code != 0
+    out = runner.invoke(app, ["predict", "PbTe-Fm-3m", "--model", "missing"])
+    assert out.exit_code == 2 and "no model" in out.output
