@@ -27,7 +27,7 @@ import itertools
 import json
 import os
 import tempfile
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 import numpy as np
@@ -35,8 +35,10 @@ import numpy as np
 from hts_z2.hamiltonian.basis import OrbitalTable, orbital_table
 from hts_z2.hamiltonian.soc import spinful_blocks
 from hts_z2.hamiltonian.tightbinding import TightBinding, TightBindingError
+from hts_z2.reference.halfedges import EdgeBlocks, expand, halve
 
-FORMAT_VERSION = 1
+FORMAT_VERSION = 2
+"""2: only canonical edges stored (:mod:`hts_z2.reference.halfedges`); 1 is still read."""
 QUANTA = {"h0": 1e-5, "s": 1e-8, "soc": 1e-6}
 """Storage resolution of the block values (eV for h0 and soc). Overlaps of double-zeta
 bases are nearly singular (smallest eigenvalues ~1e-5), hence the fine overlap quantum.
@@ -186,27 +188,58 @@ class ReferenceSample:
         """Storage quanta of this sample (those it was read with, else the current ones)."""
         return self.meta.get("quanta", QUANTA)
 
+    def edge_blocks(self) -> EdgeBlocks:
+        return EdgeBlocks(
+            self.edge_index,
+            self.offset,
+            self.h0,
+            self.s,
+            self.soc,
+            self.xi_value,
+            self.xi_index,
+        )
+
+    def with_blocks(self, b: EdgeBlocks) -> ReferenceSample:
+        return replace(
+            self,
+            edge_index=b.edge_index,
+            offset=b.offset,
+            h0=b.h0,
+            s=b.s,
+            soc=b.soc,
+            xi_value=b.xi_value,
+            xi_index=b.xi_index,
+        )
+
+    def symmetric(self) -> ReferenceSample:
+        """Edges reordered as files store them: canonical ones, then their reverses (whose
+        blocks follow by symmetry)."""
+        return self.with_blocks(expand(halve(self.edge_blocks()), self.n_orbitals_per_atom))
+
     def save(self, path: str | Path) -> Path:
         """Write atomically (temporary file + rename): a file either exists complete or
-        not at all."""
+        not at all. Only canonical edges are written; the sha256 is that of the expanded
+        (:meth:`symmetric`) arrays, which is what :func:`load_sample` returns."""
         import h5py
 
         path = Path(path)
         path.parent.mkdir(parents=True, exist_ok=True)
+        full = self.symmetric()
         meta = dict(
             self.meta,
             sample_id=self.sample_id,
             n_electrons=int(self.n_electrons),
             format_version=FORMAT_VERSION,
-            sha256=self.arrays_sha256(),
+            sha256=full.arrays_sha256(),
         )
+        half = full.with_blocks(halve(full.edge_blocks()))
         fd, tmp = tempfile.mkstemp(prefix=".tmp-", suffix=".h5", dir=path.parent)
         os.close(fd)
         try:
             with h5py.File(tmp, "w") as f:
                 opts = {"compression": "gzip", "compression_opts": 6, "shuffle": True}
                 for name in _ARRAYS:
-                    arr = self._stored(name)
+                    arr = half._stored(name)
                     f.create_dataset(name, data=arr, **(opts if arr.size > 64 else {}))
                 f.create_dataset("shells", data=np.array([l for sh in self.shells for l in sh]))
                 f.create_dataset("shell_counts", data=np.array([len(sh) for sh in self.shells]))
@@ -242,8 +275,9 @@ def load_sample(path: str | Path, verify: bool = True) -> ReferenceSample:
             flat, counts = f["shells"][()], f["shell_counts"][()]
     except (OSError, KeyError) as err:
         raise SampleError(f"{path}: not a readable sample file ({err})") from None
-    if meta.get("format_version") != FORMAT_VERSION:
-        raise SampleError(f"{path}: unsupported format version {meta.get('format_version')}")
+    version = meta.get("format_version")
+    if version not in (1, FORMAT_VERSION):
+        raise SampleError(f"{path}: unsupported format version {version}")
     bounds = np.concatenate([[0], np.cumsum(counts)])
     shells = tuple(tuple(int(x) for x in flat[a:b]) for a, b in itertools.pairwise(bounds))
     sample = ReferenceSample(
@@ -253,6 +287,8 @@ def load_sample(path: str | Path, verify: bool = True) -> ReferenceSample:
         meta=meta,
         **arrays,
     )
+    if version >= 2:
+        sample = sample.with_blocks(expand(sample.edge_blocks(), sample.n_orbitals_per_atom))
     if verify and sample.arrays_sha256() != meta.get("sha256"):
         raise SampleError(f"{path}: sha256 mismatch (file corrupt or edited)")
     return sample
