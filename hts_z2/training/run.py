@@ -103,6 +103,8 @@ def run_evaluation(
     """Test-split metrics of the final network; writes ``work/metrics.json``."""
     work = Path(work)
     _, items, record = load_items(work, ("test",))
+    if not items["test"]:
+        raise ValueError(f"{work}: none of the test samples could be loaded")
     net = final_network(work)
     metrics = evaluate(net, items["test"], record["labels"], z2, on_progress)
     (work / "metrics.json").write_text(json.dumps(metrics.to_dict(), indent=1))
