@@ -1,7 +1,7 @@
 import numpy as np
 import pytest
 import torch
-from conftest import small_config
+from netfixtures import small_config
 from pymatgen.core import Lattice, Structure
 
 from hts_z2.model.checkpoint import CheckpointError, load_checkpoint, save_checkpoint
