@@ -40,7 +40,7 @@ def test_query_kwargs_defaults():
     assert "Bi" in elements and "Pb" in elements and "Yb" not in elements and "Hf" in elements
     kw = q.search_kwargs("Bi")
     assert kw["elements"] == ["Bi"]
-    assert kw["num_sites"] == (1, 40)
+    assert kw["num_sites"] == (1, 24)
     assert kw["energy_above_hull"] == (0.0, 0.1)
     assert kw["magnetic_ordering"] == "NM"
     assert "Fe" in kw["exclude_elements"]
