@@ -143,6 +143,20 @@ def losses(out: dict, tb) -> dict:
     return {**hamiltonian_losses(out, tb), "overlap_pd": overlap_penalty(out, tb)}
 
 
+def batch_objective(
+    net: HamiltonianNet, chunk: list[TrainingItem], settings: TrainSettings, stage: int
+) -> torch.Tensor:
+    """Objective of one batch: Hamiltonian terms, plus the band term in stage 2."""
+    tb = collate(chunk, net.layout.n_pad)
+    out = net(tb.graphs)
+    loss = hamiltonian_objective(losses(out, tb), settings)
+    if stage == 2:
+        bl, _ = band_loss(out, tb)
+        if bl is not None:
+            loss = loss + settings.band_lambda * bl.to(loss.dtype)
+    return loss
+
+
 @torch.no_grad()
 def validation_loss(
     net: HamiltonianNet, items: list[TrainingItem], settings: TrainSettings, stage: int
@@ -151,14 +165,7 @@ def validation_loss(
     net.eval()
     total, count = 0.0, 0
     for chunk in _batches(items, settings.batch_size, None):
-        tb = collate(chunk, net.layout.n_pad)
-        out = net(tb.graphs)
-        loss = hamiltonian_objective(losses(out, tb), settings)
-        if stage == 2:
-            bl, _ = band_loss(out, tb)
-            if bl is not None:
-                loss = loss + settings.band_lambda * bl.to(loss.dtype)
-        total += loss.item() * len(chunk)
+        total += batch_objective(net, chunk, settings, stage).item() * len(chunk)
         count += len(chunk)
     return total / max(count, 1)
 
@@ -221,13 +228,7 @@ def train_stage(
         net.train()
         total = 0.0
         for step, chunk in enumerate(_batches(train, settings.batch_size, rng)):
-            tb = collate(chunk, net.layout.n_pad)
-            out = net(tb.graphs)
-            loss = hamiltonian_objective(losses(out, tb), settings)
-            if stage == 2:
-                bl, _ = band_loss(out, tb)
-                if bl is not None:
-                    loss = loss + settings.band_lambda * bl.to(loss.dtype)
+            loss = batch_objective(net, chunk, settings, stage)
             opt.zero_grad()
             loss.backward()
             torch.nn.utils.clip_grad_norm_(params, settings.grad_clip)
