@@ -33,7 +33,7 @@ class ToyScreeningModel:
     def __init__(self):
         self.calls = 0
 
-    def predict(self, structures, batch_size=8, device="cpu"):
+    def predict(self, structures, batch_size=8, device="cpu", errors="raise"):
         self.calls += 1
         delay = float(os.environ.get("HTS_Z2_TOY_DELAY", "0"))
         out = []

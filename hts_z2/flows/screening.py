@@ -31,7 +31,9 @@ class HamiltonianModel(Protocol):
     sha256: str
     elements: frozenset[int]
 
-    def predict(self, structures: list, batch_size: int = 8, device: str = "cpu") -> list: ...
+    def predict(
+        self, structures: list, batch_size: int = 8, device: str = "cpu", errors: str = "raise"
+    ) -> list: ...
 
 
 @dataclass(frozen=True)
@@ -196,7 +198,9 @@ def _predict(model: HamiltonianModel, records: list[StructureRecord], settings: 
     t0 = time.perf_counter()
     try:
         tbs: list[Any] = list(
-            model.predict(structures, batch_size=settings.batch_size, device=settings.device)
+            model.predict(
+                structures, batch_size=settings.batch_size, device=settings.device, errors="return"
+            )
         )
         if len(tbs) != len(records):
             raise RuntimeError(f"model returned {len(tbs)} Hamiltonians for {len(records)}")

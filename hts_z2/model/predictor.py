@@ -157,9 +157,14 @@ class HamiltonianModel:
         batch_size: int = 8,
         device: str = "cpu",
         max_edges: int = 200_000,
+        errors: str = "raise",
     ) -> list[TightBinding]:
         """Batched inference; a batch is also capped at ``max_edges`` edges and halved on
-        out-of-memory errors, so large structures never crash the run."""
+        out-of-memory errors, so large structures never crash the run.
+
+        ``errors="return"`` puts a structure's exception (odd electron count, indefinite
+        predicted overlap) in its place instead of failing the whole batch.
+        """
         net = self.net.to(device)
         results: list[TightBinding | None] = [None] * len(graphs)
         pending = list(range(len(graphs)))
@@ -186,13 +191,36 @@ class HamiltonianModel:
                 part = {
                     k: (v[n0:n1] if k.startswith("onsite") else v[e0:e1]) for k, v in host.items()
                 }
-                results[g] = to_tight_binding(part, graphs[g], self.config, net)
+                try:
+                    results[g] = to_tight_binding(part, graphs[g], self.config, net)
+                except ValueError as err:  # incl. indefinite S, invalid model
+                    if errors != "return":
+                        raise
+                    results[g] = err
             pending = pending[len(chunk) :]
         return results  # type: ignore[return-value]
 
-    def predict(self, structures, batch_size: int = 8, device: str = "cpu") -> list[TightBinding]:
-        """Spinful models (with S and ``n_occ``) for pymatgen structures, in order."""
-        return self.predict_graphs(self.graphs(structures), batch_size, device)
+    def predict(
+        self, structures, batch_size: int = 8, device: str = "cpu", errors: str = "raise"
+    ) -> list[TightBinding]:
+        """Spinful models (with S and ``n_occ``) for pymatgen structures, in order; with
+        ``errors="return"`` a structure that fails holds its exception instead."""
+        if errors != "return":
+            return self.predict_graphs(self.graphs(structures), batch_size, device)
+        out: list = []
+        graphs, where = [], []
+        for st in structures:
+            try:
+                graphs.append(self.graphs([st])[0])
+                where.append(len(out))
+                out.append(None)
+            except ValueError as err:
+                out.append(err)
+        for k, tb in zip(
+            where, self.predict_graphs(graphs, batch_size, device, errors=errors), strict=True
+        ):
+            out[k] = tb
+        return out
 
 
 def load_model(name_or_path: str | Path | None = None) -> HamiltonianModel:

@@ -80,3 +80,16 @@ def test_bad_structures_are_named_errors(model):
     with pytest.raises(ValueError, match="odd number of valence electrons"):
         m.predict([odd])
     assert isinstance(m, HamiltonianModel)
+
+
+def test_errors_return_keeps_the_batch_and_names_each_failure(model):
+    m, _ = model
+    sts = structures()
+    odd = Structure(Lattice.cubic(4.4), ["Pt", "Bi"], [[0, 0, 0], [0.5, 0.5, 0.5]])
+    fe = Structure(Lattice.cubic(2.9), ["Fe", "Bi"], [[0, 0, 0], [0.5, 0.5, 0.5]])
+    out = m.predict([sts[0], odd, fe, sts[2]], batch_size=4, errors="return")
+    assert isinstance(out[1], ValueError) and "odd number" in str(out[1])
+    assert isinstance(out[2], ValueError) and "Z = [26]" in str(out[2])
+    single = m.predict([sts[0], sts[2]])
+    np.testing.assert_allclose(out[0].H, single[0].H, atol=1e-5)
+    np.testing.assert_allclose(out[3].H, single[1].H, atol=1e-5)
