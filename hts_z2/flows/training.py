@@ -1,6 +1,7 @@
 """The training subflow as a jobflow Flow: prepare (dataset + split) -> stage 1 ->
-stage 2 -> evaluate -> register into ``models/``. Jobs share a work directory, so a
-re-run (or a restarted job) resumes from the last checkpoint."""
+stage 2 -> calibrate (overlap cutoff) -> evaluate -> register into ``models/``. Jobs
+share a work directory, so a re-run (or a restarted job) resumes from the last
+checkpoint."""
 
 from __future__ import annotations
 
@@ -55,6 +56,15 @@ def stage_job(work: str, stage: int, settings: dict) -> StageOutput:
 
 
 @job
+def calibrate_job(work: str) -> str:
+    """Choose the overlap cutoff on the validation split; returns ``work``."""
+    from hts_z2.training.run import run_calibration
+
+    run_calibration(work)
+    return work
+
+
+@job
 def evaluate_job(work: str, z2: bool = True) -> EvaluationOutput:
     """Evaluate the final network on the test split."""
     from hts_z2.training.run import run_evaluation
@@ -73,7 +83,7 @@ def register_job(work: str, name: str, models_root: str, settings: dict) -> Regi
 
 @dataclass
 class TrainingMaker(Maker):
-    """dataset -> stage 1 -> stage 2 -> evaluate -> register.
+    """dataset -> stage 1 -> stage 2 -> calibrate -> evaluate -> register.
 
     Attributes
     ----------
@@ -84,7 +94,7 @@ class TrainingMaker(Maker):
     """
 
     name: str = "hts-z2 training"
-    model_name: str = "hts-z2-soc-v1"
+    model_name: str = "hts-z2-soc-v2"
     arch: dict = field(default_factory=dict)
     settings: TrainSettings = field(default_factory=TrainSettings)
     z2: bool = True
@@ -94,9 +104,11 @@ class TrainingMaker(Maker):
         prep = prepare_job(dataset, work, self.arch, self.settings.seed)
         s1 = stage_job(prep.output, 1, s)
         s2 = stage_job(s1.output.work, 2, s)
-        ev = evaluate_job(s2.output.work, self.z2)
+        cal = calibrate_job(s2.output.work)
+        ev = evaluate_job(cal.output, self.z2)
         reg = register_job(ev.output.work, self.model_name, models_root, s)
-        for j, label in ((prep, "prepare"), (s1, "stage 1"), (s2, "stage 2"), (ev, "evaluate")):
+        jobs = [prep, s1, s2, cal, ev, reg]
+        labels = ["prepare", "stage 1", "stage 2", "calibrate", "evaluate", "register"]
+        for j, label in zip(jobs, labels, strict=True):
             j.name = f"{self.name}: {label}"
-        reg.name = f"{self.name}: register"
-        return Flow([prep, s1, s2, ev, reg], output=reg.output, name=self.name)
+        return Flow(jobs, output=reg.output, name=self.name)

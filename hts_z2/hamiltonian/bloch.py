@@ -83,6 +83,44 @@ def lowdin(Sk: Array, k: Array | None = None) -> Array:
     return (V * np.sqrt(w)[:, None, :]) @ np.swapaxes(V.conj(), -1, -2)
 
 
+PROJECTED_OUT_ENERGY = 1.0e4
+"""Energy (eV) given to the overlap directions that canonical orthogonalization drops: far
+above every physical band, so they never enter an occupied manifold or a gap."""
+
+
+def canonical_transform(Sk: Array, cutoff: float) -> tuple[Array, Array]:
+    """Pseudo-inverse square root of ``S`` on the directions with eigenvalue > ``cutoff``.
+
+    Canonical orthogonalization for a nearly linearly dependent basis: with
+    ``S = V diag(w) V^H``, ``G = V_+ diag(w_+^-1/2) V_+^H`` keeps only ``w > cutoff``.
+    ``G H G`` is the Hamiltonian in the Loewdin frame restricted to the kept subspace;
+    errors of ``H`` along the dropped (nearly null) directions, which ``S^-1`` would amplify
+    by ``1/w``, do not reach the bands. ``G`` commutes with time reversal because ``S`` does.
+
+    Parameters
+    ----------
+    Sk : [n_k, n, n] Hermitian overlaps (may be indefinite: negative directions are dropped).
+    cutoff : smallest eigenvalue kept (> 0).
+
+    Returns
+    -------
+    G : [n_k, n, n] the pseudo-inverse root; P : [n_k, n, n] the projector onto the dropped
+    directions.
+    """
+    if isinstance(Sk, torch.Tensor):
+        w, V = torch.linalg.eigh(Sk)
+        keep = w > cutoff
+        inv_root = torch.where(keep, w.clamp(min=cutoff).rsqrt(), torch.zeros_like(w))
+        drop = (~keep).to(V.dtype)
+        G = (V * inv_root.unsqueeze(-2).to(V.dtype)) @ V.mH
+        return G, (V * drop.unsqueeze(-2)) @ V.mH
+    w, V = np.linalg.eigh(Sk)
+    keep = w > cutoff
+    inv_root = np.where(keep, 1.0 / np.sqrt(np.maximum(w, cutoff)), 0.0)
+    Vh = np.swapaxes(V.conj(), -1, -2)
+    return (V * inv_root[:, None, :]) @ Vh, (V * (~keep)[:, None, :]) @ Vh
+
+
 def _solve_lower(L: Array, X: Array) -> Array:
     """``L^-1 X`` for a batch of invertible ``L`` (Cholesky factor or its adjoint, Loewdin root)."""
     if isinstance(L, torch.Tensor):
@@ -100,6 +138,7 @@ def orthogonalized_eigh(
     k: Array | None = None,
     orthogonalization: str = "cholesky",
     vectors: bool = True,
+    overlap_cutoff: float = 0.0,
 ) -> tuple[Array, Array | None, Array | None]:
     """Solve ``H c = E S c`` through an orthogonalized basis.
 
@@ -108,12 +147,18 @@ def orthogonalized_eigh(
     the plain inner product. Both maps are smooth, periodic in k and commute with time
     reversal, so topological invariants computed from ``y`` equal those of ``c``.
 
+    With ``overlap_cutoff > 0`` the solve is canonical (see :func:`canonical_transform`):
+    ``y`` are eigenvectors of ``G H G + PROJECTED_OUT_ENERGY P``, i.e. ``y = S^(1/2) c``
+    for the states in the kept subspace, and the dropped directions sit at
+    :data:`PROJECTED_OUT_ENERGY`. ``L`` is then returned as None.
+
     Parameters
     ----------
     Hk, Sk : [n_k, n, n] Hermitian; ``Sk=None`` means an orthogonal basis.
     k : [n_k, 3] only used to name a failing k-point in errors.
     orthogonalization : "cholesky" (default, cheapest) or "lowdin".
     vectors : return eigenvectors as well.
+    overlap_cutoff : drop overlap directions with eigenvalue <= this (0: exact solve).
 
     Returns
     -------
@@ -123,7 +168,11 @@ def orthogonalized_eigh(
     """
     is_torch = isinstance(Hk, torch.Tensor)
     L = None
-    if Sk is not None:
+    if Sk is not None and overlap_cutoff > 0:
+        G, P = canonical_transform(Sk, overlap_cutoff)
+        Hk = G @ Hk @ G + PROJECTED_OUT_ENERGY * P
+        Hk = 0.5 * (Hk + _herm(Hk))
+    elif Sk is not None:
         if orthogonalization == "cholesky":
             L = cholesky(Sk, k)
         elif orthogonalization == "lowdin":

@@ -7,7 +7,12 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from hts_z2.hamiltonian.basis import OrbitalTable
-from hts_z2.hamiltonian.bloch import bloch_sum, cholesky, orthogonalized_eigh
+from hts_z2.hamiltonian.bloch import (
+    OverlapNotPositiveDefiniteError,
+    bloch_sum,
+    cholesky,
+    orthogonalized_eigh,
+)
 from hts_z2.hamiltonian.timereversal import time_reversal_error
 
 HERMITICITY_TOL = 1e-8
@@ -57,6 +62,11 @@ class TightBinding:
     orbitals : optional per-(spatial-)orbital metadata (atom, l, m).
     positions : optional [n_atoms, 3] fractional atomic positions.
     numbers : optional [n_atoms] atomic numbers.
+    overlap_cutoff : 0 for the exact generalized eigenproblem (S must be positive-definite);
+        > 0 solves it canonically, dropping overlap directions with eigenvalue at or below
+        the cutoff (:func:`~hts_z2.hamiltonian.bloch.canonical_transform`). Meant for
+        predicted models in a nearly linearly dependent basis, where ``S^-1`` would
+        amplify small errors of H along those directions into eV-sized band errors.
     """
 
     lattice: np.ndarray
@@ -68,6 +78,7 @@ class TightBinding:
     orbitals: OrbitalTable | None = None
     positions: np.ndarray | None = None
     numbers: np.ndarray | None = None
+    overlap_cutoff: float = 0.0
     _minus: np.ndarray = field(init=False, repr=False)
 
     def __post_init__(self) -> None:
@@ -114,8 +125,28 @@ class TightBinding:
             object.__setattr__(self, "positions", np.asarray(self.positions, dtype=float))
             object.__setattr__(self, "numbers", np.asarray(self.numbers, dtype=int))
         if S is not None:
-            trim = np.array(np.meshgrid(*[[0.0, 0.5]] * 3, indexing="ij")).reshape(3, -1).T
+            self._check_overlap()
+
+    def _check_overlap(self) -> None:
+        """S(k) at the eight TRIM: positive-definite, or with a cutoff, more kept
+        directions than occupied bands and no eigenvalue below ``-overlap_cutoff``."""
+        trim = np.array(np.meshgrid(*[[0.0, 0.5]] * 3, indexing="ij")).reshape(3, -1).T
+        if self.overlap_cutoff <= 0:
             cholesky(self.sk(trim), trim)
+            return
+        w = np.linalg.eigvalsh(self.sk(trim))
+        i = int(np.argmin(w[:, 0]))
+        if w[i, 0] < -self.overlap_cutoff:
+            raise OverlapNotPositiveDefiniteError(
+                f"overlap S(k) has eigenvalue {w[i, 0]:.3e} at k = {trim[i].tolist()}, below "
+                f"-{self.overlap_cutoff:g}: not a small indefiniteness the cutoff may drop"
+            )
+        kept = int((w > self.overlap_cutoff).sum(axis=1).min())
+        if kept <= self.n_occ:
+            raise OverlapNotPositiveDefiniteError(
+                f"only {kept} overlap directions above the cutoff {self.overlap_cutoff:g} "
+                f"for {self.n_occ} occupied bands"
+            )
 
     # --- sizes -------------------------------------------------------------------------
     @property
@@ -145,7 +176,9 @@ class TightBinding:
         States are ``y = L^H c`` (see :func:`orthogonalized_eigh`).
         """
         k = np.atleast_2d(np.asarray(k, dtype=float))
-        E, Y, _ = orthogonalized_eigh(self.hk(k), self.sk(k), k, orthogonalization, vectors)
+        E, Y, _ = orthogonalized_eigh(
+            self.hk(k), self.sk(k), k, orthogonalization, vectors, self.overlap_cutoff
+        )
         return E, Y
 
     # --- symmetry ----------------------------------------------------------------------
@@ -175,6 +208,7 @@ class TightBinding:
             "orbitals": self.orbitals,
             "positions": self.positions,
             "numbers": self.numbers,
+            "overlap_cutoff": self.overlap_cutoff,
         }
         fields.update(changes)
         return TightBinding(**fields)

@@ -25,6 +25,9 @@ class ModelConfig:
     tensor_product : "reduced" (Eq. 8: channel mixing, then one scalar per path and
         channel) or "full" (e3nn fully connected, one weight per path and channel pair).
     avg_neighbors : normalization of the aggregated messages.
+    overlap_cutoff : predicted models solve ``H c = E S c`` canonically, dropping overlap
+        directions with eigenvalue <= this (0: exact Cholesky solve); see
+        :class:`~hts_z2.hamiltonian.tightbinding.TightBinding`.
     """
 
     basis: dict[int, tuple[int, ...]]
@@ -38,6 +41,7 @@ class ModelConfig:
     n_layers: int = 2
     tensor_product: str = "reduced"
     avg_neighbors: float = 30.0
+    overlap_cutoff: float = 0.0
     training: dict = field(default_factory=dict)
 
     def __post_init__(self) -> None:

@@ -135,8 +135,10 @@ class HamiltonianNet(nn.Module):
     """Predicts on-site and off-site H0 and S blocks and SOC strengths ``xi``.
 
     Buffers ``onsite_h_ref`` / ``onsite_s_ref`` / ``onsite_xi_ref`` hold per-element
-    isotropic reference values and ``scales`` the spread of what the heads must add (all
-    set from training data), so raw head outputs stay of order one.
+    isotropic reference values, ``scales`` the spread of what the heads must add and
+    ``edge_decay`` the exponential decay with bond length of the off-site H0, S and SOC
+    magnitudes (all set from training data), so raw head outputs stay of order one at
+    every distance: a nearest-neighbour hopping is 10-100x the spread of all pair values.
     """
 
     def __init__(self, cfg: ModelConfig) -> None:
@@ -156,6 +158,8 @@ class HamiltonianNet(nn.Module):
         self.register_buffer("onsite_xi_ref", torch.zeros(len(elements), n_xi))
         # output scales (on-site H0, S, xi corrections; off-site H0, S, xi), set from data
         self.register_buffer("scales", torch.ones(6))
+        # off-site magnitudes ~ scale * exp(-decay * d) for H0, S, SOC (1/Angstrom)
+        self.register_buffer("edge_decay", torch.zeros(3))
         c = cfg.channels
         self.embed = nn.Embedding(len(elements), c)
         hidden = hidden_irreps(c, cfg.l_hidden)
@@ -238,9 +242,10 @@ class HamiltonianNet(nn.Module):
         radial_in = torch.cat([bessel_basis(d, cfg.r_cut, cfg.n_radial), s0[i], s0[j]], -1)
         y = self.pair_tp(x, Y, self.pair_radial(radial_in))
         mid_scalars = torch.cat([y[:, s] for s in self._mid_scalars] + [s0[i], s0[j]], -1)
-        e_h = self._blocks(self.pair_h(y) * env) * sc[3]
-        e_s = self._blocks(self.pair_s(y) * env) * sc[4]
-        e_xi = self.pair_xi(mid_scalars) * env * sc[5]
+        size = sc[3:6] * torch.exp(-d.unsqueeze(-1) * self.edge_decay.to(dtype))  # [E, 3]
+        e_h = self._blocks(self.pair_h(y) * env) * size[:, 0, None, None]
+        e_s = self._blocks(self.pair_s(y) * env) * size[:, 1, None, None]
+        e_xi = self.pair_xi(mid_scalars) * env * size[:, 2, None]
         r = batch.reverse
         e_h = 0.5 * (e_h + e_h[r].transpose(1, 2))
         e_s = 0.5 * (e_s + e_s[r].transpose(1, 2))

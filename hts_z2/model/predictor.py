@@ -17,7 +17,7 @@ from hts_z2.model.config import ModelConfig
 from hts_z2.model.graph import CrystalGraph, batch_graphs, build_graph
 from hts_z2.model.network import HamiltonianNet
 
-DEFAULT_MODEL = "hts-z2-soc-v1"
+DEFAULT_MODEL = "hts-z2-soc-v2"
 MODELS_DIR = Path(__file__).resolve().parents[2] / "models"
 
 
@@ -106,6 +106,7 @@ def to_tight_binding(
         orbitals=orbital_table(shells),
         positions=graph.positions,
         numbers=graph.numbers,
+        overlap_cutoff=cfg.overlap_cutoff,
     )
 
 

@@ -81,7 +81,9 @@ def occupied_states(
     for s in range(0, len(k), chunk):
         kk = k[s : s + chunk]
         Sk = None if S is None else bloch_sum(tb.R, S, kk)
-        E, Y, _ = orthogonalized_eigh(bloch_sum(tb.R, H, kk), Sk, kk, orthogonalization)
+        E, Y, _ = orthogonalized_eigh(
+            bloch_sum(tb.R, H, kk), Sk, kk, orthogonalization, overlap_cutoff=tb.overlap_cutoff
+        )
         E_out[s : s + chunk] = E.cpu().numpy()
         Y_out[s : s + chunk] = Y[..., : tb.n_occ].cpu().numpy()
     return E_out, Y_out

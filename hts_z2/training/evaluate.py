@@ -34,16 +34,20 @@ class StructureMetrics:
     band_mae_meV: float | None
     band_mae_ref_s_meV: float | None
     lowest_s_eigenvalue: float
+    h0_mae_large_meV: float | None
     label_ref: str
     label_pred: str | None
 
 
 @dataclass
 class TestMetrics:
-    """Aggregates over the evaluated structures (MAE over all stored matrix elements)."""
+    """Aggregates over the evaluated structures (MAE over all stored matrix elements;
+    ``h0_mae_large_meV`` over those with reference magnitude > ``LARGE_H0`` eV, the
+    nearest-neighbour hoppings and on-site levels that set the bands)."""
 
     n_structures: int
     h0_mae_meV: float
+    h0_mae_large_meV: float | None
     soc_mae_meV: float
     s_mae: float
     band_mae_meV: float | None
@@ -55,6 +59,9 @@ class TestMetrics:
 
     def to_dict(self) -> dict:
         return asdict(self)
+
+
+LARGE_H0 = 0.5
 
 
 def band_error(e: torch.Tensor | None, item: TrainingItem) -> float | None:
@@ -89,8 +96,8 @@ def evaluate(
     """Metrics of ``net`` on ``items``; ``labels`` maps sample id -> reference Z2 label."""
     net.eval()
     per: list[StructureMetrics] = []
-    sums = np.zeros(3)
-    counts = np.zeros(2)
+    sums = np.zeros(4)
+    counts = np.zeros(3)
     for it in items:
         tb_batch = collate([it], net.layout.n_pad)
         out = net(tb_batch.graphs)
@@ -103,12 +110,15 @@ def evaluate(
         e_h = float((h - true_h).abs().mean())
         e_soc = float((p["soc"].double() - true_soc).abs().mean())
         e_s = float((p["s"].double() - true_s).abs().mean())
-        sums += [e_h * len(true_h), e_soc * true_soc.numel(), e_s * len(true_s)]
-        counts += [len(true_h), true_soc.numel()]
+        large = true_h.abs() > LARGE_H0
+        e_large = float((h - true_h)[large].abs().sum())
+        sums += [e_h * len(true_h), e_soc * true_soc.numel(), e_s * len(true_s), e_large]
+        counts += [len(true_h), true_soc.numel(), int(large.sum())]
         vals = {k: v.double() for k, v in split_values(p, tb_batch)[0].items()}
         k = torch.from_numpy(it.band_k)
-        band = band_error(predicted_bands(vals, it, k), it)
-        band_ref_s = band_error(predicted_bands(with_reference_overlap(vals, it), it, k), it)
+        cut = net.cfg.overlap_cutoff
+        band = band_error(predicted_bands(vals, it, k, cut), it)
+        band_ref_s = band_error(predicted_bands(with_reference_overlap(vals, it), it, k, cut), it)
         sk = bloch_matrices(vals["s"][: len(it.on_h)], vals["s"][len(it.on_h) :], it, k)
         lowest = float(torch.linalg.eigvalsh(sk)[:, 0].min())
         label = None
@@ -124,6 +134,7 @@ def evaluate(
                 band,
                 band_ref_s,
                 lowest,
+                1e3 * e_large / int(large.sum()) if large.any() else None,
                 labels.get(it.sample_id, "?"),
                 label,
             )
@@ -136,6 +147,7 @@ def evaluate(
     return TestMetrics(
         n_structures=len(per),
         h0_mae_meV=1e3 * sums[0] / max(counts[0], 1),
+        h0_mae_large_meV=1e3 * sums[3] / counts[2] if counts[2] else None,
         soc_mae_meV=1e3 * sums[1] / max(counts[1], 1),
         s_mae=sums[2] / max(counts[0], 1),
         band_mae_meV=float(np.mean(bands)) if bands else None,

@@ -1,6 +1,7 @@
-"""The training subflow as plain functions: dataset -> stage 1 -> stage 2 -> evaluate ->
-register into ``models/``. The jobflow Flow in :mod:`hts_z2.flows.training` and
-``hts-z2 train`` call these; all state lives in a work directory, so a run resumes."""
+"""The training subflow as plain functions: dataset -> stage 1 -> stage 2 -> calibrate
+(overlap cutoff, validation split) -> evaluate -> register into ``models/``. The jobflow
+Flow in :mod:`hts_z2.flows.training` and ``hts-z2 train`` call these; all state lives in
+a work directory, so a run resumes."""
 
 from __future__ import annotations
 
@@ -17,12 +18,19 @@ from hts_z2.model.checkpoint import load_checkpoint, save_checkpoint
 from hts_z2.model.config import ModelConfig
 from hts_z2.model.network import HamiltonianNet
 from hts_z2.model.slots import SlotLayout
+from hts_z2.training.calibrate import (
+    CANDIDATE_CUTOFFS,
+    pick_cutoff,
+    predicted_values,
+    score_cutoffs,
+)
 from hts_z2.training.data import TrainingItem, build_item
 from hts_z2.training.dataset import load_dataset, split_ids
 from hts_z2.training.evaluate import TestMetrics, evaluate
 from hts_z2.training.trainer import EpochReport, TrainSettings, new_network, train_stage
 
 SPLIT_FILE = "split.json"
+CALIBRATION_FILE = "calibration.json"
 
 
 def prepare(dataset: str | Path, work: str | Path, arch: dict | None = None, seed: int = 0) -> Path:
@@ -88,13 +96,55 @@ def run_stage(
     return train_stage(net, items["train"], items["val"], settings, stage, work, on_epoch, on_step)
 
 
-def final_network(work: str | Path) -> HamiltonianNet:
-    """Best weights of the last finished stage."""
+def trained_network(work: str | Path) -> HamiltonianNet:
+    """Best weights of the last finished stage, with the configuration it trained with."""
     work = Path(work)
     for stage in (2, 1):
         if (work / f"stage{stage}" / "model.safetensors").is_file():
             return load_checkpoint(work / f"stage{stage}")[0]
     raise FileNotFoundError(f"{work}: no trained stage to evaluate")
+
+
+def final_network(work: str | Path) -> HamiltonianNet:
+    """The trained network with the overlap cutoff chosen by :func:`run_calibration`
+    (when it has run)."""
+    net = trained_network(work)
+    path = Path(work) / CALIBRATION_FILE
+    if path.is_file():
+        cutoff = json.loads(path.read_text())["overlap_cutoff"]
+        net.cfg = replace(net.cfg, overlap_cutoff=cutoff)
+    return net
+
+
+def run_calibration(
+    work: str | Path,
+    candidates: tuple[float, ...] = CANDIDATE_CUTOFFS,
+    on_progress: Callable[[str], None] | None = None,
+) -> dict:
+    """Pick the overlap cutoff on the validation split (the training split when the
+    dataset is too small to have one); writes ``work/calibration.json``.
+
+    Returns the record: ``overlap_cutoff``, the ``split`` used and its ``scores`` per
+    candidate.
+    """
+    work = Path(work)
+    split = "val"
+    _, items, _ = load_items(work, ("val",))
+    if not items["val"]:
+        split = "train"
+        _, items, _ = load_items(work, ("train",))
+    if not items[split]:
+        raise ValueError(f"{work}: no samples to calibrate the overlap cutoff on")
+    net = trained_network(work)
+    values = ((predicted_values(net, it), it) for it in items[split])
+    scores = score_cutoffs(values, candidates, on_progress)
+    record = {
+        "overlap_cutoff": pick_cutoff(scores),
+        "split": split,
+        "scores": [asdict(s) for s in scores],
+    }
+    (work / CALIBRATION_FILE).write_text(json.dumps(record, indent=1))
+    return record
 
 
 def run_evaluation(
@@ -116,6 +166,9 @@ def register(work: str | Path, name: str, models_root: str | Path, settings: Tra
     work = Path(work)
     record = json.loads((work / SPLIT_FILE).read_text())
     metrics = json.loads((work / "metrics.json").read_text())
+    calibration = work / CALIBRATION_FILE
+    if calibration.is_file():
+        record = {**record, "calibration": json.loads(calibration.read_text())}
     net = final_network(work)
     history = {}
     state = work / "state.pt"
@@ -129,6 +182,7 @@ def register(work: str | Path, name: str, models_root: str | Path, settings: Tra
         "test_ids": record["split"]["test"],
         "settings": asdict(settings),
         "metrics": {k: v for k, v in metrics.items() if k != "structures"},
+        "overlap_calibration": record.get("calibration"),
         "code_version": __version__,
         "date": time.strftime("%Y-%m-%d"),
         **history,

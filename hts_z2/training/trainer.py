@@ -33,6 +33,7 @@ class TrainSettings:
     weight_s: float = 10.0
     weight_soc: float = 5.0
     weight_overlap_pd: float = 10.0
+    weight_rms: float = 1.0
     band_lambda: float = 1e-2
     patience: int = 5
     stop_patience: int = 30
@@ -85,12 +86,47 @@ def onsite_references(items: list[TrainingItem], net: HamiltonianNet) -> None:
         for x in range(xi_map.shape[0]):
             lam = xi_map[x]
             net.onsite_xi_ref[e, x] = float((flat * lam).sum() / (lam * lam).sum())
-    net.scales.copy_(torch.tensor(output_scales(items, net), dtype=net.scales.dtype))
+    scales, decay = output_scales(items, net)
+    net.scales.copy_(torch.tensor(scales, dtype=net.scales.dtype))
+    net.edge_decay.copy_(torch.tensor(decay, dtype=net.edge_decay.dtype))
 
 
-def output_scales(items: list[TrainingItem], net: HamiltonianNet) -> list[float]:
-    """Spread (std) of what each head must produce: on-site H0/S residuals from the
-    references, on-site and off-site SOC (for xi), off-site H0 and S."""
+def exponential_fit(distance: np.ndarray, values: np.ndarray, width: float = 0.5):
+    """Fit ``rms(values at d) ~ A exp(-b d)`` over distance bins of ``width`` Angstrom.
+
+    Parameters
+    ----------
+    distance, values : [n] bond length of every value and the value.
+
+    Returns
+    -------
+    (A, b) with ``b >= 0``; a flat fit ``(std, 0)`` when fewer than two bins have data.
+    """
+    bins = np.floor(distance / width).astype(int)
+    occupied = np.unique(bins)
+    rms = np.array([np.sqrt(np.mean(values[bins == b] ** 2)) for b in occupied])
+    ok = rms > 0
+    if ok.sum() < 2:
+        return max(float(np.std(values)), 1e-4), 0.0
+    x = (occupied[ok] + 0.5) * width
+    slope, intercept = np.polyfit(x, np.log(rms[ok]), 1)
+    b = max(0.0, -float(slope))
+    if b == 0.0:
+        return max(float(np.sqrt(np.mean(values**2))), 1e-4), 0.0
+    return float(np.exp(intercept)), b
+
+
+def output_scales(
+    items: list[TrainingItem], net: HamiltonianNet
+) -> tuple[list[float], list[float]]:
+    """What each head must produce: the spread (std) of the on-site H0/S residuals from the
+    references and of the on-site SOC (for xi), and for off-site H0, S and SOC an
+    exponential fit of their magnitude against bond length (:func:`exponential_fit`).
+
+    Returns
+    -------
+    (scales [6]: on-site H0, S, xi, off-site H0, S, xi amplitudes; decays [3] 1/Angstrom)
+    """
     n2 = net.layout.n_pad**2
     res_h, res_s = [], []
     for it in items:
@@ -100,22 +136,30 @@ def output_scales(items: list[TrainingItem], net: HamiltonianNet) -> list[float]
         res_h.append(it.on_h - net.onsite_h_ref.reshape(len(net.cfg.elements), -1)[z[atom], flat])
         res_s.append(it.on_s - net.onsite_s_ref.reshape(len(net.cfg.elements), -1)[z[atom], flat])
     on_soc = torch.cat([it.on_soc.reshape(-1) for it in items])
-    edge_h = torch.cat([it.edge_h for it in items])
-    edge_s = torch.cat([it.edge_s for it in items])
-    edge_soc = torch.cat([it.edge_soc.reshape(-1) for it in items])
+    dist = np.concatenate(
+        [np.linalg.norm(it.graph.edge_vec, axis=1)[it.edge_of_value.numpy()] for it in items]
+    )
+    fits = [
+        exponential_fit(dist, torch.cat([it.edge_h for it in items]).double().numpy()),
+        exponential_fit(dist, torch.cat([it.edge_s for it in items]).double().numpy()),
+        exponential_fit(
+            np.tile(dist, 3), torch.cat([it.edge_soc for it in items], 1).double().numpy().ravel()
+        ),
+    ]
 
     def spread(x: torch.Tensor) -> float:
         return max(float(x.float().std()), 1e-4)
 
-    # |Lam| entries are O(1) and B = xi Lam / 2: xi's spread is about twice B's
-    return [
+    # |Lam| entries are O(1) and B = xi Lam / 2: xi's size is about twice B's
+    scales = [
         spread(torch.cat(res_h)),
         spread(torch.cat(res_s)),
         2 * spread(on_soc),
-        spread(edge_h),
-        spread(edge_s),
-        2 * spread(edge_soc),
+        fits[0][0],
+        fits[1][0],
+        2 * fits[2][0],
     ]
+    return scales, [f[1] for f in fits]
 
 
 def soc_parameters(net: HamiltonianNet) -> list[torch.nn.Parameter]:
@@ -135,6 +179,7 @@ def hamiltonian_objective(parts: dict, settings: TrainSettings) -> torch.Tensor:
         + settings.weight_s * parts["s"]
         + settings.weight_soc * parts["soc"]
         + settings.weight_overlap_pd * parts["overlap_pd"].to(parts["h0"].dtype)
+        + settings.weight_rms * (parts["h0_rms"] + settings.weight_s * parts["s_rms"])
     )
 
 
@@ -151,7 +196,7 @@ def batch_objective(
     out = net(tb.graphs)
     loss = hamiltonian_objective(losses(out, tb), settings)
     if stage == 2:
-        bl, _ = band_loss(out, tb)
+        bl, _ = band_loss(out, tb, overlap_cutoff=net.cfg.overlap_cutoff)
         if bl is not None:
             loss = loss + settings.band_lambda * bl.to(loss.dtype)
     return loss

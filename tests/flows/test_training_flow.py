@@ -26,6 +26,7 @@ def test_training_flow_registers_a_model(tmp_path):
         "prepare",
         "stage 1",
         "stage 2",
+        "calibrate",
         "evaluate",
         "register",
     ]

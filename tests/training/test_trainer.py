@@ -85,3 +85,44 @@ def test_onsite_references_keep_the_network_equivariant(work):
             outs.append(net(batch_graphs([g]))["onsite_h"].numpy())
     D = block_diag(*[wigner_d(l, rv) for l in net.layout.slot_l])
     np.testing.assert_allclose(D @ outs[0] @ D.T, outs[1], atol=1e-9)
+
+
+def test_exponential_fit_recovers_amplitude_and_decay():
+    from hts_z2.training.trainer import exponential_fit
+
+    rng = np.random.default_rng(3)
+    d = rng.uniform(2.0, 9.0, 20000)
+    # random signs and a uniform spread: rms at d is A exp(-b d) exactly in expectation
+    values = (
+        2.5
+        * np.exp(-1.3 * d)
+        * rng.choice([-1.0, 1.0], d.size)
+        * np.sqrt(3)
+        * rng.uniform(0, 1, d.size)
+    )
+    A, b = exponential_fit(d, values, width=0.25)
+    assert b == pytest.approx(1.3, rel=0.03)
+    assert A == pytest.approx(2.5, rel=0.15)
+    flat_A, flat_b = exponential_fit(np.full(10, 3.0), np.linspace(-1, 1, 10))
+    assert flat_b == 0.0 and flat_A > 0
+
+
+def test_edge_scales_follow_the_decay_of_the_reference_hoppings(work):
+    from hts_z2.training.trainer import new_network
+
+    cfg, items, _ = load_items(work, ("train",))
+    net = new_network(cfg, items["train"])
+    decay = net.edge_decay.numpy()
+    assert np.all(decay[:2] > 0.3), decay  # H0 and S fall off with bond length
+    # the fitted size follows the rms of the values at each bond length: near bonds are
+    # well above the spread of all pair values, far ones well below it
+    it = items["train"][0]
+    dist = np.linalg.norm(it.graph.edge_vec, axis=1)[it.edge_of_value.numpy()]
+    h = it.edge_h.numpy()
+    for sel in (dist < dist.min() + 0.3, dist > dist.max() - 1.0):
+        rms = np.sqrt(np.mean(h[sel] ** 2))
+        size = float(net.scales[3]) * np.exp(-decay[0] * dist[sel].mean())
+        assert 0.2 < rms / size < 5
+    size_near = float(net.scales[3]) * np.exp(-decay[0] * dist.min())
+    size_far = float(net.scales[3]) * np.exp(-decay[0] * dist.max())
+    assert size_near > 1.5 * h.std() > 10 * size_far
