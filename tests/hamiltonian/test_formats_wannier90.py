@@ -122,7 +122,7 @@ def test_spin_orders_permute_the_basis(tmp_path):
 
 
 def test_tbmodels_agrees_with_writer(tmp_path):
-    tbmodels = pytest.importorskip("tbmodels")
+    import tbmodels
     tb = fu_kane_mele(0.3)
     path = write_hr(tb, tmp_path / "fkm_hr.dat")
     model = tbmodels.Model.from_wannier_files(hr_file=str(path), uc=tb.lattice)
@@ -131,7 +131,7 @@ def test_tbmodels_agrees_with_writer(tmp_path):
 
 
 def test_reader_agrees_with_tbmodels_writer(tmp_path):
-    tbmodels = pytest.importorskip("tbmodels")
+    import tbmodels
     model = tbmodels.Model(on_site=[0.4, -0.3], dim=3, occ=1, uc=np.eye(3), pos=[[0.0] * 3] * 2)
     model.add_hop(0.2 + 0.3j, 0, 1, [1, 0, 0])
     model.add_hop(-0.1, 1, 1, [0, 1, 0])
