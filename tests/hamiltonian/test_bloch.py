@@ -1,19 +1,10 @@
 import numpy as np
 import pytest
 import torch
+from random_matrices import random_herm, random_pd
 
 from hts_z2.hamiltonian.bloch import bloch_sum, eigh_generalized, orthogonalized_eigh
 from hts_z2.hamiltonian.lattice_models import fu_kane_mele
-
-
-def _random_pd(rng, nk, n):
-    A = rng.normal(size=(nk, n, n)) + 1j * rng.normal(size=(nk, n, n))
-    return A @ np.conj(np.swapaxes(A, 1, 2)) + n * np.eye(n)
-
-
-def _random_herm(rng, nk, n):
-    A = rng.normal(size=(nk, n, n)) + 1j * rng.normal(size=(nk, n, n))
-    return A + np.conj(np.swapaxes(A, 1, 2))
 
 
 def test_bloch_sum_matches_loop():
@@ -37,7 +28,7 @@ def test_bloch_sum_periodic_and_torch():
 @pytest.mark.parametrize("ortho", ["cholesky", "lowdin"])
 def test_generalized_eigenproblem(ortho):
     rng = np.random.default_rng(3)
-    H, S = _random_herm(rng, 5, 6), _random_pd(rng, 5, 6)
+    H, S = random_herm(rng, 5, 6), random_pd(rng, 5, 6)
     E, C = eigh_generalized(H, S)
     assert np.allclose(H @ C, S @ C * E[:, None, :], atol=1e-10)
     assert np.allclose(np.conj(np.swapaxes(C, 1, 2)) @ S @ C, np.eye(6), atol=1e-10)
@@ -48,7 +39,7 @@ def test_generalized_eigenproblem(ortho):
 
 def test_torch_and_numpy_agree():
     rng = np.random.default_rng(4)
-    H, S = _random_herm(rng, 3, 5), _random_pd(rng, 3, 5)
+    H, S = random_herm(rng, 3, 5), random_pd(rng, 3, 5)
     E, _ = eigh_generalized(H, S, vectors=False)
     Et, Ct = eigh_generalized(torch.as_tensor(H), torch.as_tensor(S))
     assert np.allclose(E, Et.numpy())
@@ -59,4 +50,4 @@ def test_torch_and_numpy_agree():
 def test_unknown_orthogonalization():
     rng = np.random.default_rng(5)
     with pytest.raises(ValueError, match="orthogonalization"):
-        orthogonalized_eigh(_random_herm(rng, 1, 2), _random_pd(rng, 1, 2), orthogonalization="x")
+        orthogonalized_eigh(random_herm(rng, 1, 2), random_pd(rng, 1, 2), orthogonalization="x")

@@ -4,6 +4,7 @@ dependent basis, with the near-null overlap directions dropped."""
 import numpy as np
 import pytest
 import torch
+from random_matrices import random_herm, random_pd
 
 from hts_z2.hamiltonian.bloch import (
     PROJECTED_OUT_ENERGY,
@@ -18,16 +19,6 @@ from hts_z2.topology import compute_z2
 
 EPS = 1e-3  # admixture that makes the third orbital nearly redundant: lambda_min(S) ~ EPS^2
 ETA = 1e-3  # eV of Hamiltonian error along the nearly redundant direction
-
-
-def _random_pd(rng, nk, n):
-    A = rng.normal(size=(nk, n, n)) + 1j * rng.normal(size=(nk, n, n))
-    return A @ np.conj(np.swapaxes(A, 1, 2)) + n * np.eye(n)
-
-
-def _random_herm(rng, nk, n):
-    A = rng.normal(size=(nk, n, n)) + 1j * rng.normal(size=(nk, n, n))
-    return A + np.conj(np.swapaxes(A, 1, 2))
 
 
 def redundant_wilson_dirac(m: float, cutoff: float, error: float = ETA) -> TightBinding:
@@ -51,7 +42,7 @@ def redundant_wilson_dirac(m: float, cutoff: float, error: float = ETA) -> Tight
 
 def test_canonical_equals_exact_when_nothing_is_dropped():
     rng = np.random.default_rng(7)
-    H, S = _random_herm(rng, 4, 6), _random_pd(rng, 4, 6)
+    H, S = random_herm(rng, 4, 6), random_pd(rng, 4, 6)
     E, _ = eigh_generalized(H, S, vectors=False)
     cutoff = 0.5 * float(np.linalg.eigvalsh(S).min())
     Ec, Y, L = orthogonalized_eigh(H, S, overlap_cutoff=cutoff)
