@@ -34,6 +34,12 @@ def train(
         1e-3, help="overlap eigenvalues dropped in the stage-2 band loss (0: exact solve)"
     ),
     seed: int = typer.Option(0, help="seed of the split and the initialization"),
+    weight_rms: float = typer.Option(
+        1.0, help="weight of the RMS H0/S terms (they weigh in the large hoppings)"
+    ),
+    init_from: Path = typer.Option(
+        None, help="start from this model directory's weights (fine-tune / continue)"
+    ),
     skip_z2: bool = typer.Option(False, help="skip the Z2 agreement in the evaluation"),
 ) -> None:
     """Train (stage 1: Hamiltonian loss; stage 2: + band loss), choose the overlap cutoff
@@ -57,6 +63,7 @@ def train(
         max_epochs_stage2=epochs2,
         batch_size=batch_size,
         seed=seed,
+        weight_rms=weight_rms,
     )
     arch = {
         "channels": channels,
@@ -66,7 +73,7 @@ def train(
         "overlap_cutoff": overlap_cutoff,
     }
     try:
-        split_file = prepare(dataset, work, arch, seed)
+        split_file = prepare(dataset, work, arch, seed, init_from)
     except (FileNotFoundError, ValueError) as err:
         console.print(f"[red]error:[/red] {err}")
         raise typer.Exit(2) from None

@@ -33,10 +33,19 @@ SPLIT_FILE = "split.json"
 CALIBRATION_FILE = "calibration.json"
 
 
-def prepare(dataset: str | Path, work: str | Path, arch: dict | None = None, seed: int = 0) -> Path:
+def prepare(
+    dataset: str | Path,
+    work: str | Path,
+    arch: dict | None = None,
+    seed: int = 0,
+    init_from: str | Path | None = None,
+) -> Path:
     """Read the dataset, fix the basis/valence and the split; writes ``work/split.json``.
 
-    ``arch`` overrides :class:`ModelConfig` fields (r_cut, channels, ...).
+    ``arch`` overrides :class:`ModelConfig` fields (r_cut, channels, ...). ``init_from``
+    (a model directory) starts stage 1 from that model's weights instead of a random
+    initialization (fine-tuning, or continuing a registered model's training); its
+    architecture and basis are then used and must cover the dataset.
     """
     work = Path(work)
     work.mkdir(parents=True, exist_ok=True)
@@ -46,12 +55,17 @@ def prepare(dataset: str | Path, work: str | Path, arch: dict | None = None, see
     data = load_dataset(dataset)
     split = split_ids({s.sample_id: set(s.numbers.tolist()) for s in data.samples}, seed)
     cfg = ModelConfig(basis=data.basis, valence=data.valence, **(arch or {}))
+    start = None
+    if init_from is not None:
+        cfg, sha = warm_start(init_from, cfg, work)
+        start = {"model": str(Path(init_from).resolve()), "sha256": sha}
     record = {
         "dataset": str(Path(dataset).resolve()),
         "dataset_sha256": data.sha256,
         "rejected": data.rejected,
         "split": split,
         "config": cfg.to_dict(),
+        "init_from": start,
         "labels": {
             s.sample_id: s.meta.get("reference", {}).get("z2", {}).get("label", "?")
             for s in data.samples
@@ -59,6 +73,25 @@ def prepare(dataset: str | Path, work: str | Path, arch: dict | None = None, see
     }
     path.write_text(json.dumps(record, indent=1))
     return path
+
+
+def warm_start(model_dir: str | Path, cfg: ModelConfig, work: Path) -> tuple[ModelConfig, str]:
+    """Write ``work/state.pt`` so that stage 1 starts from ``model_dir``'s weights.
+
+    Returns the model's configuration (without its training record) with the overlap
+    cutoff of ``cfg``, and the sha256 of its weights. Raises ``ValueError`` when the
+    model's basis or valences do not cover the dataset's.
+    """
+    net, sha = load_checkpoint(model_dir)
+    for z, shells in cfg.basis.items():
+        if tuple(net.cfg.basis.get(z, ())) != tuple(shells):
+            raise ValueError(f"{model_dir}: basis of element Z={z} differs from the dataset's")
+        if net.cfg.valence.get(z) != cfg.valence.get(z):
+            raise ValueError(f"{model_dir}: valence of element Z={z} differs from the dataset's")
+    state = {"stage": 1, "epoch": 0, "best": float("inf"), "since_best": 0,
+             "model": net.state_dict(), "optimizer": {}, "scheduler": {}}  # fmt: skip
+    torch.save(state, work / "state.pt")
+    return replace(net.cfg, training={}, overlap_cutoff=cfg.overlap_cutoff), sha
 
 
 def load_items(
@@ -183,6 +216,7 @@ def register(work: str | Path, name: str, models_root: str | Path, settings: Tra
         "settings": asdict(settings),
         "metrics": {k: v for k, v in metrics.items() if k != "structures"},
         "overlap_calibration": record.get("calibration"),
+        "init_from": record.get("init_from"),
         "code_version": __version__,
         "date": time.strftime("%Y-%m-%d"),
         **history,

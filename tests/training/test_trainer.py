@@ -126,3 +126,31 @@ def test_edge_scales_follow_the_decay_of_the_reference_hoppings(work):
     size_near = float(net.scales[3]) * np.exp(-decay[0] * dist.min())
     size_far = float(net.scales[3]) * np.exp(-decay[0] * dist.max())
     assert size_near > 1.5 * h.std() > 10 * size_far
+
+
+def test_init_from_starts_stage_one_from_a_registered_model(work, tmp_path):
+    run_stage(work, 1, FAST)
+    run_evaluation(work, z2=False)
+    source = register(work, "source", tmp_path / "models", FAST)
+    net, sha = load_checkpoint(source)
+    second = tmp_path / "second"
+    prepare(link_dataset(tmp_path / "again"), second, {"overlap_cutoff": 1e-3}, 1, source)
+    record = json.loads((second / "split.json").read_text())
+    assert record["init_from"]["sha256"] == sha
+    assert record["config"]["channels"] == ARCH["channels"]  # the model's architecture
+    assert record["config"]["overlap_cutoff"] == 1e-3
+    state = torch.load(second / "state.pt", weights_only=True)
+    assert state["stage"] == 1
+    for key, value in net.state_dict().items():
+        assert torch.equal(state["model"][key], value), key
+    history = run_stage(second, 1, TrainSettings(max_epochs_stage1=1, batch_size=2))
+    assert len(history) == 1
+
+
+def test_init_from_rejects_a_model_with_another_basis(work, tmp_path):
+    run_stage(work, 1, FAST)
+    run_evaluation(work, z2=False)
+    source = register(work, "source", tmp_path / "models", FAST)
+    other = link_dataset(tmp_path / "other", ("Bi2Se3-R-3m",))
+    with pytest.raises(ValueError, match="basis of element|valence of element"):
+        prepare(other, tmp_path / "third", None, 1, source)
