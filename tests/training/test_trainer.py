@@ -152,5 +152,5 @@ def test_init_from_rejects_a_model_with_another_basis(work, tmp_path):
     run_evaluation(work, z2=False)
     source = register(work, "source", tmp_path / "models", FAST)
     other = link_dataset(tmp_path / "other", ("Bi2Se3-R-3m",))
-    with pytest.raises(ValueError, match="basis of element|valence of element"):
+    with pytest.raises(ValueError, match=r"(basis|valence) of element"):
         prepare(other, tmp_path / "third", None, 1, source)
