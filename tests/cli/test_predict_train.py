@@ -47,12 +47,13 @@ def test_train_then_predict_from_the_command_line(tmp_path, monkeypatch):
     assert again.exit_code == 0, again.output
     monkeypatch.setenv("HTS_Z2_MODELS", str(models))
     out = runner.invoke(app, ["predict", "PbTe-Fm-3m", "--model", "cli-model", "--json"])
-    # an untrained model may predict an indefinite overlap: then exit 1 with a reason
+    # an untrained model may predict an overlap too indefinite for its cutoff: then
+    # exit 1 with the reason
     if out.exit_code == 0:
         doc = json.loads(out.output)
         assert doc["model"]["name"] == "cli-model" and "gap" in doc
     else:
-        assert out.exit_code == 1 and "positive-definite" in out.output
+        assert out.exit_code == 1 and "undefined" in out.output and "overlap S(k)" in out.output
 
 
 def test_predict_rejects_unknown_structures_and_models(tmp_path, monkeypatch):
