@@ -95,6 +95,27 @@ def link_phases(Y1: np.ndarray, Y2: np.ndarray) -> tuple[np.ndarray, np.ndarray]
     return np.angle(sign), np.exp(logabs)
 
 
+def tr_symmetric_edges(Aa: np.ndarray) -> np.ndarray:
+    """Copy the link phases of the ``k_a >= 0`` half of both TR-invariant edges onto
+    their TR partners.
+
+    In the TR gauge the link ``i -> i+1`` and its partner ``n-1-i -> n-i`` have equal
+    ``det`` values; a link of ``det = -1`` has phase ``+pi`` or ``-pi`` depending on the
+    sign of a rounding-level imaginary part (i.e. on the LAPACK build), and an edge link
+    enters one plaquette only, so unequal partners would flip the Z2.
+
+    Parameters
+    ----------
+    Aa : [n, n/2 + 1] phases of the links ``(i, j) -> (i + 1, j)``.
+    """
+    Aa = Aa.copy()
+    n = Aa.shape[0]
+    half = np.arange(n // 2)
+    Aa[n - 1 - half, 0] = Aa[half, 0]
+    Aa[n - 1 - half, -1] = Aa[half, -1]
+    return Aa
+
+
 def wrap(phi: np.ndarray) -> np.ndarray:
     """Map angles into (-pi, pi]."""
     return np.pi - np.mod(np.pi - phi, 2 * np.pi)
@@ -113,6 +134,7 @@ def fhs_field(Y: np.ndarray) -> tuple[int, dict]:
     |det| of a link) and ``ok``.
     """
     Aa, ua = link_phases(Y, np.roll(Y, -1, axis=0))
+    Aa = tr_symmetric_edges(Aa)
     Ab, ub = link_phases(Y[:, :-1], Y[:, 1:])
     loop = Aa[:, :-1] + np.roll(Ab, -1, axis=0) - Aa[:, 1:] - Ab
     F = wrap(loop)

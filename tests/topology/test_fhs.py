@@ -14,7 +14,14 @@ from models_helpers import (
 from hts_z2.hamiltonian.lattice_models import fu_kane_mele, wilson_dirac
 from hts_z2.hamiltonian.timereversal import apply_theta
 from hts_z2.topology import z2_invariants
-from hts_z2.topology.fhs import fhs_plane, fix_tr_gauge, kramers_frame, link_phases, wrap
+from hts_z2.topology.fhs import (
+    fhs_plane,
+    fix_tr_gauge,
+    kramers_frame,
+    link_phases,
+    tr_symmetric_edges,
+    wrap,
+)
 from hts_z2.topology.planes import PLANES, half_plane_grid, occupied_states
 
 TRIMS = np.array(np.meshgrid(*[[0.0, 0.5]] * 3, indexing="ij")).reshape(3, -1).T
@@ -160,3 +167,19 @@ def test_fhs_flux_vanishes_with_inversion_symmetry():
     """PT symmetry makes the abelian (det) Berry curvature zero on every plaquette."""
     res = z2_invariants(fu_kane_mele(0.4))
     assert max(p.quality["max_flux"] for p in res.plane_results) < 1e-9
+
+
+def test_tr_partner_edge_links_get_identical_phases():
+    """A det = -1 link reads +pi or -pi by the sign of a rounding-level imaginary part;
+    partners on the TR-invariant edges must agree or the edge plaquettes flip the Z2."""
+    n = 8
+    rng = np.random.default_rng(3)
+    Aa = rng.uniform(-np.pi, np.pi, size=(n, n // 2 + 1))
+    Aa[1, 0], Aa[n - 2, 0] = np.pi, -np.pi  # partners: link 1->2 and link 6->7
+    Aa[0, -1], Aa[n - 1, -1] = -np.pi, np.pi
+    out = tr_symmetric_edges(Aa)
+    half = np.arange(n // 2)
+    for j in (0, -1):
+        assert np.array_equal(out[n - 1 - half, j], out[half, j])
+    assert np.array_equal(out[:, 1:-1], Aa[:, 1:-1])  # interior links untouched
+    assert out[n - 2, 0] == np.pi and out[n - 1, -1] == -np.pi
