@@ -28,6 +28,17 @@ TABLE_HEAD = (
 )
 
 
+def warm_start_text(record: dict) -> str:
+    """One line naming the weights training started from (``--init-from``), if any."""
+    start = record.get("init_from")
+    if not start:
+        return ""
+    return (
+        f"- Training started from the weights of a previous run (sha256 "
+        f"`{start['sha256'][:16]}...`, same dataset and split), not from random ones.\n"
+    )
+
+
 def calibration_text(cfg: ModelConfig, record: dict) -> str:
     """How the overlap cutoff was chosen (validation band MAE per candidate)."""
     cal = record.get("calibration")
@@ -78,7 +89,7 @@ PBE dzp basis. Trained by `hts-z2 train` (two stages, Methods 4.4 of Uni-HamGNN)
   Training labels: {dict(counts)}.
 - Test compounds: {", ".join(sorted({i.split("__")[0].split("/")[0] for i in split["test"]}))}.
 - Rejected samples: {len(record.get("rejected", {}))}.
-
+{warm_start_text(record)}
 ## Architecture
 r_cut {cfg.r_cut} Å (pair blocks), message passing {cfg.r_mp} Å, {cfg.n_layers} layers,
 {cfg.channels} scalar channels, node l <= {cfg.l_hidden}, bond harmonics l <= {cfg.sh_lmax},
@@ -94,7 +105,7 @@ tensor product "{cfg.tensor_product}", {cfg.n_radial} Bessel functions.
 | H0 MAE over the elements with reference magnitude > 0.5 eV | {large} |
 | SOC part (B_v of H_soc = i sum B_v sigma_v) MAE | {_fmt(metrics["soc_mae_meV"], " meV", 2)} |
 | S MAE | {_fmt(metrics["s_mae"], "", 4)} |
-| band MAE, 16 bands at E_F, Eq. 10 ({metrics["n_band"]} with PD S) | {band} |
+| band MAE, 16 bands at E_F, Eq. 10 ({metrics["n_band"]} solved) | {band} |
 | band MAE with the reference S instead (diagnostic of H alone) | {band_ref} |
 | Z2 label agreement with the reference H | {metrics["z2_agree"]} / {metrics["z2_total"]} |
 
@@ -104,8 +115,9 @@ tensor product "{cfg.tensor_product}", {cfg.n_radial} Bessel functions.
 ## Coverage and limits
 - Elements (basis known): {elements}. Any other element is rejected before inference.
 - The dzp basis is nearly linearly dependent for close-packed metals (lowest eigenvalue
-  of S(k) down to 1e-6), so small errors in predicted H/S can move or create bands; a
-  prediction whose S(k) is not positive-definite is reported as undefined, never as a Z2.
-- Trained on a small dataset on CPU: use it to rank candidates, and confirm any
-  candidate with `hts-z2 reference` (DFT) before trusting a label.
+  of S(k) down to 1e-6), so small errors in predicted H/S can move or create bands; the
+  solve drops overlap directions below the cutoff above, and a prediction whose S(k) is
+  more negative than that is reported as undefined, never as a Z2.
+- Trained on a small dataset on CPU: check the band MAE above before using its labels,
+  and confirm any candidate with `hts-z2 reference` (DFT) before trusting a label.
 """
