@@ -43,7 +43,7 @@ test: $(VENV)/.installed-test $(MONGO_VENV)/.installed
 	OMP_NUM_THREADS=1 $(BIN)/python -m pytest -q
 
 demo: $(VENV)/.installed-core
-	$(BIN)/hts-z2 screen --source demo
+	$(BIN)/hts-z2 screen --source demo --kspacing 0.3
 
 bench: $(VENV)/.installed-test
 	$(BIN)/python benchmarks/bench_z2.py

@@ -69,6 +69,9 @@ def screen(
     max_sites: int = typer.Option(24, help="skip cells with more sites (memory: dense H)"),
     heavy_z: int = typer.Option(70, help="require an element with Z above this"),
     z2_max_gap: float = typer.Option(None, help="compute Z2 only up to this gap (eV)"),
+    kspacing: float = typer.Option(
+        0.15, help="band-gap grid spacing (1/Å, 2π included); larger is coarser and faster"
+    ),
     limit: int = typer.Option(None, help="read at most this many structures"),
     show: str = typer.Option("candidates", help="candidates | all | none: rows to print"),
 ) -> None:
@@ -88,7 +91,9 @@ def screen(
     except (ValueError, StoreUnavailableError, RuntimeError, OSError) as err:
         console.print(f"[red]error:[/red] {err}")
         raise typer.Exit(2) from None
-    settings = ScreeningSettings(batch_size=batch_size, device=device, z2_max_gap=z2_max_gap)
+    settings = ScreeningSettings(
+        batch_size=batch_size, device=device, z2_max_gap=z2_max_gap, kspacing=kspacing
+    )
     candidate_filter = CandidateFilter(heavy_z=heavy_z, max_sites=max_sites)
     columns = (TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
                TextColumn("{task.fields[counts]}"), TimeElapsedColumn())
