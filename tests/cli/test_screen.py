@@ -82,3 +82,17 @@ def test_workflow_templates_load():
     example = load_campaign(root / "campaign.example.yaml")
     assert example.source.kind == "gnome" and example.maker.chunk_manager_config
     assert load_campaign(root / "demo.local.yaml").engine == "local"
+
+
+def test_screen_kspacing_sets_the_gap_grid(tmp_path):
+    n_k = {}
+    for spacing in (0.15, 0.4):
+        db = str(tmp_path / f"db{spacing}")
+        args = ["screen", "PbTe-Fm-3m", "--source", "demo", "--db", db, "--model", MODEL,
+                "--kspacing", str(spacing), "--show", "none"]  # fmt: skip
+        result = runner.invoke(app, args)
+        assert result.exit_code == 0, result.output
+        export = tmp_path / f"out{spacing}.json"
+        assert runner.invoke(app, ["db", "export", str(export), "--db", db]).exit_code == 0
+        n_k[spacing] = json.loads(export.read_text())[0]["gap"]["n_k"]
+    assert n_k[0.4] < n_k[0.15]
