@@ -19,9 +19,11 @@ import torch
 from hts_z2.model.network import HamiltonianNet
 from hts_z2.training.data import TrainingItem, collate
 from hts_z2.training.evaluate import band_error
-from hts_z2.training.losses import gathered, predicted_bands, split_values
+from hts_z2.training.losses import gathered, solved_bands, spinful_matrices, split_values
 
 CANDIDATE_CUTOFFS = (0.0, 1e-4, 1e-3, 3e-3, 1e-2)
+TIE_MEV = 0.1
+"""Band-MAE differences (meV) below this are rounding, not a better cutoff."""
 
 
 @dataclass
@@ -35,7 +37,8 @@ class CutoffScore:
 
 
 def pick_cutoff(scores: Sequence[CutoffScore]) -> float:
-    """The cutoff solving the most validation structures, then with the lowest band MAE.
+    """The cutoff solving the most validation structures, then with the lowest band MAE;
+    cutoffs within ``TIE_MEV`` of that MAE tie, and the smallest (least truncation) wins.
 
     A cutoff that leaves structures unsolved (predicted S not positive-definite under
     the exact solve) never wins over one that solves them all: an unsolved structure
@@ -45,7 +48,9 @@ def pick_cutoff(scores: Sequence[CutoffScore]) -> float:
     if not usable:
         raise ValueError("no overlap cutoff gives bands for any validation structure")
     most = max(s.n_solved for s in usable)
-    return min((s for s in usable if s.n_solved == most), key=lambda s: s.band_mae_meV).cutoff
+    best = [s for s in usable if s.n_solved == most]
+    lowest = min(s.band_mae_meV for s in best)
+    return min(s.cutoff for s in best if s.band_mae_meV <= lowest + TIE_MEV)
 
 
 @torch.no_grad()
@@ -71,9 +76,9 @@ def score_cutoffs(
     n = 0
     for vals, it in values:
         n += 1
-        k = torch.from_numpy(it.band_k)
+        Hk, Sk = spinful_matrices(vals, it, torch.from_numpy(it.band_k))
         for c in candidates:
-            err = band_error(predicted_bands(vals, it, k, c), it)
+            err = band_error(solved_bands(Hk, Sk, c), it)
             if err is not None and np.isfinite(err):
                 errors[c].append(err)
         if on_progress is not None:

@@ -7,7 +7,7 @@ import math
 
 import torch
 
-from hts_z2.hamiltonian.bloch import PROJECTED_OUT_ENERGY, canonical_transform
+from hts_z2.hamiltonian.bloch import orthogonalized_eigh
 from hts_z2.training.data import TargetBatch, TrainingItem
 
 
@@ -132,23 +132,13 @@ def band_window(item: TrainingItem, width: int = 8) -> slice:
     return slice(max(0, item.n_electrons - width), min(n_bands, item.n_electrons + width))
 
 
-def canonical_eigvalsh(Hk: torch.Tensor, Sk: torch.Tensor, cutoff: float) -> torch.Tensor:
-    """Eigenvalues of ``H c = E S c`` with the overlap directions <= ``cutoff`` dropped
-    (they sit at ``PROJECTED_OUT_ENERGY``); differentiable in ``H``, ``S`` enters only
-    through the (detached) transform."""
-    G, P = canonical_transform(Sk.detach(), cutoff)
-    A = G @ Hk @ G + PROJECTED_OUT_ENERGY * P
-    return torch.linalg.eigvalsh(0.5 * (A + A.mH))
-
-
-def predicted_bands(
-    vals: dict[str, torch.Tensor], item: TrainingItem, k: torch.Tensor, overlap_cutoff: float = 0.0
-):
-    """Spinful band energies of one structure from its predicted values ([n_k, 2n] or None).
+def spinful_matrices(
+    vals: dict[str, torch.Tensor], item: TrainingItem, k: torch.Tensor
+) -> tuple[torch.Tensor, torch.Tensor]:
+    """Spinful ``H(k)`` and ``S(k) (x) 1`` [n_k, 2n, 2n] of one structure from its values.
 
     ``vals`` holds ``h``, ``s`` [n_on + n_edge] and ``soc`` [3, n_on + n_edge] in the
-    order of :func:`gathered` restricted to this item. With ``overlap_cutoff > 0`` the
-    solve is canonical (:func:`canonical_eigvalsh`), as the predictor's models solve it.
+    order of :func:`gathered` restricted to this item.
     """
     n_on = item.on_h.shape[0]
     h0k = bloch_matrices(vals["h"][:n_on], vals["h"][n_on:], item, k)
@@ -156,9 +146,25 @@ def predicted_bands(
     sock = bloch_matrices(vals["soc"][:, :n_on], vals["soc"][:, n_on:], item, k)
     eye = torch.eye(2, dtype=sk.dtype)
     Sfull = torch.einsum("kmn,st->kmsnt", sk, eye).reshape(k.shape[0], 2 * item.n_orbitals, -1)
+    return spinful_bloch(h0k, sock), Sfull
+
+
+def solved_bands(Hk: torch.Tensor, Sk: torch.Tensor, overlap_cutoff: float = 0.0):
+    """Band energies [n_k, n] of ``H c = E S c``, differentiable in ``H``: exact (Cholesky;
+    None if S is not positive-definite) for cutoff 0, else canonical as the predictor's
+    models solve it (:func:`~hts_z2.hamiltonian.bloch.orthogonalized_eigh`; S enters only
+    through the detached transform)."""
     if overlap_cutoff > 0:
-        return canonical_eigvalsh(spinful_bloch(h0k, sock), Sfull, overlap_cutoff)
-    return generalized_eigvalsh(spinful_bloch(h0k, sock), Sfull)
+        return orthogonalized_eigh(Hk, Sk.detach(), vectors=False, overlap_cutoff=overlap_cutoff)[0]
+    return generalized_eigvalsh(Hk, Sk)
+
+
+def predicted_bands(
+    vals: dict[str, torch.Tensor], item: TrainingItem, k: torch.Tensor, overlap_cutoff: float = 0.0
+):
+    """Spinful band energies of one structure from its predicted values ([n_k, 2n] or None);
+    see :func:`spinful_matrices` and :func:`solved_bands`."""
+    return solved_bands(*spinful_matrices(vals, item, k), overlap_cutoff)
 
 
 def split_values(p: dict[str, torch.Tensor], tb: TargetBatch) -> list[dict[str, torch.Tensor]]:

@@ -27,7 +27,13 @@ from hts_z2.training.calibrate import (
 from hts_z2.training.data import TrainingItem, build_item
 from hts_z2.training.dataset import load_dataset, split_ids
 from hts_z2.training.evaluate import TestMetrics, evaluate
-from hts_z2.training.trainer import EpochReport, TrainSettings, new_network, train_stage
+from hts_z2.training.trainer import (
+    EpochReport,
+    TrainSettings,
+    new_network,
+    save_stage_start,
+    train_stage,
+)
 
 SPLIT_FILE = "split.json"
 CALIBRATION_FILE = "calibration.json"
@@ -88,9 +94,7 @@ def warm_start(model_dir: str | Path, cfg: ModelConfig, work: Path) -> tuple[Mod
             raise ValueError(f"{model_dir}: basis of element Z={z} differs from the dataset's")
         if net.cfg.valence.get(z) != cfg.valence.get(z):
             raise ValueError(f"{model_dir}: valence of element Z={z} differs from the dataset's")
-    state = {"stage": 1, "epoch": 0, "best": float("inf"), "since_best": 0,
-             "model": net.state_dict(), "optimizer": {}, "scheduler": {}}  # fmt: skip
-    torch.save(state, work / "state.pt")
+    save_stage_start(work, 1, net.state_dict())
     return replace(net.cfg, training={}, overlap_cutoff=cfg.overlap_cutoff), sha
 
 

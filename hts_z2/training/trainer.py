@@ -319,19 +319,16 @@ def train_stage(
         from safetensors.torch import load_file
 
         net.load_state_dict(load_file(str(best_dir / "model.safetensors")), strict=False)
-    torch.save(
-        {
-            "stage": stage + 1,
-            "epoch": 0,
-            "best": float("inf"),
-            "since_best": 0,
-            "model": net.state_dict(),
-            "optimizer": {},
-            "scheduler": {},
-        },
-        state_file,
-    )
+    save_stage_start(work, stage + 1, net.state_dict())
     return history
+
+
+def save_stage_start(work: Path, stage: int, model_state: dict) -> None:
+    """Write ``work/state.pt`` so that ``stage`` starts from ``model_state`` with a fresh
+    optimizer (after the previous stage, or from a registered model's weights)."""
+    state = {"stage": stage, "epoch": 0, "best": float("inf"), "since_best": 0,
+             "model": model_state, "optimizer": {}, "scheduler": {}}  # fmt: skip
+    torch.save(state, _state_path(Path(work)))
 
 
 def new_network(cfg: ModelConfig, train: list[TrainingItem], seed: int = 0) -> HamiltonianNet:
