@@ -18,7 +18,7 @@ def train(
     dataset: Path = typer.Argument(
         None, help="dataset directory (default: the embedded training dataset)"
     ),
-    name: str = typer.Option("hts-z2-soc-v2", help="model name (directory under --models)"),
+    name: str = typer.Option("hts-z2-soc-v3", help="model name (directory under --models)"),
     models: Path = typer.Option(None, help="models directory (default: the repository's models/)"),
     work: Path = typer.Option(Path("train-work"), help="work directory (checkpoints; resume)"),
     minutes1: float = typer.Option(60.0, help="time budget of stage 1 (minutes)"),
@@ -39,6 +39,11 @@ def train(
     ),
     init_from: Path = typer.Option(
         None, help="start from this model directory's weights (fine-tune / continue)"
+    ),
+    overlap: str = typer.Option(
+        "basis",
+        help="basis: exact S from the radial functions of the basis (needs GPAW to export "
+        "them); predicted: learn S with the network",
     ),
     skip_z2: bool = typer.Option(False, help="skip the Z2 agreement in the evaluation"),
 ) -> None:
@@ -71,10 +76,11 @@ def train(
         "r_cut": r_cut,
         "tensor_product": tensor_product,
         "overlap_cutoff": overlap_cutoff,
+        "overlap": overlap,
     }
     try:
         split_file = prepare(dataset, work, arch, seed, init_from)
-    except (FileNotFoundError, ValueError) as err:
+    except (FileNotFoundError, ValueError, RuntimeError) as err:
         console.print(f"[red]error:[/red] {err}")
         raise typer.Exit(2) from None
     split = json.loads(split_file.read_text())["split"]

@@ -94,7 +94,7 @@ class TrainingMaker(Maker):
     """
 
     name: str = "hts-z2 training"
-    model_name: str = "hts-z2-soc-v2"
+    model_name: str = "hts-z2-soc-v3"
     arch: dict = field(default_factory=dict)
     settings: TrainSettings = field(default_factory=TrainSettings)
     z2: bool = True

@@ -1,4 +1,5 @@
-"""Model directories: ``model.safetensors`` + ``config.json`` + ``card.md``.
+"""Model directories: ``model.safetensors`` + ``config.json`` + ``card.md`` (+
+``overlap_basis.npz``, the radial tables of models whose overlap comes from the basis).
 
 Loading reads tensors and JSON only (never unpickles code). The sha256 of the weights
 file is the model's identity in stored results.
@@ -12,12 +13,14 @@ from pathlib import Path
 import torch
 from safetensors.torch import load_file, save_file
 
+from hts_z2.hamiltonian.overlap import OverlapBasis, OverlapCalculator
 from hts_z2.model.config import ModelConfig
 from hts_z2.model.network import HamiltonianNet
 
 WEIGHTS = "model.safetensors"
 CONFIG = "config.json"
 CARD = "card.md"
+OVERLAP_BASIS = "overlap_basis.npz"
 
 
 class CheckpointError(ValueError):
@@ -70,3 +73,35 @@ def load_checkpoint(directory: str | Path) -> tuple[HamiltonianNet, str]:
         )
     net.eval()
     return net, file_sha256(d / WEIGHTS)
+
+
+def check_overlap_basis(basis: OverlapBasis, cfg: ModelConfig) -> None:
+    """Raise :class:`CheckpointError` unless ``basis`` covers the model's elements with the
+    same shells in the same order."""
+    for z, shells in cfg.basis.items():
+        el = basis.elements.get(int(z))
+        if el is None:
+            raise CheckpointError(f"overlap basis {basis.name!r} has no radial functions for Z={z}")
+        if tuple(el.orbital_l) != tuple(shells):
+            raise CheckpointError(
+                f"overlap basis {basis.name!r}: Z={z} has shells {el.orbital_l}, "
+                f"the model {tuple(shells)}"
+            )
+
+
+def save_overlap_basis(basis: OverlapBasis, cfg: ModelConfig, directory: str | Path) -> None:
+    """Store the radial tables of the model's elements next to its weights."""
+    check_overlap_basis(basis, cfg)
+    basis.subset(cfg.basis).save(Path(directory) / OVERLAP_BASIS)
+
+
+def load_overlap(directory: str | Path, cfg: ModelConfig) -> OverlapCalculator | None:
+    """The exact-overlap calculator of a model with ``overlap == "basis"`` (else None)."""
+    if cfg.overlap != "basis":
+        return None
+    path = Path(directory) / OVERLAP_BASIS
+    if not path.is_file():
+        raise CheckpointError(f"model directory {directory} has no {OVERLAP_BASIS}")
+    basis = OverlapBasis.load(path)
+    check_overlap_basis(basis, cfg)
+    return OverlapCalculator(basis)

@@ -6,6 +6,8 @@ import json
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
+OVERLAP_SOURCES = ("predicted", "basis")
+
 
 @dataclass(frozen=True)
 class ModelConfig:
@@ -28,6 +30,9 @@ class ModelConfig:
     overlap_cutoff : predicted models solve ``H c = E S c`` canonically, dropping overlap
         directions with eigenvalue <= this (0: exact Cholesky solve); see
         :class:`~hts_z2.hamiltonian.tightbinding.TightBinding`.
+    overlap : "predicted" (the network's S head) or "basis" (exact S from the radial
+        functions of the basis, stored next to the weights as ``overlap_basis.npz``; the
+        S head is then unused).
     """
 
     basis: dict[int, tuple[int, ...]]
@@ -42,6 +47,7 @@ class ModelConfig:
     tensor_product: str = "reduced"
     avg_neighbors: float = 30.0
     overlap_cutoff: float = 0.0
+    overlap: str = "predicted"
     training: dict = field(default_factory=dict)
 
     def __post_init__(self) -> None:
@@ -49,6 +55,8 @@ class ModelConfig:
             raise ValueError(
                 f"tensor_product must be 'reduced' or 'full', not {self.tensor_product!r}"
             )
+        if self.overlap not in OVERLAP_SOURCES:
+            raise ValueError(f"overlap must be one of {OVERLAP_SOURCES}, not {self.overlap!r}")
         if not self.basis:
             raise ValueError("a model needs a basis for at least one element")
         missing = set(self.basis) - set(self.valence)

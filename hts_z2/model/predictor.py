@@ -10,9 +10,10 @@ import numpy as np
 import torch
 
 from hts_z2.hamiltonian.basis import orbital_table
+from hts_z2.hamiltonian.overlap import OverlapCalculator
 from hts_z2.hamiltonian.soc import spinful_blocks
 from hts_z2.hamiltonian.tightbinding import TightBinding
-from hts_z2.model.checkpoint import load_checkpoint
+from hts_z2.model.checkpoint import load_checkpoint, load_overlap
 from hts_z2.model.config import ModelConfig
 from hts_z2.model.graph import CrystalGraph, batch_graphs, build_graph
 from hts_z2.model.network import HamiltonianNet
@@ -49,9 +50,16 @@ def structure_arrays(structure) -> tuple[np.ndarray, np.ndarray, np.ndarray, str
 
 
 def to_tight_binding(
-    out: dict[str, np.ndarray], graph: CrystalGraph, cfg: ModelConfig, net: HamiltonianNet
+    out: dict[str, np.ndarray],
+    graph: CrystalGraph,
+    cfg: ModelConfig,
+    net: HamiltonianNet,
+    overlap: OverlapCalculator | None = None,
 ) -> TightBinding:
     """Dense spinful model from one structure's padded blocks (float64).
+
+    With an ``overlap`` calculator S is computed exactly from the basis (over its full
+    range, which may exceed the graph cutoff); otherwise the network's S head is used.
 
     Raises
     ------
@@ -68,12 +76,17 @@ def to_tight_binding(
     orb = [layout.element_orbitals(tuple(sh)) for sh in shells]
     starts = np.concatenate([[0], np.cumsum([len(o) for o in orb])])
     n = int(starts[-1])
-    R, r_of_edge = np.unique(
-        np.vstack([np.zeros((1, 3), np.int64), graph.edge_R]), axis=0, return_inverse=True
+    R_s, S_exact = (
+        overlap.overlap(graph.lattice, graph.positions, graph.numbers)
+        if overlap is not None
+        else (np.zeros((0, 3), np.int64), None)
     )
-    r_of_edge = r_of_edge.reshape(-1)
-    r0 = int(r_of_edge[0])
-    r_of_edge = r_of_edge[1:]
+    R, r_all = np.unique(
+        np.vstack([np.zeros((1, 3), np.int64), graph.edge_R, R_s]), axis=0, return_inverse=True
+    )
+    r_all = r_all.reshape(-1)
+    r0 = int(r_all[0])
+    r_of_edge = r_all[1 : 1 + len(graph.edge_R)]
     H0 = np.zeros((len(R), n, n))
     S = np.zeros((len(R), n, n))
     B = np.zeros((len(R), 3, n, n))
@@ -93,10 +106,13 @@ def to_tight_binding(
             r = r_idx[sel][:, None, None]
             pick = np.ix_(sel, oi, oj)
             H0[r, rows, cols] = out[f"{kind}_h"][pick]
-            S[r, rows, cols] = out[f"{kind}_s"][pick]
+            if S_exact is None:
+                S[r, rows, cols] = out[f"{kind}_s"][pick]
             soc = out[f"{kind}_soc"][sel][:, :, oi][:, :, :, oj]  # [e, 3, n_i, n_j]
             for v in range(3):
                 B[r, v, rows, cols] = soc[:, v]
+    if S_exact is not None:
+        S[r_all[1 + len(graph.edge_R) :]] = S_exact
     return TightBinding(
         graph.lattice,
         R,
@@ -120,12 +136,14 @@ class HamiltonianModel:
     name : directory name of the model.
     sha256 : sha256 of ``model.safetensors`` (the identity recorded with results).
     path : the model directory.
+    overlap : exact-overlap calculator when the config says ``overlap == "basis"``.
     """
 
     net: HamiltonianNet
     name: str
     sha256: str
     path: Path | None = None
+    overlap: OverlapCalculator | None = None
 
     @property
     def config(self) -> ModelConfig:
@@ -193,7 +211,7 @@ class HamiltonianModel:
                     k: (v[n0:n1] if k.startswith("onsite") else v[e0:e1]) for k, v in host.items()
                 }
                 try:
-                    results[g] = to_tight_binding(part, graphs[g], self.config, net)
+                    results[g] = to_tight_binding(part, graphs[g], self.config, net, self.overlap)
                 except ValueError as err:  # incl. indefinite S, invalid model
                     if errors != "return":
                         raise
@@ -237,4 +255,4 @@ def load_model(name_or_path: str | Path | None = None) -> HamiltonianModel:
                 "train one with `hts-z2 train`)"
             )
     net, sha = load_checkpoint(target)
-    return HamiltonianModel(net, target.name, sha, target)
+    return HamiltonianModel(net, target.name, sha, target, load_overlap(target, net.cfg))

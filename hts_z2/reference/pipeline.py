@@ -62,12 +62,12 @@ def check_structure(structure, max_atoms: int) -> None:
             raise ReferenceError(f"atoms overlap (closest pair {d.min():.2f} Å)")
 
 
-def reference_labels(tb) -> dict:
+def reference_labels(tb, manifold: bool = True) -> dict:
     """Band gap and Z2 of a full reference model.
 
     ``z2`` is what a screening reports (``metal`` when bands overlap anywhere).
-    ``z2_manifold`` is added for such semimetals when the direct gap stays open: the
-    indices of the lowest ``n_occ`` bands (Z2 needs only a direct gap).
+    With ``manifold``, ``z2_manifold`` is added for such semimetals when the direct gap
+    stays open: the indices of the lowest ``n_occ`` bands (Z2 needs only a direct gap).
     """
 
     def summary(z2) -> dict:
@@ -85,7 +85,7 @@ def reference_labels(tb) -> dict:
         out["z2"] = summary(z2_invariants(tb, n_max=64))
         return out
     out["z2"] = {"label": "metal", "reason": f"indirect gap {gap.indirect:.4f} eV", "planes": None}
-    if gap.direct > 1e-3:
+    if manifold and gap.direct > 1e-3:
         out["z2_manifold"] = summary(z2_invariants(tb, n_max=64, allow_overlap=True))
     return out
 

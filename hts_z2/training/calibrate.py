@@ -16,12 +16,14 @@ from dataclasses import dataclass
 import numpy as np
 import torch
 
+from hts_z2.hamiltonian.overlap import OverlapCalculator
 from hts_z2.model.network import HamiltonianNet
 from hts_z2.training.data import TrainingItem, collate
 from hts_z2.training.evaluate import band_error
+from hts_z2.training.exact_overlap import exact_overlap_k
 from hts_z2.training.losses import gathered, solved_bands, spinful_matrices, split_values
 
-CANDIDATE_CUTOFFS = (0.0, 1e-4, 1e-3, 3e-3, 1e-2)
+CANDIDATE_CUTOFFS = (0.0, 1e-4, 1e-3, 3e-3, 1e-2, 3e-2, 1e-1)
 TIE_MEV = 0.1
 """Band-MAE differences (meV) below this are rounding, not a better cutoff."""
 
@@ -66,17 +68,22 @@ def score_cutoffs(
     values: Iterable[tuple[dict[str, torch.Tensor], TrainingItem]],
     candidates: Sequence[float] = CANDIDATE_CUTOFFS,
     on_progress: Callable[[str], None] | None = None,
+    overlap: OverlapCalculator | None = None,
 ) -> list[CutoffScore]:
     """Band MAE (Eq. 10, bands at E_F) at every candidate cutoff.
 
     ``values`` yields (``h``/``s``/``soc`` float64 values of one structure, its item),
-    e.g. :func:`predicted_values` of a network.
+    e.g. :func:`predicted_values` of a network. With ``overlap`` the bands use the exact
+    basis overlap instead of the values' ``s``.
     """
     errors: dict[float, list[float]] = {c: [] for c in candidates}
     n = 0
     for vals, it in values:
         n += 1
-        Hk, Sk = spinful_matrices(vals, it, torch.from_numpy(it.band_k))
+        k = torch.from_numpy(it.band_k)
+        Hk, Sk = spinful_matrices(vals, it, k)
+        if overlap is not None:
+            Sk = exact_overlap_k(overlap, it, k)
         for c in candidates:
             err = band_error(solved_bands(Hk, Sk, c), it)
             if err is not None and np.isfinite(err):

@@ -11,14 +11,17 @@ import numpy as np
 import torch
 
 from hts_z2.hamiltonian.bloch import OverlapNotPositiveDefiniteError
+from hts_z2.hamiltonian.overlap import OverlapCalculator
 from hts_z2.model.network import HamiltonianNet
 from hts_z2.model.predictor import to_tight_binding
 from hts_z2.training.data import TrainingItem, collate
+from hts_z2.training.exact_overlap import exact_overlap_k, exact_overlap_values
 from hts_z2.training.losses import (
     band_window,
-    bloch_matrices,
     gathered,
     predicted_bands,
+    solved_bands,
+    spinful_matrices,
     split_values,
     with_reference_overlap,
     zero_point_corrected,
@@ -80,7 +83,7 @@ def predicted_label(build: Callable[[], object]) -> str:
     from hts_z2.reference.pipeline import reference_labels
 
     try:
-        return reference_labels(build())["z2"]["label"]
+        return reference_labels(build(), manifold=False)["z2"]["label"]
     except OverlapNotPositiveDefiniteError as err:
         return f"undefined: {err}"
 
@@ -92,8 +95,13 @@ def evaluate(
     labels: dict[str, str],
     z2: bool = True,
     on_progress: Callable[[str], None] | None = None,
+    overlap: OverlapCalculator | None = None,
 ) -> TestMetrics:
-    """Metrics of ``net`` on ``items``; ``labels`` maps sample id -> reference Z2 label."""
+    """Metrics of ``net`` on ``items``; ``labels`` maps sample id -> reference Z2 label.
+
+    With ``overlap`` (models whose S comes from the basis) bands, labels and the S error
+    use the exact overlap inference uses instead of the network's S head.
+    """
     net.eval()
     per: list[StructureMetrics] = []
     sums = np.zeros(4)
@@ -109,7 +117,8 @@ def evaluate(
         h = zero_point_corrected(p["h"].double(), true_h, true_s, graph, 1)
         e_h = float((h - true_h).abs().mean())
         e_soc = float((p["soc"].double() - true_soc).abs().mean())
-        e_s = float((p["s"].double() - true_s).abs().mean())
+        s_used = p["s"].double() if overlap is None else exact_overlap_values(overlap, it)
+        e_s = float((s_used - true_s).abs().mean())
         large = true_h.abs() > LARGE_H0
         e_large = float((h - true_h)[large].abs().sum())
         sums += [e_h * len(true_h), e_soc * true_soc.numel(), e_s * len(true_s), e_large]
@@ -117,14 +126,18 @@ def evaluate(
         vals = {k: v.double() for k, v in split_values(p, tb_batch)[0].items()}
         k = torch.from_numpy(it.band_k)
         cut = net.cfg.overlap_cutoff
-        band = band_error(predicted_bands(vals, it, k, cut), it)
+        Hk, Sk = spinful_matrices(vals, it, k)
+        if overlap is not None:
+            Sk = exact_overlap_k(overlap, it, k)
+        band = band_error(solved_bands(Hk, Sk, cut), it)
         band_ref_s = band_error(predicted_bands(with_reference_overlap(vals, it), it, k, cut), it)
-        sk = bloch_matrices(vals["s"][: len(it.on_h)], vals["s"][len(it.on_h) :], it, k)
-        lowest = float(torch.linalg.eigvalsh(sk)[:, 0].min())
+        lowest = float(torch.linalg.eigvalsh(Sk)[:, 0].min())
         label = None
         if z2:
             host = {k: v.double().numpy() for k, v in out.items()}
-            label = predicted_label(partial(to_tight_binding, host, it.graph, net.cfg, net))
+            label = predicted_label(
+                partial(to_tight_binding, host, it.graph, net.cfg, net, overlap)
+            )
         per.append(
             StructureMetrics(
                 it.sample_id,

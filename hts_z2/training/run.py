@@ -6,6 +6,7 @@ a work directory, so a run resumes."""
 from __future__ import annotations
 
 import json
+import shutil
 import time
 from collections.abc import Callable
 from dataclasses import asdict, replace
@@ -14,7 +15,13 @@ from pathlib import Path
 import torch
 
 from hts_z2 import __version__
-from hts_z2.model.checkpoint import load_checkpoint, save_checkpoint
+from hts_z2.model.checkpoint import (
+    OVERLAP_BASIS,
+    load_checkpoint,
+    load_overlap,
+    save_checkpoint,
+    save_overlap_basis,
+)
 from hts_z2.model.config import ModelConfig
 from hts_z2.model.network import HamiltonianNet
 from hts_z2.model.slots import SlotLayout
@@ -45,13 +52,18 @@ def prepare(
     arch: dict | None = None,
     seed: int = 0,
     init_from: str | Path | None = None,
+    overlap: str = "basis",
 ) -> Path:
     """Read the dataset, fix the basis/valence and the split; writes ``work/split.json``.
 
     ``arch`` overrides :class:`ModelConfig` fields (r_cut, channels, ...). ``init_from``
     (a model directory) starts stage 1 from that model's weights instead of a random
     initialization (fine-tuning, or continuing a registered model's training); its
-    architecture and basis are then used and must cover the dataset.
+    architecture and basis are then used and must cover the dataset. ``overlap="basis"``
+    (or ``arch["overlap"]``)
+    (exact S at inference) exports the radial tables of the dataset's GPAW basis into
+    ``work/overlap_basis.npz``, which needs GPAW (the ``dft`` extra); "predicted" trains
+    the network's S head instead (e.g. for imported data without basis tables).
     """
     work = Path(work)
     work.mkdir(parents=True, exist_ok=True)
@@ -60,11 +72,14 @@ def prepare(
         return path
     data = load_dataset(dataset)
     split = split_ids({s.sample_id: set(s.numbers.tolist()) for s in data.samples}, seed)
-    cfg = ModelConfig(basis=data.basis, valence=data.valence, **(arch or {}))
+    fields = {"overlap": overlap, **(arch or {})}
+    cfg = ModelConfig(basis=data.basis, valence=data.valence, **fields)
     start = None
     if init_from is not None:
         cfg, sha = warm_start(init_from, cfg, work)
         start = {"model": str(Path(init_from).resolve()), "sha256": sha}
+    if cfg.overlap == "basis":
+        export_basis_tables(cfg, data.samples[0].meta.get("settings", {}).get("gpaw", {}), work)
     record = {
         "dataset": str(Path(dataset).resolve()),
         "dataset_sha256": data.sha256,
@@ -95,7 +110,22 @@ def warm_start(model_dir: str | Path, cfg: ModelConfig, work: Path) -> tuple[Mod
         if net.cfg.valence.get(z) != cfg.valence.get(z):
             raise ValueError(f"{model_dir}: valence of element Z={z} differs from the dataset's")
     save_stage_start(work, 1, net.state_dict())
-    return replace(net.cfg, training={}, overlap_cutoff=cfg.overlap_cutoff), sha
+    return replace(
+        net.cfg, training={}, overlap_cutoff=cfg.overlap_cutoff, overlap=cfg.overlap
+    ), sha
+
+
+def export_basis_tables(cfg: ModelConfig, settings: dict, work: Path) -> None:
+    """Write ``work/overlap_basis.npz`` from the GPAW basis and setups the dataset used."""
+    try:
+        from hts_z2.reference.basis_export import export_overlap_basis
+    except ImportError as err:
+        raise RuntimeError(
+            "overlap='basis' needs GPAW (pip install 'hts-z2[dft]') to export the radial "
+            "tables of the basis; or train with overlap='predicted'"
+        ) from err
+    basis = export_overlap_basis(cfg.basis, settings.get("basis", "dzp"), settings.get("xc", "PBE"))
+    save_overlap_basis(basis, cfg, work)
 
 
 def load_items(
@@ -174,7 +204,7 @@ def run_calibration(
         raise ValueError(f"{work}: no samples to calibrate the overlap cutoff on")
     net = trained_network(work)
     values = ((predicted_values(net, it), it) for it in items[split])
-    scores = score_cutoffs(values, candidates, on_progress)
+    scores = score_cutoffs(values, candidates, on_progress, load_overlap(work, net.cfg))
     record = {
         "overlap_cutoff": pick_cutoff(scores),
         "split": split,
@@ -193,7 +223,9 @@ def run_evaluation(
     if not items["test"]:
         raise ValueError(f"{work}: none of the test samples could be loaded")
     net = final_network(work)
-    metrics = evaluate(net, items["test"], record["labels"], z2, on_progress)
+    metrics = evaluate(
+        net, items["test"], record["labels"], z2, on_progress, load_overlap(work, net.cfg)
+    )
     (work / "metrics.json").write_text(json.dumps(metrics.to_dict(), indent=1))
     return metrics
 
@@ -230,4 +262,6 @@ def register(work: str | Path, name: str, models_root: str | Path, settings: Tra
     from hts_z2.training.card import model_card
 
     save_checkpoint(net, target, model_card(name, net.cfg, record, metrics))
+    if net.cfg.overlap == "basis":
+        shutil.copyfile(work / OVERLAP_BASIS, target / OVERLAP_BASIS)
     return target

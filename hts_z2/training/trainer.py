@@ -173,14 +173,16 @@ def _batches(items: list[TrainingItem], size: int, rng: np.random.Generator | No
         yield [items[i] for i in order[s : s + size]]
 
 
-def hamiltonian_objective(parts: dict, settings: TrainSettings) -> torch.Tensor:
-    return (
-        parts["h0"]
-        + settings.weight_s * parts["s"]
-        + settings.weight_soc * parts["soc"]
-        + settings.weight_overlap_pd * parts["overlap_pd"].to(parts["h0"].dtype)
-        + settings.weight_rms * (parts["h0_rms"] + settings.weight_s * parts["s_rms"])
-    )
+def hamiltonian_objective(
+    parts: dict, settings: TrainSettings, predicted_s: bool = True
+) -> torch.Tensor:
+    """Weighted Hamiltonian terms; the S terms only for models that predict S (a model
+    whose S comes from the basis leaves its S head untrained)."""
+    loss = parts["h0"] + settings.weight_soc * parts["soc"] + settings.weight_rms * parts["h0_rms"]
+    if predicted_s:
+        loss = loss + settings.weight_s * (parts["s"] + settings.weight_rms * parts["s_rms"])
+        loss = loss + settings.weight_overlap_pd * parts["overlap_pd"].to(parts["h0"].dtype)
+    return loss
 
 
 def losses(out: dict, tb) -> dict:
@@ -194,7 +196,7 @@ def batch_objective(
     """Objective of one batch: Hamiltonian terms, plus the band term in stage 2."""
     tb = collate(chunk, net.layout.n_pad)
     out = net(tb.graphs)
-    loss = hamiltonian_objective(losses(out, tb), settings)
+    loss = hamiltonian_objective(losses(out, tb), settings, net.cfg.overlap == "predicted")
     if stage == 2:
         bl, _ = band_loss(out, tb, overlap_cutoff=net.cfg.overlap_cutoff)
         if bl is not None:

@@ -5,8 +5,11 @@ import torch
 from samples import link_dataset
 from test_losses import item_of, true_values
 
-from hts_z2.model.checkpoint import load_checkpoint
+from hts_z2.hamiltonian.overlap import OverlapBasis, OverlapCalculator
+from hts_z2.model.checkpoint import OVERLAP_BASIS, load_checkpoint
+from hts_z2.model.predictor import DEFAULT_MODEL, load_model, models_dir
 from hts_z2.training.calibrate import CutoffScore, pick_cutoff, score_cutoffs
+from hts_z2.training.exact_overlap import exact_overlap_values
 from hts_z2.training.run import (
     final_network,
     prepare,
@@ -65,3 +68,17 @@ def test_calibration_sets_the_cutoff_of_the_evaluated_and_registered_model(tmp_p
     assert net.cfg.training["overlap_calibration"] == record
     assert "chosen on the" in (target / "card.md").read_text()
     assert torch.isfinite(net.scales).all()
+    # the default overlap comes from the basis: its tables travel with the model
+    assert net.cfg.overlap == "basis"
+    assert load_model(target).overlap is not None
+
+
+def test_exact_overlap_with_the_reference_hamiltonian_gives_the_reference_bands():
+    """Known answer: reference H with the S computed from the basis tables reproduces the
+    stored GPAW bands (the tables' S equals GPAW's to ~1e-6)."""
+    it, _ = item_of("Bi2Se3-R-3m")
+    calc = OverlapCalculator(OverlapBasis.load(models_dir() / DEFAULT_MODEL / OVERLAP_BASIS))
+    scores = score_cutoffs([(true_values(it), it)], (0.0,), overlap=calc)
+    assert scores[0].n_solved == 1 and scores[0].band_mae_meV < 2.0
+    s_exact = exact_overlap_values(calc, it)
+    assert (s_exact - torch.cat([it.on_s, it.edge_s]).double()).abs().max() < 1e-5

@@ -8,7 +8,7 @@ from samples import link_dataset
 from hts_z2.model.checkpoint import load_checkpoint
 from hts_z2.model.graph import batch_graphs, build_graph
 from hts_z2.training.run import load_items, prepare, register, run_evaluation, run_stage
-from hts_z2.training.trainer import TrainSettings
+from hts_z2.training.trainer import TrainSettings, hamiltonian_objective
 
 ARCH = {"channels": 4, "n_layers": 1, "r_cut": 7.0, "r_mp": 4.0, "n_radial": 4}
 FAST = TrainSettings(max_epochs_stage1=3, max_epochs_stage2=1, batch_size=2, lr_stage1=5e-3)
@@ -27,6 +27,8 @@ def test_prepare_records_split_basis_and_labels(work):
     assert sum(len(v) for v in record["split"].values()) == 4
     assert record["config"]["valence"]["82"] == 14
     assert record["labels"]["PbTe-Fm-3m"] == "trivial (0;000)"
+    assert record["config"]["overlap"] == "basis"
+    assert (work / "overlap_basis.npz").is_file()
 
 
 def test_stage_one_lowers_the_loss_and_resumes(work):
@@ -154,3 +156,26 @@ def test_init_from_rejects_a_model_with_another_basis(work, tmp_path):
     other = link_dataset(tmp_path / "other", ("Bi2Se3-R-3m",))
     with pytest.raises(ValueError, match=r"(basis|valence) of element"):
         prepare(other, tmp_path / "third", None, 1, source)
+
+
+def test_models_with_basis_overlap_do_not_train_the_s_head():
+    """With S from the basis the S terms leave the objective; with a predicted S they count."""
+    parts = {
+        "h0": torch.tensor(0.1),
+        "soc": torch.tensor(0.01),
+        "h0_rms": torch.tensor(0.2),
+        "s": torch.tensor(5.0),
+        "s_rms": torch.tensor(6.0),
+        "overlap_pd": torch.tensor(7.0),
+    }
+    settings = TrainSettings(weight_rms=2.0)
+    basis = hamiltonian_objective(parts, settings, predicted_s=False)
+    expected = 0.1 + settings.weight_soc * 0.01 + 2.0 * 0.2
+    assert float(basis) == pytest.approx(expected)
+    assert float(hamiltonian_objective(parts, settings)) > expected + settings.weight_s * 5.0
+
+
+def test_prepare_without_gpaw_tables_can_predict_the_overlap(tmp_path):
+    split = prepare(link_dataset(tmp_path), tmp_path / "w", {"channels": 4}, overlap="predicted")
+    assert json.loads(split.read_text())["config"]["overlap"] == "predicted"
+    assert not (tmp_path / "w" / "overlap_basis.npz").exists()

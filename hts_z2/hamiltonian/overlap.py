@@ -1,0 +1,294 @@
+"""Exact LCAO overlap matrices of a crystal from the radial functions of the basis.
+
+The PAW overlap of two basis orbitals (what GPAW's LCAO mode diagonalizes against) is
+
+``S_mu,nu = <phi_mu | phi_nu> + sum_a sum_ij <phi_mu | p_i^a> dO^a_ij <p_j^a | phi_nu>``,
+
+a two-centre term plus, for every atom ``a`` whose projector spheres both orbitals touch,
+a term through that atom's projectors ``p^a`` and PAW overlap corrections ``dO^a``. Both
+need only the radial functions ``f(r)`` of the orbitals and projectors (real harmonics
+``Y_lm`` as in :mod:`~hts_z2.hamiltonian.angular`), integrated by
+:mod:`~hts_z2.hamiltonian.twocenter`. The tables live in an :class:`OverlapBasis` file.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from functools import cached_property
+from pathlib import Path
+
+import numpy as np
+from scipy.interpolate import CubicSpline
+
+from hts_z2.hamiltonian.twocenter import (
+    bessel_transform,
+    gaunt,
+    overlap_radial,
+    real_harmonics,
+)
+
+K_MAX = 30.0  # 1/Angstrom: upper end of the Fourier-Bessel k grid
+DK = 0.03  # 1/Angstrom
+DD = 0.03  # Angstrom: spacing of the tabulated radial factors I_L(d)
+NEGLIGIBLE = 1e-9  # overlap blocks whose largest element is below this are dropped
+
+
+@dataclass(frozen=True, eq=False)
+class AtomicFunctions:
+    """Radial functions of one element on the grid ``r = dr * arange(n_r)`` (Angstrom).
+
+    Attributes
+    ----------
+    orbital_l : ``l`` of every radial shell of the basis (basis order).
+    orbitals : [n_shells, n_r] ``f(r)`` of the orbitals ``f(r) Y_lm`` (Angstrom^-3/2),
+        zero at and beyond the cutoff.
+    projector_l : ``l`` of every PAW projector radial function.
+    projectors : [n_proj, n_r] projector radial functions (same scaling as the orbitals).
+    dO : [n_pi, n_pi] PAW overlap corrections, ``n_pi = sum(2 l + 1)`` over projectors
+        (empty for a norm-conserving basis).
+    """
+
+    orbital_l: tuple[int, ...]
+    orbitals: np.ndarray
+    projector_l: tuple[int, ...] = ()
+    projectors: np.ndarray = field(default_factory=lambda: np.zeros((0, 1)))
+    dO: np.ndarray = field(default_factory=lambda: np.zeros((0, 0)))
+
+    def __post_init__(self) -> None:
+        n_pi = sum(2 * l + 1 for l in self.projector_l)
+        if len(self.orbital_l) != len(self.orbitals):
+            raise ValueError("one orbital radial function per shell is needed")
+        if len(self.projector_l) != len(self.projectors) or self.dO.shape != (n_pi, n_pi):
+            raise ValueError("projector functions, their l and dO do not match")
+
+    @property
+    def n_orbitals(self) -> int:
+        return sum(2 * l + 1 for l in self.orbital_l)
+
+
+def _extent(f: np.ndarray, dr: float) -> float:
+    """Radius beyond which all rows of ``f`` [n, n_r] vanish (Angstrom)."""
+    nonzero = np.flatnonzero(np.abs(f).max(axis=0, initial=0.0) > 0) if f.size else []
+    return float((nonzero[-1] + 1) * dr) if len(nonzero) else 0.0
+
+
+@dataclass(frozen=True, eq=False)
+class OverlapBasis:
+    """Radial tables of a basis for a set of elements (keyed by atomic number)."""
+
+    name: str
+    dr: float
+    elements: dict[int, AtomicFunctions]
+
+    def save(self, path: str | Path) -> None:
+        arrays: dict[str, np.ndarray] = {"dr": np.array(self.dr), "name": np.array(self.name)}
+        for z, el in self.elements.items():
+            arrays[f"{z}/orbital_l"] = np.array(el.orbital_l, dtype=np.int32)
+            arrays[f"{z}/orbitals"] = el.orbitals.astype(np.float32)
+            arrays[f"{z}/projector_l"] = np.array(el.projector_l, dtype=np.int32)
+            arrays[f"{z}/projectors"] = el.projectors.astype(np.float32)
+            arrays[f"{z}/dO"] = el.dO
+        np.savez_compressed(path, **arrays)
+
+    @classmethod
+    def load(cls, path: str | Path) -> OverlapBasis:
+        with np.load(path) as data:
+            zs = sorted({int(key.split("/")[0]) for key in data.files if "/" in key})
+            elements = {
+                z: AtomicFunctions(
+                    orbital_l=tuple(int(l) for l in data[f"{z}/orbital_l"]),
+                    orbitals=data[f"{z}/orbitals"].astype(np.float64),
+                    projector_l=tuple(int(l) for l in data[f"{z}/projector_l"]),
+                    projectors=data[f"{z}/projectors"].astype(np.float64),
+                    dO=data[f"{z}/dO"].astype(np.float64),
+                )
+                for z in zs
+            }
+            return cls(str(data["name"]), float(data["dr"]), elements)
+
+    def subset(self, numbers) -> OverlapBasis:
+        """The tables of the given elements only (KeyError naming the missing ones)."""
+        zs = sorted({int(z) for z in numbers})
+        missing = [z for z in zs if z not in self.elements]
+        if missing:
+            raise KeyError(f"basis {self.name!r} has no radial functions for Z = {missing}")
+        return OverlapBasis(self.name, self.dr, {z: self.elements[z] for z in zs})
+
+
+class PairTable:
+    """Overlap blocks between the functions of two elements at any bond vector.
+
+    ``kind`` selects the functions: "orbital" on both sides (two-centre overlap) or
+    "projector" on the first (projections ``<p_i^a | phi_mu>``).
+    """
+
+    def __init__(self, first: AtomicFunctions, second: AtomicFunctions, kind: str, dr: float):
+        k = np.arange(0.0, K_MAX, DK)
+        if kind == "orbital":
+            fa, la = first.orbitals, first.orbital_l
+        elif kind == "projector":
+            fa, la = first.projectors, first.projector_l
+        else:
+            raise ValueError(f"unknown kind {kind!r}")
+        fb, lb = second.orbitals, second.orbital_l
+        self.la, self.lb = la, lb
+        self.cutoff = _extent(fa, dr) + _extent(fb, dr)
+        r = dr * np.arange(max(fa.shape[1], fb.shape[1]))
+        Fa = np.array(
+            [bessel_transform(_pad(f, len(r)), l, r, k) for f, l in zip(fa, la, strict=True)]
+        )
+        Fb = np.array(
+            [bessel_transform(_pad(f, len(r)), l, r, k) for f, l in zip(fb, lb, strict=True)]
+        )
+        d = np.arange(0.0, self.cutoff + 2 * DD, DD)
+        self.splines = {
+            key: CubicSpline(d, I) for key, I in overlap_radial(Fa, la, Fb, lb, k, d).items()
+        }
+        self.starts_a = np.concatenate([[0], np.cumsum([2 * l + 1 for l in la])])
+        self.starts_b = np.concatenate([[0], np.cumsum([2 * l + 1 for l in lb])])
+
+    def blocks(self, vectors: np.ndarray) -> np.ndarray:
+        """Blocks at bond vectors [n, 3] (from the first function's centre to the second's).
+
+        Returns
+        -------
+        [n, n_a, n_b], zero beyond the cutoff.
+        """
+        vectors = np.atleast_2d(np.asarray(vectors, dtype=float))
+        dist = np.linalg.norm(vectors, axis=1)
+        out = np.zeros((len(vectors), self.starts_a[-1], self.starts_b[-1]))
+        inside = dist < self.cutoff
+        if not inside.any():
+            return out
+        v, dd = vectors[inside], dist[inside]
+        Y = {L: real_harmonics(L, v) for L in {key[2] for key in self.splines}}
+        part = np.zeros((len(v), self.starts_a[-1], self.starts_b[-1]))
+        for (i, j, L), spline in self.splines.items():
+            li, lj = self.la[i], self.lb[j]
+            block = np.einsum("n,abc,nc->nab", spline(dd), gaunt(li, lj, L), Y[L])
+            part[
+                :, self.starts_a[i] : self.starts_a[i + 1], self.starts_b[j] : self.starts_b[j + 1]
+            ] += block
+        out[inside] = part
+        return out
+
+
+def _pad(f: np.ndarray, n: int) -> np.ndarray:
+    return np.pad(f, (0, n - len(f)))
+
+
+def neighbour_images(
+    lattice: np.ndarray, positions: np.ndarray, cut_ab: np.ndarray
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """All ``(a, b, R)`` with ``|tau_b + R - tau_a| < cut_ab[a, b]`` (self pairs included).
+
+    Returns
+    -------
+    a [n], b [n], R [n, 3] int, vectors [n, 3] (Angstrom).
+    """
+    lattice = np.asarray(lattice, dtype=float)
+    tau = np.asarray(positions, dtype=float) @ lattice
+    span = np.linalg.norm(tau[:, None] - tau[None], axis=-1).max()
+    recip = np.linalg.norm(np.linalg.inv(lattice).T, axis=1)
+    n_c = np.ceil((cut_ab.max() + span) * recip).astype(int)
+    grid = np.indices(2 * n_c + 1).reshape(3, -1).T - n_c
+    vec = tau[None, None, :, :] + (grid @ lattice)[:, None, None, :] - tau[None, :, None, :]
+    r, a, b = np.nonzero(np.linalg.norm(vec, axis=-1) < cut_ab[None])
+    return a, b, grid[r], vec[r, a, b]
+
+
+class OverlapCalculator:
+    """Overlap matrices ``S(R)`` of crystals in one :class:`OverlapBasis` (tables cached)."""
+
+    def __init__(self, basis: OverlapBasis):
+        self.basis = basis
+        self._tables: dict[tuple[int, int, str], PairTable] = {}
+
+    def table(self, za: int, zb: int, kind: str) -> PairTable:
+        key = (int(za), int(zb), kind)
+        if key not in self._tables:
+            el = self.basis.subset([za, zb]).elements
+            self._tables[key] = PairTable(el[int(za)], el[int(zb)], kind, self.basis.dr)
+        return self._tables[key]
+
+    @cached_property
+    def _extents(self) -> dict[int, tuple[float, float]]:
+        dr = self.basis.dr
+        return {
+            z: (_extent(el.orbitals, dr), _extent(el.projectors, dr))
+            for z, el in self.basis.elements.items()
+        }
+
+    def overlap(
+        self, lattice: np.ndarray, positions: np.ndarray, numbers: np.ndarray
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """Real-space overlap of a crystal, convention I of DESIGN.md.
+
+        Parameters
+        ----------
+        lattice : [3, 3] rows (Angstrom); positions : [n_atoms, 3] fractional;
+        numbers : [n_atoms] atomic numbers.
+
+        Returns
+        -------
+        R [n_R, 3] int (closed under -R, contains 0) and S [n_R, n, n] real, where
+        ``S(R)[mu, nu] = <phi_mu(r - tau_mu) | S | phi_nu(r - tau_nu - R)>`` and
+        orbitals are ordered per atom, per shell, per m. Blocks below ``NEGLIGIBLE`` are
+        dropped.
+        """
+        numbers = np.asarray(numbers, dtype=int)
+        self.basis.subset(numbers)
+        el = [self.basis.elements[int(z)] for z in numbers]
+        size = np.array([e.n_orbitals for e in el])
+        starts = np.concatenate([[0], np.cumsum(size)])
+        n = int(starts[-1])
+        rc = np.array([self._extents[int(z)][0] for z in numbers])
+        rp = np.array([self._extents[int(z)][1] for z in numbers])
+
+        blocks: dict[tuple[int, int, tuple[int, int, int]], np.ndarray] = {}
+
+        def add(i: int, j: int, R: tuple[int, int, int], M: np.ndarray) -> None:
+            key = (i, j, R)
+            blocks[key] = blocks[key] + M if key in blocks else M
+
+        a, b, R, vec = neighbour_images(lattice, positions, rc[:, None] + rc[None, :])
+        self._add_pairs(numbers, a, b, R, vec, "orbital", add)
+        a, b, R, vec = neighbour_images(lattice, positions, rp[:, None] + rc[None, :])
+        P = self._pair_blocks(numbers, a, b, vec, "projector")
+        for atom in range(len(numbers)):
+            sel = np.flatnonzero(a == atom)
+            dO = el[atom].dO
+            if len(sel) == 0 or dO.size == 0:
+                continue
+            for s in sel:
+                left = P[s].T @ dO
+                for t in sel:
+                    Rt = tuple(int(x) for x in R[t] - R[s])
+                    add(int(b[s]), int(b[t]), Rt, left @ P[t])
+        return _dense(blocks, starts, n)
+
+    def _pair_blocks(self, numbers, a, b, vec, kind) -> list[np.ndarray]:
+        out: list[np.ndarray] = [np.zeros(0)] * len(a)
+        za, zb = numbers[a], numbers[b]
+        for pair in {(int(x), int(y)) for x, y in zip(za, zb, strict=True)}:
+            sel = np.flatnonzero((za == pair[0]) & (zb == pair[1]))
+            M = self.table(*pair, kind).blocks(vec[sel])
+            for s, m in zip(sel, M, strict=True):
+                out[s] = m
+        return out
+
+    def _add_pairs(self, numbers, a, b, R, vec, kind, add) -> None:
+        for s, M in enumerate(self._pair_blocks(numbers, a, b, vec, kind)):
+            add(int(a[s]), int(b[s]), tuple(int(x) for x in R[s]), M)
+
+
+def _dense(blocks: dict, starts: np.ndarray, n: int) -> tuple[np.ndarray, np.ndarray]:
+    """Assemble atom-pair blocks into [n_R, n, n], dropping negligible blocks."""
+    kept = {k: v for k, v in blocks.items() if np.abs(v).max() > NEGLIGIBLE}
+    R = sorted({k[2] for k in kept} | {(0, 0, 0)})
+    R = sorted(set(R) | {tuple(-x for x in r) for r in R})
+    index = {r: i for i, r in enumerate(R)}
+    S = np.zeros((len(R), n, n))
+    for (i, j, r), M in kept.items():
+        S[index[r], starts[i] : starts[i + 1], starts[j] : starts[j + 1]] = M
+    return np.array(R, dtype=int).reshape(-1, 3), S

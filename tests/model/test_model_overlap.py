@@ -1,0 +1,63 @@
+"""Models whose overlap comes from the basis: S of a prediction is GPAW's S, whatever the
+network's S head says; the tables must match the model's basis."""
+
+import numpy as np
+import pytest
+from netfixtures import random_net, small_config
+
+from hts_z2.hamiltonian.overlap import OverlapBasis
+from hts_z2.model.checkpoint import (
+    OVERLAP_BASIS,
+    CheckpointError,
+    save_checkpoint,
+    save_overlap_basis,
+)
+from hts_z2.model.predictor import DEFAULT_MODEL, load_model, models_dir
+from hts_z2.reference.dataset import embedded_dataset_path, sample_path
+from hts_z2.reference.sample import load_sample
+
+PBS = {82: (0, 1, 2, 0, 1, 2, 2), 16: (0, 1, 0, 1, 2)}
+
+
+@pytest.fixture(scope="module")
+def tables() -> OverlapBasis:
+    return OverlapBasis.load(models_dir() / DEFAULT_MODEL / OVERLAP_BASIS)
+
+
+def pbs_model(tmp_path, tables, overlap="basis"):
+    cfg = small_config(basis=PBS, valence={82: 14, 16: 6}, overlap=overlap)
+    d = tmp_path / overlap
+    save_checkpoint(random_net(cfg).float(), d)
+    if overlap == "basis":
+        save_overlap_basis(tables, cfg, d)
+    return load_model(d)
+
+
+def test_predicted_overlap_is_the_gpaw_overlap(tmp_path, tables):
+    sample = load_sample(sample_path(embedded_dataset_path(), "PbS-Fm-3m"))
+    model = pbs_model(tmp_path, tables)
+    assert model.overlap is not None
+    tb = model.predict([(sample.lattice, sample.positions, sample.numbers)])[0]
+    R_ref, _, S_ref, _ = sample.dense_blocks()
+    index = {tuple(r): i for i, r in enumerate(tb.R.tolist())}
+    S = tb.S[:, ::2, ::2]  # spin-up block of S (x) 1
+    assert np.allclose(tb.S[:, 1::2, 1::2], S) and not tb.S[:, ::2, 1::2].any()
+    for r, block in zip(R_ref.tolist(), S_ref, strict=True):
+        assert np.abs(S[index[tuple(r)]].real - block)[block != 0].max() < 1e-5
+    # the random network's S head would give something else entirely
+    head = pbs_model(tmp_path, tables, "predicted").predict(
+        [(sample.lattice, sample.positions, sample.numbers)]
+    )[0]
+    home = head.S[[tuple(r) for r in head.R.tolist()].index((0, 0, 0))]
+    assert np.abs(home - tb.S[index[(0, 0, 0)]]).max() > 1e-2
+
+
+def test_overlap_tables_must_match_the_model(tmp_path, tables):
+    cfg = small_config(overlap="basis")  # test basis: Bi with (0, 1, 0, 1, 2), not dzp's
+    with pytest.raises(CheckpointError, match="Z=83 has shells"):
+        save_overlap_basis(tables, cfg, tmp_path)
+    save_checkpoint(random_net(cfg).float(), tmp_path / "m")
+    with pytest.raises(CheckpointError, match=f"no {OVERLAP_BASIS}"):
+        load_model(tmp_path / "m")
+    with pytest.raises(ValueError, match="overlap must be one of"):
+        small_config(overlap="guess")
