@@ -19,6 +19,7 @@ from pathlib import Path
 
 import numpy as np
 from scipy.interpolate import CubicSpline
+from scipy.special import spherical_jn
 
 from hts_z2.hamiltonian.twocenter import (
     bessel_transform,
@@ -115,6 +116,39 @@ class OverlapBasis:
         return OverlapBasis(self.name, self.dr, {z: self.elements[z] for z in zs})
 
 
+class BesselGrids:
+    """The r, k and d grids of one basis and their spherical Bessel matrices, computed once
+    per ``l`` and shared by every pair table (they dominate the cost of a table)."""
+
+    def __init__(self, dr: float, n_r: int, d_max: float):
+        self.r = dr * np.arange(n_r)
+        self.k = np.arange(0.0, K_MAX, DK)
+        self.d = np.arange(0.0, d_max + 2 * DD, DD)
+        self._jr: dict[int, np.ndarray] = {}
+        self._jd: dict[int, np.ndarray] = {}
+
+    def jr(self, l: int) -> np.ndarray:
+        """``j_l(k r)`` [n_r, n_k]."""
+        if l not in self._jr:
+            self._jr[l] = spherical_jn(l, np.outer(self.r, self.k))
+        return self._jr[l]
+
+    def jd(self, L: int) -> np.ndarray:
+        """``j_L(k d)`` [n_d, n_k]."""
+        if L not in self._jd:
+            self._jd[L] = spherical_jn(L, np.outer(self.d, self.k))
+        return self._jd[L]
+
+    def transforms(self, f: np.ndarray, ls: tuple[int, ...]) -> np.ndarray:
+        """Bessel transforms [n_f, n_k] of the rows of ``f`` [n_f, <= n_r]."""
+        return np.array(
+            [
+                bessel_transform(_pad(row, len(self.r)), l, self.r, self.k, self.jr(l))
+                for row, l in zip(f, ls, strict=True)
+            ]
+        ).reshape(len(ls), len(self.k))
+
+
 class PairTable:
     """Overlap blocks between the functions of two elements at any bond vector.
 
@@ -122,8 +156,14 @@ class PairTable:
     "projector" on the first (projections ``<p_i^a | phi_mu>``).
     """
 
-    def __init__(self, first: AtomicFunctions, second: AtomicFunctions, kind: str, dr: float):
-        k = np.arange(0.0, K_MAX, DK)
+    def __init__(
+        self,
+        first: AtomicFunctions,
+        second: AtomicFunctions,
+        kind: str,
+        dr: float,
+        grids: BesselGrids | None = None,
+    ):
         if kind == "orbital":
             fa, la = first.orbitals, first.orbital_l
         elif kind == "projector":
@@ -133,17 +173,20 @@ class PairTable:
         fb, lb = second.orbitals, second.orbital_l
         self.la, self.lb = la, lb
         self.cutoff = _extent(fa, dr) + _extent(fb, dr)
-        r = dr * np.arange(max(fa.shape[1], fb.shape[1]))
-        Fa = np.array(
-            [bessel_transform(_pad(f, len(r)), l, r, k) for f, l in zip(fa, la, strict=True)]
+        if grids is None or grids.d[-1] < self.cutoff or len(grids.r) < max(len(fa[0]), len(fb[0])):
+            grids = BesselGrids(dr, max(fa.shape[1], fb.shape[1], 2), self.cutoff)
+        n_d = int(np.searchsorted(grids.d, self.cutoff)) + 2
+        d = grids.d[:n_d]
+        radial = overlap_radial(
+            grids.transforms(fa, la),
+            la,
+            grids.transforms(fb, lb),
+            lb,
+            grids.k,
+            d,
+            lambda L: grids.jd(L)[:n_d],
         )
-        Fb = np.array(
-            [bessel_transform(_pad(f, len(r)), l, r, k) for f, l in zip(fb, lb, strict=True)]
-        )
-        d = np.arange(0.0, self.cutoff + 2 * DD, DD)
-        self.splines = {
-            key: CubicSpline(d, I) for key, I in overlap_radial(Fa, la, Fb, lb, k, d).items()
-        }
+        self.splines = {key: CubicSpline(d, I) for key, I in radial.items()}
         self.starts_a = np.concatenate([[0], np.cumsum([2 * l + 1 for l in la])])
         self.starts_b = np.concatenate([[0], np.cumsum([2 * l + 1 for l in lb])])
 
@@ -203,12 +246,18 @@ class OverlapCalculator:
     def __init__(self, basis: OverlapBasis):
         self.basis = basis
         self._tables: dict[tuple[int, int, str], PairTable] = {}
+        funcs = [f for el in basis.elements.values() for f in (el.orbitals, el.projectors)]
+        n_r = max((f.shape[1] for f in funcs), default=2)
+        rc = max((e[0] for e in self._extents.values()), default=0.0)
+        rp = max((e[1] for e in self._extents.values()), default=0.0)
+        reach = rc + max(rc, rp)
+        self.grids = BesselGrids(basis.dr, max(n_r, 2), reach)
 
     def table(self, za: int, zb: int, kind: str) -> PairTable:
         key = (int(za), int(zb), kind)
         if key not in self._tables:
             el = self.basis.subset([za, zb]).elements
-            self._tables[key] = PairTable(el[int(za)], el[int(zb)], kind, self.basis.dr)
+            self._tables[key] = PairTable(el[int(za)], el[int(zb)], kind, self.basis.dr, self.grids)
         return self._tables[key]
 
     @cached_property

@@ -13,6 +13,7 @@ Fourier–Bessel expansion of both functions and of the plane wave:
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from functools import cache
 
 import numpy as np
@@ -98,20 +99,23 @@ def simpson_weights(n: int, h: float) -> np.ndarray:
     return w
 
 
-def bessel_transform(f: np.ndarray, l: int, r: np.ndarray, k: np.ndarray) -> np.ndarray:
+def bessel_transform(
+    f: np.ndarray, l: int, r: np.ndarray, k: np.ndarray, jl: np.ndarray | None = None
+) -> np.ndarray:
     """``F(k) = int r^2 f(r) j_l(k r) dr`` on an equally spaced ``r`` grid starting at 0.
 
     Parameters
     ----------
     f : [..., n_r] radial functions (zero at and beyond the last grid point).
     r : [n_r]; k : [n_k].
+    jl : [n_r, n_k] ``j_l(k r)`` when already at hand (it dominates the cost).
 
     Returns
     -------
     [..., n_k]
     """
     w = simpson_weights(len(r), float(r[1] - r[0])) * r**2
-    jl = spherical_jn(l, np.outer(r, k))  # [n_r, n_k]
+    jl = spherical_jn(l, np.outer(r, k)) if jl is None else jl
     return (np.asarray(f) * w) @ jl
 
 
@@ -122,6 +126,7 @@ def overlap_radial(
     lb: tuple[int, ...],
     k: np.ndarray,
     d: np.ndarray,
+    jd: Callable[[int], np.ndarray] | None = None,
 ) -> dict[tuple[int, int, int], np.ndarray]:
     """Radial factors ``I_L(d)`` of the expansion in the module docstring, for all pairs.
 
@@ -131,13 +136,14 @@ def overlap_radial(
         angular momenta ``la``; Fb : [n_b, n_k] likewise with ``lb``.
     k : [n_k] equally spaced from 0, far enough that ``k^2 Fa Fb`` has decayed.
     d : [n_d] distances.
+    jd : ``L -> j_L(k d)`` [n_d, n_k] when already at hand.
 
     Returns
     -------
     ``{(i, j, L): [n_d]}`` for ``L = |la_i - lb_j| .. la_i + lb_j`` step 2.
     """
     w = simpson_weights(len(k), float(k[1] - k[0])) * k**2
-    kd = np.outer(np.asarray(d, dtype=float), k)
+    kd = np.outer(np.asarray(d, dtype=float), k) if jd is None else None
     terms = [
         (i, j, L)
         for i, li in enumerate(la)
@@ -148,7 +154,7 @@ def overlap_radial(
     for L in sorted({t[2] for t in terms}):
         mine = [t for t in terms if t[2] == L]
         W = np.array([w * Fa[i] * Fb[j] for i, j, _ in mine])  # [n_terms, n_k]
-        I = W @ spherical_jn(L, kd).T  # [n_terms, n_d]
+        I = W @ (spherical_jn(L, kd) if jd is None else jd(L)).T  # [n_terms, n_d]
         for (i, j, _), row in zip(mine, I, strict=True):
             out[i, j, L] = 8 * (-1) ** ((la[i] - lb[j] - L) // 2) * row
     return out
