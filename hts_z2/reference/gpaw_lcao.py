@@ -29,6 +29,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from hts_z2.hamiltonian.overlap import neighbour_images
 from hts_z2.hamiltonian.soc import spinful_blocks
 from hts_z2.reference.gpaw_scf import GpawError
 
@@ -264,15 +265,7 @@ def reachable_lattice_vectors(
     -------
     [n_R, 3] int, closed under ``-R`` when ``rmax_ab`` is symmetric, contains 0.
     """
-    lattice = np.asarray(lattice, dtype=float)
-    tau = np.asarray(positions, dtype=float) @ lattice
-    span = np.linalg.norm(tau[:, None] - tau[None], axis=-1).max()
-    inv_spacing = np.linalg.norm(np.linalg.inv(lattice).T, axis=1)
-    n_c = np.ceil((rmax_ab.max() + span) * inv_spacing).astype(int)
-    grid = np.indices(2 * n_c + 1).reshape(3, -1).T - n_c
-    d = tau[None, None, :, :] + (grid @ lattice)[:, None, None, :] - tau[None, :, None, :]
-    reach = (np.linalg.norm(d, axis=-1) < rmax_ab[None]).any(axis=(1, 2))
-    return grid[reach]
+    return np.unique(neighbour_images(lattice, positions, rmax_ab)[2], axis=0)
 
 
 def interaction_ranges(calc: Any) -> np.ndarray:

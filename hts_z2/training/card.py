@@ -51,7 +51,7 @@ def calibration_text(cfg: ModelConfig, record: dict) -> str:
     return (
         f"Bands are solved canonically, dropping overlap directions with eigenvalue <= "
         f"{cfg.overlap_cutoff:g} (chosen on the {cal.get('split', 'val')} split: most "
-        f"structures solved, then lowest band MAE of predicted H and S):\n\n"
+        f"structures solved, then lowest band MAE of the model's H and S):\n\n"
         f"| cutoff | band MAE (meV) | solved |\n|---|---|---|\n{rows}"
     )
 
@@ -74,11 +74,19 @@ def model_card(name: str, cfg: ModelConfig, record: dict, metrics: dict) -> str:
     band = _fmt(metrics["band_mae_meV"], " meV")
     band_ref = _fmt(metrics.get("band_mae_ref_s_meV"), " meV")
     large = _fmt(metrics.get("h0_mae_large_meV"), " meV")
+    basis_s = cfg.overlap == "basis"
+    overlap = (
+        "the overlap S(R) is not learned: it is computed exactly from the radial functions "
+        "of the basis and PAW projectors (`overlap_basis.npz`, two-centre integrals)"
+        if basis_s
+        else "the overlap S(R) is predicted by the network"
+    )
+    s_row = "S error (exact basis S vs stored GPAW S)" if basis_s else "S MAE"
     return f"""# {name}
 
-Equivariant GNN (e3nn, HamGNN-V2 style) predicting the spinless LCAO Hamiltonian H0(R),
-the overlap S(R) and SOC strengths xi (Eq. 4: H = H0 (x) 1 + (xi/2) L.sigma) in GPAW's
-PBE dzp basis. Trained by `hts-z2 train` (two stages, Methods 4.4 of Uni-HamGNN).
+Equivariant GNN (e3nn, HamGNN-V2 style) predicting the spinless LCAO Hamiltonian H0(R)
+and SOC strengths xi (Eq. 4: H = H0 (x) 1 + (xi/2) L.sigma) in GPAW's PBE dzp basis;
+{overlap}. Trained by `hts-z2 train` (two stages, Methods 4.4 of Uni-HamGNN).
 
 ## Data
 - GPAW LCAO dzp PBE + PAW-sphere SOC reference dataset (`hts_z2/data/dataset`,
@@ -104,7 +112,7 @@ tensor product "{cfg.tensor_product}", {cfg.n_radial} Bessel functions.
 | H0 (real part of H) MAE, zero-point corrected (Eq. 9) | {_fmt(metrics["h0_mae_meV"], " meV")} |
 | H0 MAE over the elements with reference magnitude > 0.5 eV | {large} |
 | SOC part (B_v of H_soc = i sum B_v sigma_v) MAE | {_fmt(metrics["soc_mae_meV"], " meV", 2)} |
-| S MAE | {_fmt(metrics["s_mae"], "", 4)} |
+| {s_row} | {_fmt(metrics["s_mae"], "", 7 if basis_s else 4)} |
 | band MAE, 16 bands at E_F, Eq. 10 ({metrics["n_band"]} solved) | {band} |
 | band MAE with the reference S instead (diagnostic of H alone) | {band_ref} |
 | Z2 label agreement with the reference H | {metrics["z2_agree"]} / {metrics["z2_total"]} |
@@ -115,9 +123,10 @@ tensor product "{cfg.tensor_product}", {cfg.n_radial} Bessel functions.
 ## Coverage and limits
 - Elements (basis known): {elements}. Any other element is rejected before inference.
 - The dzp basis is nearly linearly dependent for close-packed metals (lowest eigenvalue
-  of S(k) down to 1e-6), so small errors in predicted H/S can move or create bands; the
-  solve drops overlap directions below the cutoff above, and a prediction whose S(k) is
-  more negative than that is reported as undefined, never as a Z2.
+  of S(k) down to 1e-6), so small errors in predicted H (and S, when predicted) can move
+  or create bands; the solve drops overlap directions below the cutoff above, and a
+  prediction whose S(k) is more negative than that is reported as undefined, never as a
+  Z2.
 - Trained on a small dataset on CPU: check the band MAE above before using its labels,
   and confirm any candidate with `hts-z2 reference` (DFT) before trusting a label.
 """
