@@ -20,8 +20,8 @@ from hts_z2.hamiltonian.overlap import OverlapCalculator
 from hts_z2.model.network import HamiltonianNet
 from hts_z2.training.data import TrainingItem, collate
 from hts_z2.training.evaluate import band_error
-from hts_z2.training.exact_overlap import exact_overlap_k
-from hts_z2.training.losses import gathered, solved_bands, spinful_matrices, split_values
+from hts_z2.training.exact_overlap import model_matrices
+from hts_z2.training.losses import gathered, solved_bands, split_values
 
 CANDIDATE_CUTOFFS = (0.0, 1e-4, 1e-3, 3e-3, 1e-2, 3e-2, 1e-1)
 TIE_MEV = 0.1
@@ -81,9 +81,7 @@ def score_cutoffs(
     for vals, it in values:
         n += 1
         k = torch.from_numpy(it.band_k)
-        Hk, Sk = spinful_matrices(vals, it, k)
-        if overlap is not None:
-            Sk = exact_overlap_k(overlap, it, k)
+        Hk, Sk = model_matrices(vals, it, k, overlap)
         for c in candidates:
             err = band_error(solved_bands(Hk, Sk, c), it)
             if err is not None and np.isfinite(err):

@@ -15,13 +15,12 @@ from hts_z2.hamiltonian.overlap import OverlapCalculator
 from hts_z2.model.network import HamiltonianNet
 from hts_z2.model.predictor import to_tight_binding
 from hts_z2.training.data import TrainingItem, collate
-from hts_z2.training.exact_overlap import exact_overlap_k, exact_overlap_values
+from hts_z2.training.exact_overlap import exact_overlap_values, model_matrices
 from hts_z2.training.losses import (
     band_window,
     gathered,
     predicted_bands,
     solved_bands,
-    spinful_matrices,
     split_values,
     with_reference_overlap,
     zero_point_corrected,
@@ -126,9 +125,7 @@ def evaluate(
         vals = {k: v.double() for k, v in split_values(p, tb_batch)[0].items()}
         k = torch.from_numpy(it.band_k)
         cut = net.cfg.overlap_cutoff
-        Hk, Sk = spinful_matrices(vals, it, k)
-        if overlap is not None:
-            Sk = exact_overlap_k(overlap, it, k)
+        Hk, Sk = model_matrices(vals, it, k, overlap)
         band = band_error(solved_bands(Hk, Sk, cut), it)
         band_ref_s = band_error(predicted_bands(with_reference_overlap(vals, it), it, k, cut), it)
         lowest = float(torch.linalg.eigvalsh(Sk)[:, 0].min())

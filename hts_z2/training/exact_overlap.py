@@ -13,6 +13,7 @@ import torch
 
 from hts_z2.hamiltonian.overlap import OverlapCalculator
 from hts_z2.training.data import TrainingItem
+from hts_z2.training.losses import spinful_matrices
 
 
 def exact_overlap_k(calc: OverlapCalculator, item: TrainingItem, k: torch.Tensor) -> torch.Tensor:
@@ -40,3 +41,15 @@ def exact_overlap_values(calc: OverlapCalculator, item: TrainingItem) -> torch.T
         r_idx >= 0, S[r_idx.clamp(min=0), item.edge_rc[0], item.edge_rc[1]], torch.zeros(())
     )
     return torch.cat([on, edge]).double()
+
+
+def model_matrices(
+    vals: dict[str, torch.Tensor],
+    item: TrainingItem,
+    k: torch.Tensor,
+    overlap: OverlapCalculator | None = None,
+) -> tuple[torch.Tensor, torch.Tensor]:
+    """Spinful ``H(k)``, ``S(k)`` [n_k, 2n, 2n] as the model's inference builds them: H from
+    the values, S from ``overlap`` when given, else from the values' ``s``."""
+    Hk, Sk = spinful_matrices(vals, item, k)
+    return Hk, (Sk if overlap is None else exact_overlap_k(overlap, item, k))
