@@ -18,7 +18,7 @@ from hts_z2.model.config import ModelConfig
 from hts_z2.model.graph import CrystalGraph, batch_graphs, build_graph
 from hts_z2.model.network import HamiltonianNet
 
-DEFAULT_MODEL = "hts-z2-soc-v2"
+DEFAULT_MODEL = "hts-z2-soc-v3"
 MODELS_DIR = Path(__file__).resolve().parents[2] / "models"
 
 
