@@ -46,12 +46,16 @@ def train(
         "them); predicted: learn S with the network",
     ),
     skip_z2: bool = typer.Option(False, help="skip the Z2 agreement in the evaluation"),
+    overwrite: bool = typer.Option(
+        False, help="replace a model already registered under --models/--name"
+    ),
 ) -> None:
     """Train (stage 1: Hamiltonian loss; stage 2: + band loss), choose the overlap cutoff
     on the validation split, evaluate on the test split, register."""
     from hts_z2.model.predictor import models_dir
     from hts_z2.reference.dataset import embedded_dataset_path
     from hts_z2.training.run import (
+        check_model_target,
         prepare,
         register,
         run_calibration,
@@ -79,8 +83,10 @@ def train(
         "overlap": overlap,
     }
     try:
+        if not Path(work).exists():
+            check_model_target(Path(models) / name, overwrite)
         split_file = prepare(dataset, work, arch, seed, init_from)
-    except (FileNotFoundError, ValueError, RuntimeError) as err:
+    except (FileExistsError, FileNotFoundError, ValueError, RuntimeError) as err:
         console.print(f"[red]error:[/red] {err}")
         raise typer.Exit(2) from None
     split = json.loads(split_file.read_text())["split"]
@@ -132,7 +138,11 @@ def train(
         metrics = run_evaluation(
             work, not skip_z2, lambda sid: bar.update(task, advance=1, info=sid)
         )
-    target = register(work, name, models, settings)
+    try:
+        target = register(work, name, models, settings, overwrite)
+    except FileExistsError as err:
+        console.print(f"[red]error:[/red] {err}")
+        raise typer.Exit(2) from None
     console.print(
         f"test: H0 MAE {metrics.h0_mae_meV:.1f} meV "
         f"({metrics.h0_mae_large_meV or float('nan'):.0f} meV where |H| > 0.5 eV), "

@@ -73,11 +73,13 @@ def evaluate_job(work: str, z2: bool = True) -> EvaluationOutput:
 
 
 @job
-def register_job(work: str, name: str, models_root: str, settings: dict) -> RegisteredModel:
+def register_job(
+    work: str, name: str, models_root: str, settings: dict, overwrite: bool = False
+) -> RegisteredModel:
     """Write the model directory (weights, config, card)."""
     from hts_z2.training.run import register
 
-    path = register(work, name, models_root, TrainSettings(**settings))
+    path = register(work, name, models_root, TrainSettings(**settings), overwrite)
     return RegisteredModel(path=str(path), name=name)
 
 
@@ -91,6 +93,8 @@ class TrainingMaker(Maker):
     arch : :class:`~hts_z2.model.config.ModelConfig` overrides (r_cut, channels, ...).
     settings : optimization settings of both stages.
     z2 : include the Z2-label agreement in the evaluation.
+    overwrite : replace a model already registered under ``model_name`` (otherwise the
+        register job fails rather than replace it).
     """
 
     name: str = "hts-z2 training"
@@ -98,6 +102,7 @@ class TrainingMaker(Maker):
     arch: dict = field(default_factory=dict)
     settings: TrainSettings = field(default_factory=TrainSettings)
     z2: bool = True
+    overwrite: bool = False
 
     def make(self, dataset: str, work: str, models_root: str) -> Flow:
         s = asdict(self.settings)
@@ -106,7 +111,7 @@ class TrainingMaker(Maker):
         s2 = stage_job(s1.output.work, 2, s)
         cal = calibrate_job(s2.output.work)
         ev = evaluate_job(cal.output, self.z2)
-        reg = register_job(ev.output.work, self.model_name, models_root, s)
+        reg = register_job(ev.output.work, self.model_name, models_root, s, self.overwrite)
         jobs = [prep, s1, s2, cal, ev, reg]
         labels = ["prepare", "stage 1", "stage 2", "calibrate", "evaluate", "register"]
         for j, label in zip(jobs, labels, strict=True):

@@ -11,7 +11,7 @@ import hashlib
 from pathlib import Path
 
 import torch
-from safetensors.torch import load_file, save_file
+from safetensors.torch import load_file, save, save_file
 
 from hts_z2.hamiltonian.overlap import OverlapBasis, OverlapCalculator
 from hts_z2.model.config import ModelConfig
@@ -35,16 +35,25 @@ def file_sha256(path: str | Path) -> str:
     return h.hexdigest()
 
 
+def stored_state(net: HamiltonianNet) -> dict[str, torch.Tensor]:
+    """The tensors a checkpoint stores: the state dict with floats cast to float32."""
+    return {
+        k: v.detach().to(torch.float32 if v.is_floating_point() else v.dtype).contiguous()
+        for k, v in net.state_dict().items()
+    }
+
+
+def weights_sha256(net: HamiltonianNet) -> str:
+    """sha256 that ``model.safetensors`` of ``net`` would have, without writing it."""
+    return hashlib.sha256(save(stored_state(net))).hexdigest()
+
+
 def save_checkpoint(net: HamiltonianNet, directory: str | Path, card: str | None = None) -> str:
     """Write weights (float32) and config; returns the weights' sha256."""
     d = Path(directory)
     d.mkdir(parents=True, exist_ok=True)
-    state = {
-        k: v.detach().to(torch.float32 if v.is_floating_point() else v.dtype).contiguous()
-        for k, v in net.state_dict().items()
-    }
     tmp = d / (WEIGHTS + ".tmp")
-    save_file(state, str(tmp))
+    save_file(stored_state(net), str(tmp))
     tmp.replace(d / WEIGHTS)
     net.cfg.save(d / CONFIG)
     if card is not None:

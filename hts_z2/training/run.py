@@ -17,10 +17,13 @@ import torch
 from hts_z2 import __version__
 from hts_z2.model.checkpoint import (
     OVERLAP_BASIS,
+    WEIGHTS,
+    file_sha256,
     load_checkpoint,
     load_overlap,
     save_checkpoint,
     save_overlap_basis,
+    weights_sha256,
 )
 from hts_z2.model.config import ModelConfig
 from hts_z2.model.network import HamiltonianNet
@@ -230,8 +233,39 @@ def run_evaluation(
     return metrics
 
 
-def register(work: str | Path, name: str, models_root: str | Path, settings: TrainSettings) -> Path:
-    """Copy the final network into ``models_root/name`` with metadata and a model card."""
+def check_model_target(target: str | Path, overwrite: bool = False) -> None:
+    """Refuse to start a run whose model directory already holds a model.
+
+    Raises
+    ------
+    FileExistsError
+        ``target`` has weights and ``overwrite`` is false.
+    """
+    target = Path(target)
+    if not overwrite and (target / WEIGHTS).is_file():
+        raise FileExistsError(
+            f"{target} already holds a model; choose another --name / --models, "
+            "or pass --overwrite to replace it"
+        )
+
+
+def register(
+    work: str | Path,
+    name: str,
+    models_root: str | Path,
+    settings: TrainSettings,
+    overwrite: bool = False,
+) -> Path:
+    """Copy the final network into ``models_root/name`` with metadata and a model card.
+
+    Registering the same weights again (a finished run resumed) rewrites the directory;
+    other weights replace an existing model only with ``overwrite``.
+
+    Raises
+    ------
+    FileExistsError
+        ``models_root/name`` holds different weights and ``overwrite`` is false.
+    """
     work = Path(work)
     record = json.loads((work / SPLIT_FILE).read_text())
     metrics = json.loads((work / "metrics.json").read_text())
@@ -259,6 +293,12 @@ def register(work: str | Path, name: str, models_root: str | Path, settings: Tra
     }
     net.cfg = replace(net.cfg, training=training)
     target = Path(models_root) / name
+    existing = target / WEIGHTS
+    if not overwrite and existing.is_file() and file_sha256(existing) != weights_sha256(net):
+        raise FileExistsError(
+            f"{target} already holds another model (weights sha256 "
+            f"{file_sha256(existing)[:12]}); register under another name or overwrite it"
+        )
     from hts_z2.training.card import model_card
 
     save_checkpoint(net, target, model_card(name, net.cfg, record, metrics))

@@ -45,6 +45,11 @@ def test_train_then_predict_from_the_command_line(tmp_path, monkeypatch):
     # resuming a finished run re-evaluates and re-registers without training again
     again = runner.invoke(app, args)
     assert again.exit_code == 0, again.output
+    # a new run never replaces a registered model unless asked to
+    fresh = [*args[:-1], "--work", str(tmp_path / "work2"), "--skip-z2"]
+    refused = runner.invoke(app, fresh)
+    assert refused.exit_code == 2 and "--overwrite" in refused.output
+    assert not (tmp_path / "work2").exists()
     monkeypatch.setenv("HTS_Z2_MODELS", str(models))
     out = runner.invoke(app, ["predict", "PbTe-Fm-3m", "--model", "cli-model", "--json"])
     # an untrained model may predict an overlap too indefinite for its cutoff: then

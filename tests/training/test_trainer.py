@@ -5,9 +5,16 @@ import pytest
 import torch
 from samples import link_dataset
 
-from hts_z2.model.checkpoint import load_checkpoint
+from hts_z2.model.checkpoint import load_checkpoint, save_checkpoint, weights_sha256
 from hts_z2.model.graph import batch_graphs, build_graph
-from hts_z2.training.run import load_items, prepare, register, run_evaluation, run_stage
+from hts_z2.training.run import (
+    check_model_target,
+    load_items,
+    prepare,
+    register,
+    run_evaluation,
+    run_stage,
+)
 from hts_z2.training.trainer import TrainSettings, hamiltonian_objective
 
 ARCH = {"channels": 4, "n_layers": 1, "r_cut": 7.0, "r_mp": 4.0, "n_radial": 4}
@@ -64,6 +71,27 @@ def test_evaluate_and_register_write_a_loadable_model(work, tmp_path):
     assert "Test metrics" in card
     assert all(m.sample_id in card for m in metrics.structures)
     assert net.cfg.training["n_test"] == metrics.n_structures
+
+
+def test_register_never_replaces_another_model_unasked(work, tmp_path):
+    run_stage(work, 1, FAST)
+    run_evaluation(work, z2=False)
+    target = register(work, "kept", tmp_path / "models", FAST)
+    net, sha = load_checkpoint(target)
+    assert weights_sha256(net) == sha
+    assert register(work, "kept", tmp_path / "models", FAST) == target  # same run again
+    with torch.no_grad():
+        next(net.parameters()).add_(1.0)
+    other = save_checkpoint(net, target)
+    with pytest.raises(FileExistsError, match="already holds another model"):
+        register(work, "kept", tmp_path / "models", FAST)
+    assert load_checkpoint(target)[1] == other  # untouched
+    register(work, "kept", tmp_path / "models", FAST, overwrite=True)
+    assert load_checkpoint(target)[1] == sha
+    with pytest.raises(FileExistsError, match="--overwrite"):
+        check_model_target(target)
+    check_model_target(target, overwrite=True)
+    check_model_target(tmp_path / "models" / "new")
 
 
 def test_onsite_references_keep_the_network_equivariant(work):
