@@ -136,6 +136,16 @@ def build_item(sample: ReferenceSample, cfg: ModelConfig, layout: SlotLayout) ->
     )
 
 
+def reference_values(item: TrainingItem) -> dict[str, torch.Tensor]:
+    """The item's reference ``h`` [n], ``s`` [n] and ``soc`` [3, n] in float64, on-site
+    values first (the layout of :func:`hts_z2.training.losses.split_values`)."""
+    return {
+        "h": torch.cat([item.on_h, item.edge_h]).double(),
+        "s": torch.cat([item.on_s, item.edge_s]).double(),
+        "soc": torch.cat([item.on_soc, item.edge_soc], 1).double(),
+    }
+
+
 @dataclass
 class TargetBatch:
     """Targets of a batch, indices offset like :func:`batch_graphs` offsets nodes/edges."""

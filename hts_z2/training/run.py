@@ -34,7 +34,7 @@ from hts_z2.training.calibrate import (
     predicted_values,
     score_cutoffs,
 )
-from hts_z2.training.data import TrainingItem, build_item
+from hts_z2.training.data import TrainingItem, build_item, reference_values
 from hts_z2.training.dataset import load_dataset, split_ids
 from hts_z2.training.evaluate import TestMetrics, evaluate
 from hts_z2.training.trainer import (
@@ -195,7 +195,8 @@ def run_calibration(
     dataset is too small to have one); writes ``work/calibration.json``.
 
     Returns the record: ``overlap_cutoff``, the ``split`` used and its ``scores`` per
-    candidate.
+    candidate (``reference_band_mae_meV``: the reference H solved at that cutoff, i.e. the
+    error the truncation alone costs).
     """
     work = Path(work)
     split = "val"
@@ -206,12 +207,19 @@ def run_calibration(
     if not items[split]:
         raise ValueError(f"{work}: no samples to calibrate the overlap cutoff on")
     net = trained_network(work)
+    overlap = load_overlap(work, net.cfg)
     values = ((predicted_values(net, it), it) for it in items[split])
-    scores = score_cutoffs(values, candidates, on_progress, load_overlap(work, net.cfg))
+    scores = score_cutoffs(values, candidates, on_progress, overlap)
+    truncation = score_cutoffs(
+        ((reference_values(it), it) for it in items[split]), candidates, None, overlap
+    )
     record = {
         "overlap_cutoff": pick_cutoff(scores),
         "split": split,
-        "scores": [asdict(s) for s in scores],
+        "scores": [
+            {**asdict(s), "reference_band_mae_meV": t.band_mae_meV}
+            for s, t in zip(scores, truncation, strict=True)
+        ],
     }
     (work / CALIBRATION_FILE).write_text(json.dumps(record, indent=1))
     return record

@@ -3,12 +3,13 @@ import json
 import pytest
 import torch
 from samples import link_dataset
-from test_losses import item_of, true_values
+from test_losses import item_of
 
 from hts_z2.hamiltonian.overlap import OverlapBasis, OverlapCalculator
 from hts_z2.model.checkpoint import OVERLAP_BASIS, load_checkpoint
 from hts_z2.model.predictor import DEFAULT_MODEL, load_model, models_dir
 from hts_z2.training.calibrate import CutoffScore, pick_cutoff, score_cutoffs
+from hts_z2.training.data import reference_values
 from hts_z2.training.exact_overlap import exact_overlap_values
 from hts_z2.training.run import (
     final_network,
@@ -38,7 +39,7 @@ def test_reference_hamiltonian_is_exact_without_cutoff_and_truncated_with_a_larg
     """Known answer: the reference H and S give the reference bands (cutoff 0 wins); a
     cutoff far above the smallest overlap eigenvalues moves them by >> 1 meV."""
     it, _ = item_of("Bi2Se3-R-3m")
-    scores = score_cutoffs([(true_values(it), it)], (0.0, 1e-4, 0.1))
+    scores = score_cutoffs([(reference_values(it), it)], (0.0, 1e-4, 0.1))
     by = {s.cutoff: s for s in scores}
     assert by[0.0].band_mae_meV < 2.0 and by[0.0].n_solved == 1
     assert by[1e-4].band_mae_meV < 5.0
@@ -61,12 +62,19 @@ def test_calibration_sets_the_cutoff_of_the_evaluated_and_registered_model(tmp_p
     assert record["overlap_cutoff"] in (0.0, 1e-3, 1e-2)
     assert json.loads((work / "calibration.json").read_text()) == record
     assert final_network(work).cfg.overlap_cutoff == record["overlap_cutoff"]
-    run_evaluation(work, z2=False)
+    # the reference H solved at each cutoff (its known answer at cutoff 0 is tested on
+    # Bi2Se3 above; Pb's pruned reference blocks need a cutoff to reproduce its bands)
+    truncation = [s["reference_band_mae_meV"] for s in record["scores"]]
+    assert all(t is not None and t >= 0 for t in truncation)
+    metrics = run_evaluation(work, z2=False)
+    assert metrics.band_mae_truncation_meV >= 0
+    assert all(m.band_mae_truncation_meV is not None for m in metrics.structures)
     target = register(work, "calibrated", tmp_path / "models", fast)
     net, _ = load_checkpoint(target)
     assert net.cfg.overlap_cutoff == record["overlap_cutoff"]
     assert net.cfg.training["overlap_calibration"] == record
-    assert "chosen on the" in (target / "card.md").read_text()
+    card = (target / "card.md").read_text()
+    assert "chosen on the" in card and "truncation alone" in card
     assert torch.isfinite(net.scales).all()
     # the default overlap comes from the basis: its tables travel with the model
     assert net.cfg.overlap == "basis"
@@ -78,7 +86,7 @@ def test_exact_overlap_with_the_reference_hamiltonian_gives_the_reference_bands(
     stored GPAW bands (the tables' S equals GPAW's to ~1e-6)."""
     it, _ = item_of("Bi2Se3-R-3m")
     calc = OverlapCalculator(OverlapBasis.load(models_dir() / DEFAULT_MODEL / OVERLAP_BASIS))
-    scores = score_cutoffs([(true_values(it), it)], (0.0,), overlap=calc)
+    scores = score_cutoffs([(reference_values(it), it)], (0.0,), overlap=calc)
     assert scores[0].n_solved == 1 and scores[0].band_mae_meV < 2.0
     s_exact = exact_overlap_values(calc, it)
     assert (s_exact - torch.cat([it.on_s, it.edge_s]).double()).abs().max() < 1e-5

@@ -4,7 +4,7 @@ from samples import sample
 
 from hts_z2.model.config import ModelConfig
 from hts_z2.model.slots import SlotLayout
-from hts_z2.training.data import build_item, collate
+from hts_z2.training.data import build_item, collate, reference_values
 from hts_z2.training.losses import (
     band_loss,
     band_window,
@@ -21,14 +21,6 @@ def item_of(name: str, r_cut: float = 10.0):
     cfg = ModelConfig(basis=basis, valence=valence, r_cut=r_cut)
     layout = SlotLayout.from_basis(basis)
     return build_item(s, cfg, layout), layout
-
-
-def true_values(it):
-    return {
-        "h": torch.cat([it.on_h, it.edge_h]).double(),
-        "s": torch.cat([it.on_s, it.edge_s]).double(),
-        "soc": torch.cat([it.on_soc, it.edge_soc], 1).double(),
-    }
 
 
 def outputs_from_targets(it, layout, theta: float = 0.0):
@@ -62,7 +54,7 @@ def outputs_from_targets(it, layout, theta: float = 0.0):
 def test_targets_rebuild_the_reference_bands():
     """Dense assembly, SOC sign and spin order of the training targets are exact."""
     it, _ = item_of("Bi2Se3-R-3m")
-    e = predicted_bands(true_values(it), it, torch.from_numpy(it.band_k))
+    e = predicted_bands(reference_values(it), it, torch.from_numpy(it.band_k))
     w = band_window(it)
     err = np.abs(e[:, w].numpy() - it.band_energies[:, w]).max()
     assert err < 2e-3
