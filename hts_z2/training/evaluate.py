@@ -19,10 +19,9 @@ from hts_z2.training.exact_overlap import exact_overlap_values, model_matrices
 from hts_z2.training.losses import (
     band_window,
     gathered,
-    predicted_bands,
     solved_bands,
+    spinful_matrices,
     split_values,
-    with_reference_overlap,
     zero_point_corrected,
 )
 
@@ -114,9 +113,8 @@ def evaluate(
         tb_batch = collate([it], net.layout.n_pad)
         out = net(tb_batch.graphs)
         p = gathered(out, tb_batch)
-        true_h = torch.cat([it.on_h, it.edge_h]).double()
-        true_s = torch.cat([it.on_s, it.edge_s]).double()
-        true_soc = torch.cat([it.on_soc, it.edge_soc], 1).double()
+        ref = reference_values(it)
+        true_h, true_s, true_soc = ref["h"], ref["s"], ref["soc"]
         graph = torch.zeros(len(true_h), dtype=torch.long)
         h = zero_point_corrected(p["h"].double(), true_h, true_s, graph, 1)
         e_h = float((h - true_h).abs().mean())
@@ -131,11 +129,10 @@ def evaluate(
         k = torch.from_numpy(it.band_k)
         cut = net.cfg.overlap_cutoff
         Hk, Sk = model_matrices(vals, it, k, overlap)
+        H_ref, S_ref = spinful_matrices(ref, it, k)
         band = band_error(solved_bands(Hk, Sk, cut), it)
-        band_ref_s = band_error(predicted_bands(with_reference_overlap(vals, it), it, k, cut), it)
-        band_floor = band_error(
-            solved_bands(*model_matrices(reference_values(it), it, k, overlap), cut), it
-        )
+        band_ref_s = band_error(solved_bands(Hk, S_ref, cut), it)
+        band_floor = band_error(solved_bands(H_ref, S_ref if overlap is None else Sk, cut), it)
         lowest = float(torch.linalg.eigvalsh(Sk)[:, 0].min())
         label = None
         if z2:

@@ -34,7 +34,7 @@ from hts_z2.training.calibrate import (
     predicted_values,
     score_cutoffs,
 )
-from hts_z2.training.data import TrainingItem, build_item, reference_values
+from hts_z2.training.data import TrainingItem, build_item
 from hts_z2.training.dataset import load_dataset, split_ids
 from hts_z2.training.evaluate import TestMetrics, evaluate
 from hts_z2.training.trainer import (
@@ -209,17 +209,11 @@ def run_calibration(
     net = trained_network(work)
     overlap = load_overlap(work, net.cfg)
     values = ((predicted_values(net, it), it) for it in items[split])
-    scores = score_cutoffs(values, candidates, on_progress, overlap)
-    truncation = score_cutoffs(
-        ((reference_values(it), it) for it in items[split]), candidates, None, overlap
-    )
+    scores = score_cutoffs(values, candidates, on_progress, overlap, truncation=True)
     record = {
         "overlap_cutoff": pick_cutoff(scores),
         "split": split,
-        "scores": [
-            {**asdict(s), "reference_band_mae_meV": t.band_mae_meV}
-            for s, t in zip(scores, truncation, strict=True)
-        ],
+        "scores": [asdict(s) for s in scores],
     }
     (work / CALIBRATION_FILE).write_text(json.dumps(record, indent=1))
     return record
@@ -249,10 +243,11 @@ def check_model_target(target: str | Path, overwrite: bool = False) -> None:
     FileExistsError
         ``target`` has weights and ``overwrite`` is false.
     """
-    target = Path(target)
-    if not overwrite and (target / WEIGHTS).is_file():
+    weights = Path(target) / WEIGHTS
+    if not overwrite and weights.is_file():
         raise FileExistsError(
-            f"{target} already holds a model; choose another --name / --models, "
+            f"{target} already holds another model (weights sha256 "
+            f"{file_sha256(weights)[:12]}); choose another --name / --models, "
             "or pass --overwrite to replace it"
         )
 
@@ -302,11 +297,8 @@ def register(
     net.cfg = replace(net.cfg, training=training)
     target = Path(models_root) / name
     existing = target / WEIGHTS
-    if not overwrite and existing.is_file() and file_sha256(existing) != weights_sha256(net):
-        raise FileExistsError(
-            f"{target} already holds another model (weights sha256 "
-            f"{file_sha256(existing)[:12]}); register under another name or overwrite it"
-        )
+    same = existing.is_file() and file_sha256(existing) == weights_sha256(net)
+    check_model_target(target, overwrite or same)
     from hts_z2.training.card import model_card
 
     save_checkpoint(net, target, model_card(name, net.cfg, record, metrics))
