@@ -79,9 +79,22 @@ def spinful_blocks(M: np.ndarray, soc: np.ndarray | None = None) -> np.ndarray:
     """
     M = np.asarray(M)
     *lead, n, _ = M.shape
-    out = np.einsum("...mn,st->...msnt", M.astype(np.complex128), np.eye(2))
-    if soc is not None:
-        out = out + 1j * np.einsum("...vmn,vst->...msnt", soc, PAULI)
+    flat = M.reshape(-1, n, n)
+    soc_flat = None if soc is None else np.asarray(soc).reshape(-1, 3, n, n)
+    out = np.empty((len(flat), n, 2, n, 2), dtype=np.complex128)
+    for r, m in enumerate(flat):  # one block at a time: cache-sized temporaries
+        o = out[r]
+        if soc_flat is None:
+            o[:, 0, :, 0] = m
+            o[:, 1, :, 1] = m
+            o[:, 0, :, 1] = 0
+            o[:, 1, :, 0] = 0
+            continue
+        sx, sy, sz = soc_flat[r]  # i (sx sigma_x + sy sigma_y + sz sigma_z), per spin pair
+        o[:, 0, :, 0] = m + 1j * sz
+        o[:, 1, :, 1] = m - 1j * sz
+        o[:, 0, :, 1] = sy + 1j * sx
+        o[:, 1, :, 0] = 1j * sx - sy
     return out.reshape(*lead, 2 * n, 2 * n)
 
 

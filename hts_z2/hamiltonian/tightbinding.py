@@ -31,16 +31,43 @@ def _minus_index(R: np.ndarray) -> np.ndarray:
         raise TightBindingError(f"R-vectors are not closed under R -> -R (missing {err})") from None
 
 
+def block_checks(M: np.ndarray, minus: np.ndarray) -> tuple[float, float]:
+    """``(max |M|, max |M(-R) - M(R)^H|)`` over all blocks; NaN or inf where any entry is.
+
+    Parameters
+    ----------
+    M : [n_R, n, n] blocks; minus : [n_R] index of ``-R`` for every ``R``.
+
+    Each pair ``(R, -R)`` is visited once, one [n, n] block at a time, so the checks need
+    no temporaries of the size of ``M`` (dense spinful models reach 100s of MiB).
+    """
+    size, err = 0.0, 0.0
+    for r, m in enumerate(np.asarray(minus).tolist()):
+        if m < r:
+            continue
+        a = float(np.max(np.abs(M[[r, m]]), initial=0.0))
+        e = float(np.max(np.abs(M[m] - M[r].conj().T), initial=0.0))
+        if not np.isfinite(a + e):  # Python's max() would drop a NaN
+            return a, e
+        size, err = max(size, a), max(err, e)
+    return size, err
+
+
+def hermiticity_error(M: np.ndarray, minus: np.ndarray) -> float:
+    """``max |M(-R) - M(R)^H|`` (see :func:`block_checks`)."""
+    return block_checks(M, minus)[1]
+
+
 def _check_blocks(name: str, M: np.ndarray, n_R: int, minus: np.ndarray) -> np.ndarray:
+    """``M`` as complex128 (no copy when it already is), validated."""
     M = np.asarray(M)
     if M.ndim != 3 or M.shape[0] != n_R or M.shape[1] != M.shape[2]:
         raise TightBindingError(f"{name} must have shape [n_R={n_R}, n, n], got {M.shape}")
-    if not np.all(np.isfinite(M)):
+    M = np.asarray(M, dtype=np.complex128)
+    size, err = block_checks(M, minus)
+    if not np.isfinite(size + err):
         raise TightBindingError(f"{name} contains NaN or infinite entries")
-    M = M.astype(np.complex128)
-    scale = max(1.0, float(np.max(np.abs(M), initial=0.0)))
-    err = float(np.max(np.abs(M[minus] - np.swapaxes(M.conj(), 1, 2)), initial=0.0))
-    if err > HERMITICITY_TOL * scale:
+    if err > HERMITICITY_TOL * max(1.0, size):
         raise TightBindingError(
             f"{name} is not Hermitian: max |{name}(-R) - {name}(R)^H| = {err:.3e}"
         )

@@ -203,7 +203,12 @@ class HamiltonianModel:
                     raise
                 size = max(1, len(chunk) // 2)
                 continue
-            host = {k: v.double().cpu().numpy() for k, v in out.items()}
+            skip = "_s" if self.overlap is not None else None  # S comes from the basis
+            host = {
+                k: v.cpu().numpy()  # float32; widened exactly when scattered into float64
+                for k, v in out.items()
+                if skip is None or not k.endswith(skip)
+            }
             for g, (n0, n1), (e0, e1) in zip(
                 chunk, batch.node_slices, batch.edge_slices, strict=True
             ):

@@ -3,7 +3,7 @@ import pytest
 from scipy.linalg import block_diag
 
 from hts_z2.hamiltonian import TightBinding, orbital_table
-from hts_z2.hamiltonian.angular import wigner_d
+from hts_z2.hamiltonian.angular import PAULI, wigner_d
 from hts_z2.hamiltonian.soc import (
     assemble_soc,
     expand_shell_xi,
@@ -65,6 +65,19 @@ def test_s_shells_have_no_soc(system):
 def test_spinful_kron_order():
     H0 = np.arange(4.0).reshape(1, 2, 2)
     assert np.allclose(spinful_blocks(H0)[0], np.kron(H0[0], np.eye(2)))
+
+
+def test_spinful_blocks_with_soc_is_the_kron_sum():
+    """``M (x) I2 + i sum_v B_v (x) sigma_v`` for random real blocks, leading axes kept."""
+    rng = np.random.default_rng(3)
+    M, B = rng.normal(size=(2, 4, 3, 3)), rng.normal(size=(2, 4, 3, 3, 3))
+    got = spinful_blocks(M, B)
+    assert got.shape == (2, 4, 6, 6)
+    for idx in np.ndindex(2, 4):
+        want = np.kron(M[idx], np.eye(2)) + 1j * sum(
+            np.kron(B[idx][v], PAULI[v]) for v in range(3)
+        )
+        assert np.allclose(got[idx], want, atol=1e-14)
 
 
 def test_hermitian_and_time_reversal(system):

@@ -4,6 +4,7 @@ import pytest
 from hts_z2.hamiltonian import TightBinding, TightBindingError
 from hts_z2.hamiltonian.bloch import OverlapNotPositiveDefiniteError
 from hts_z2.hamiltonian.lattice_models import wilson_dirac
+from hts_z2.hamiltonian.tightbinding import hermiticity_error
 
 
 @pytest.fixture
@@ -38,6 +39,19 @@ def test_non_hermitian(tb):
     H = tb.H.copy()
     H[0, 0, 1] += 0.1
     with pytest.raises(TightBindingError, match="not Hermitian"):
+        tb.replace(H=H)
+
+
+@pytest.mark.parametrize("which", ["R", "-R"])
+def test_non_hermitian_hopping_names_the_error(tb, which):
+    """A mismatch between H(R) and H(-R)^H is found whichever of the pair is perturbed."""
+    R = tb.R.tolist()
+    r = next(i for i, v in enumerate(R) if any(v))
+    m = R.index([-x for x in R[r]])
+    H = tb.H.copy()
+    H[r if which == "R" else m, 1, 2] += 0.25j
+    assert hermiticity_error(H, tb._minus) == pytest.approx(0.25)
+    with pytest.raises(TightBindingError, match=r"max \|H\(-R\) - H\(R\)\^H\| = 2.500e-01"):
         tb.replace(H=H)
 
 
