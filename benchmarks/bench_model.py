@@ -47,7 +47,7 @@ from hts_z2.model.checkpoint import save_checkpoint
 from hts_z2.model.config import ModelConfig
 from hts_z2.model.graph import CrystalGraph, batch_graphs
 from hts_z2.model.network import HamiltonianNet
-from hts_z2.model.predictor import HamiltonianModel, load_model
+from hts_z2.model.predictor import HamiltonianModel, available_cpus, load_model
 from hts_z2.reference.sample import load_sample
 from hts_z2.structures.embedded import load_embedded
 from hts_z2.topology import compute_z2
@@ -263,10 +263,12 @@ def forward_only(model: HamiltonianModel, graphs: list[CrystalGraph], bs: int) -
             model.net(batch_graphs(graphs[s : s + bs], dtype=torch.float32))
 
 
-def throughput(model: HamiltonianModel, cells: list[Cell], repeat: int) -> dict[int, dict]:
+def throughput(
+    model: HamiltonianModel, cells: list[Cell], repeat: int, workers: int
+) -> dict[int, dict]:
     graphs = [c.graph for c in cells]
     group = max(BATCH_SIZES)
-    model.predict_graphs(graphs[:2], batch_size=2, errors="return")  # warm-up (lazy init)
+    model.predict_graphs(graphs[:2], batch_size=2, errors="return", workers=workers)  # warm-up
     forward_only(model, graphs[:2], 2)
     out: dict[int, dict] = {}
     for bs in BATCH_SIZES:
@@ -276,7 +278,9 @@ def throughput(model: HamiltonianModel, cells: list[Cell], repeat: int) -> dict[
             for s in range(0, len(graphs), group):  # results of one group held at a time
 
                 def run(part: list[CrystalGraph] = graphs[s : s + group], bs: int = bs) -> list:
-                    return model.predict_graphs(part, batch_size=bs, errors="return")
+                    return model.predict_graphs(
+                        part, batch_size=bs, errors="return", workers=workers
+                    )
 
                 tbs, sec, pk = measure_peak(run)
                 total += sec
@@ -417,7 +421,11 @@ def main() -> None:
     parser.add_argument("--mem-budget-gb", type=float, default=None,
                         help="cap on the predictions of 32 structures held at once "
                         "(default 4 quick / 8 full)")  # fmt: skip
+    parser.add_argument("--workers", type=int, default=None,
+                        help="threads building the dense models of a batch "
+                        "(default: the CPUs this process may use)")  # fmt: skip
     args = parser.parse_args()
+    workers = args.workers or available_cpus()
     quick = args.quick
     print("command: OMP_NUM_THREADS=1 .venv/bin/python " + " ".join(sys.argv))
     budget = (args.mem_budget_gb or (4.0 if quick else 8.0)) * 2**30
@@ -434,7 +442,10 @@ def main() -> None:
             f"{cfg.channels} channels, {cfg.n_layers} layers, r_cut {cfg.r_cut} Å, "
             f"r_mp {cfg.r_mp} Å, padded block {model.net.layout.n_pad}x{model.net.layout.n_pad}"
         )
-        print(f"torch {torch.__version__}, {torch.get_num_threads()} CPU thread(s)")
+        print(
+            f"torch {torch.__version__}, {torch.get_num_threads()} CPU thread(s); dense models "
+            f"of a batch built by {workers} worker thread(s)"
+        )
         cells, too_big = make_cells(model, n_struct, lo, hi, budget / max(BATCH_SIZES))
         atoms = [len(c.structure) for c in cells]
         edges = [c.graph.n_edges for c in cells]
@@ -446,7 +457,7 @@ def main() -> None:
         )
 
         print("\n1-2. throughput and memory (CPU, predict_graphs = forward + dense TightBinding)")
-        res = throughput(model, cells, repeat)
+        res = throughput(model, cells, repeat, workers)
         print(
             f"{'batch':>5} {'predict/s':>10} {'forward/s':>10} {'x bs1':>6} {'fwd x bs1':>9} "
             f"{'peak MiB/struct':>15} {'fwd MiB/struct':>14} {'conversion %':>12}"

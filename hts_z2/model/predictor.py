@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import os
+from concurrent.futures import ThreadPoolExecutor
+from contextlib import nullcontext
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -47,6 +49,14 @@ def structure_arrays(structure) -> tuple[np.ndarray, np.ndarray, np.ndarray, str
         numbers,
         structure.composition.reduced_formula,
     )
+
+
+def available_cpus() -> int:
+    """CPUs this process may run on (its affinity mask where the OS has one)."""
+    try:
+        return len(os.sched_getaffinity(0))
+    except AttributeError:  # not on Linux
+        return os.cpu_count() or 1
 
 
 def to_tight_binding(
@@ -169,7 +179,6 @@ class HamiltonianModel:
             out.append(build_graph(lattice, positions, numbers, self.config.r_cut, name=name))
         return out
 
-    @torch.inference_mode()
     def predict_graphs(
         self,
         graphs: list[CrystalGraph],
@@ -177,17 +186,45 @@ class HamiltonianModel:
         device: str = "cpu",
         max_edges: int = 200_000,
         errors: str = "raise",
+        workers: int | None = None,
     ) -> list[TightBinding]:
         """Batched inference; a batch is also capped at ``max_edges`` edges and halved on
         out-of-memory errors, so large structures never crash the run.
 
         ``errors="return"`` puts a structure's exception (odd electron count, indefinite
         predicted overlap) in its place instead of failing the whole batch.
+
+        The dense models of one batch are built by ``workers`` threads (default: the
+        CPUs this process may use); this per-structure step dominates ``predict`` on CPU,
+        and a batch is what lets several structures be built at once.
         """
+        n_workers = max(1, workers if workers is not None else available_cpus())
+        with ThreadPoolExecutor(n_workers) if n_workers > 1 else nullcontext() as pool:
+            return self._predict_batches(graphs, batch_size, device, max_edges, errors, pool)
+
+    @torch.inference_mode()
+    def _predict_batches(
+        self,
+        graphs: list[CrystalGraph],
+        batch_size: int,
+        device: str,
+        max_edges: int,
+        errors: str,
+        pool: ThreadPoolExecutor | None,
+    ) -> list[TightBinding]:
         net = self.net.to(device)
         results: list[TightBinding | None] = [None] * len(graphs)
         pending = list(range(len(graphs)))
         size = batch_size
+
+        def build(part: dict[str, np.ndarray], graph: CrystalGraph) -> TightBinding | Exception:
+            try:
+                return to_tight_binding(part, graph, self.config, net, self.overlap)
+            except ValueError as err:  # incl. indefinite S, invalid model
+                if errors != "return":
+                    raise
+                return err
+
         while pending:
             chunk, edges = [], 0
             for g in pending:
@@ -209,28 +246,37 @@ class HamiltonianModel:
                 for k, v in out.items()
                 if skip is None or not k.endswith(skip)
             }
-            for g, (n0, n1), (e0, e1) in zip(
-                chunk, batch.node_slices, batch.edge_slices, strict=True
-            ):
-                part = {
-                    k: (v[n0:n1] if k.startswith("onsite") else v[e0:e1]) for k, v in host.items()
-                }
-                try:
-                    results[g] = to_tight_binding(part, graphs[g], self.config, net, self.overlap)
-                except ValueError as err:  # incl. indefinite S, invalid model
-                    if errors != "return":
-                        raise
-                    results[g] = err
+            parts = [
+                {k: (v[n0:n1] if k.startswith("onsite") else v[e0:e1]) for k, v in host.items()}
+                for (n0, n1), (e0, e1) in zip(batch.node_slices, batch.edge_slices, strict=True)
+            ]
+            chunk_graphs = [graphs[g] for g in chunk]
+            built = (
+                pool.map(build, parts, chunk_graphs)
+                if pool is not None and len(chunk) > 1
+                else map(build, parts, chunk_graphs)
+            )
+            for g, tb in zip(chunk, built, strict=True):  # re-raises in structure order
+                results[g] = tb
             pending = pending[len(chunk) :]
         return results  # type: ignore[return-value]
 
     def predict(
-        self, structures, batch_size: int = 8, device: str = "cpu", errors: str = "raise"
+        self,
+        structures,
+        batch_size: int = 8,
+        device: str = "cpu",
+        errors: str = "raise",
+        workers: int | None = None,
     ) -> list[TightBinding]:
         """Spinful models (with S and ``n_occ``) for pymatgen structures, in order; with
-        ``errors="return"`` a structure that fails holds its exception instead."""
+        ``errors="return"`` a structure that fails holds its exception instead.
+        ``workers``: threads building the dense models of a batch (see
+        :meth:`predict_graphs`)."""
         if errors != "return":
-            return self.predict_graphs(self.graphs(structures), batch_size, device)
+            return self.predict_graphs(
+                self.graphs(structures), batch_size, device, workers=workers
+            )
         out: list = []
         graphs, where = [], []
         for st in structures:
@@ -241,7 +287,9 @@ class HamiltonianModel:
             except ValueError as err:
                 out.append(err)
         for k, tb in zip(
-            where, self.predict_graphs(graphs, batch_size, device, errors=errors), strict=True
+            where,
+            self.predict_graphs(graphs, batch_size, device, errors=errors, workers=workers),
+            strict=True,
         ):
             out[k] = tb
         return out
