@@ -121,6 +121,45 @@ def canonical_transform(Sk: Array, cutoff: float) -> tuple[Array, Array]:
     return (V * inv_root[:, None, :]) @ Vh, (V * (~keep)[:, None, :]) @ Vh
 
 
+def spin_expand(M: Array) -> Array:
+    """``M (x) I2`` for a batch: [..., m, m] -> [..., 2m, 2m] (orbital-major, spin inner)."""
+    *lead, m, _ = M.shape
+    if isinstance(M, torch.Tensor):
+        out = M.new_zeros((*lead, m, 2, m, 2))
+    else:
+        out = np.zeros((*lead, m, 2, m, 2), dtype=M.dtype)
+    out[..., :, 0, :, 0] = M
+    out[..., :, 1, :, 1] = M
+    return out.reshape(*lead, 2 * m, 2 * m)
+
+
+def spin_congruence(Hk: Array, G: Array, D: Array) -> Array:
+    """``(G (x) I2) H (G (x) I2) + D (x) I2`` without forming the spinful factors.
+
+    Parameters
+    ----------
+    Hk : [n_k, 2m, 2m] (orbital-major, spin inner); G, D : [n_k, m, m].
+
+    Returns
+    -------
+    [n_k, 2m, 2m]: each of the four spin blocks ``H_st`` becomes ``G H_st G (+ D if s = t)``,
+    half the multiplications of the dense product.
+    """
+    n_k, n, _ = Hk.shape
+    m = n // 2
+    if isinstance(Hk, torch.Tensor):
+        blocks = Hk.reshape(n_k, m, 2, m, 2).permute(0, 2, 4, 1, 3)
+    else:
+        blocks = Hk.reshape(n_k, m, 2, m, 2).transpose(0, 2, 4, 1, 3)
+    G4 = G[:, None, None]
+    out = G4 @ blocks @ G4  # [n_k, 2, 2, m, m]
+    out[:, 0, 0] += D
+    out[:, 1, 1] += D
+    if isinstance(out, torch.Tensor):
+        return out.permute(0, 3, 1, 4, 2).reshape(n_k, n, n)
+    return out.transpose(0, 3, 1, 4, 2).reshape(n_k, n, n)
+
+
 def _solve_lower(L: Array, X: Array) -> Array:
     """``L^-1 X`` for a batch of invertible ``L`` (Cholesky factor or its adjoint, Loewdin root)."""
     if isinstance(L, torch.Tensor):
@@ -139,6 +178,7 @@ def orthogonalized_eigh(
     orthogonalization: str = "cholesky",
     vectors: bool = True,
     overlap_cutoff: float = 0.0,
+    spatial_overlap: bool = False,
 ) -> tuple[Array, Array | None, Array | None]:
     """Solve ``H c = E S c`` through an orthogonalized basis.
 
@@ -159,6 +199,9 @@ def orthogonalized_eigh(
     orthogonalization : "cholesky" (default, cheapest) or "lowdin".
     vectors : return eigenvectors as well.
     overlap_cutoff : drop overlap directions with eigenvalue <= this (0: exact solve).
+    spatial_overlap : ``Sk`` is the spin-independent overlap [n_k, n/2, n/2] of a spinful
+        basis, ``S = Sk (x) I2``: the factorization of S is done at half the size and
+        expanded (the same G, P, L as the full ``S`` gives, at an eighth of the cost).
 
     Returns
     -------
@@ -168,15 +211,21 @@ def orthogonalized_eigh(
     """
     is_torch = isinstance(Hk, torch.Tensor)
     L = None
+    expand = spin_expand if spatial_overlap else (lambda M: M)
+    if Sk is not None and spatial_overlap and 2 * Sk.shape[-1] != Hk.shape[-1]:
+        raise ValueError(f"spatial overlap of size {Sk.shape[-1]} for H of size {Hk.shape[-1]}")
     if Sk is not None and overlap_cutoff > 0:
         G, P = canonical_transform(Sk, overlap_cutoff)
-        Hk = G @ Hk @ G + PROJECTED_OUT_ENERGY * P
+        if spatial_overlap:
+            Hk = spin_congruence(Hk, G, PROJECTED_OUT_ENERGY * P)
+        else:
+            Hk = G @ Hk @ G + PROJECTED_OUT_ENERGY * P
         Hk = 0.5 * (Hk + _herm(Hk))
     elif Sk is not None:
         if orthogonalization == "cholesky":
-            L = cholesky(Sk, k)
+            L = expand(cholesky(Sk, k))
         elif orthogonalization == "lowdin":
-            L = lowdin(Sk, k)
+            L = expand(lowdin(Sk, k))
         else:
             raise ValueError(f"unknown orthogonalization {orthogonalization!r}")
         Hk = _solve_lower(L, _herm(_solve_lower(L, Hk)))

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from functools import cached_property
 
 import numpy as np
 
@@ -158,10 +159,13 @@ class TightBinding:
         """S(k) at the eight TRIM: positive-definite, or with a cutoff, more kept
         directions than occupied bands and no eigenvalue below ``-overlap_cutoff``."""
         trim = np.array(np.meshgrid(*[[0.0, 0.5]] * 3, indexing="ij")).reshape(3, -1).T
+        Sk, spatial = self.overlap_k(trim)
         if self.overlap_cutoff <= 0:
-            cholesky(self.sk(trim), trim)
+            cholesky(Sk, trim)
             return
-        w = np.linalg.eigvalsh(self.sk(trim))
+        w = np.linalg.eigvalsh(Sk)
+        if spatial:  # S = S_s (x) I2 has every eigenvalue of S_s twice
+            w = np.repeat(w, 2, axis=1)
         i = int(np.argmin(w[:, 0]))
         if w[i, 0] < -self.overlap_cutoff:
             raise OverlapNotPositiveDefiniteError(
@@ -195,6 +199,29 @@ class TightBinding:
         """S(k) for k [n_k, 3] -> [n_k, n, n], or None for an orthogonal basis."""
         return None if self.S is None else bloch_sum(self.R, self.S, k)
 
+    @cached_property
+    def spatial_overlap(self) -> np.ndarray | None:
+        """[n_R, n/2, n/2] spin-independent overlap when ``S(R) = S_s(R) (x) I2`` holds
+        exactly (always for models built with ``spinful_blocks``), else None.
+
+        The k-space solvers then factorize ``S_s(k)`` at half the size.
+        """
+        if not self.spinful or self.S is None:
+            return None
+        S = self.S
+        for r in range(len(S)):  # one block at a time: no temporaries of S's size
+            up, dn = S[r, 0::2, 0::2], S[r, 1::2, 1::2]
+            if np.any(S[r, 0::2, 1::2]) or np.any(S[r, 1::2, 0::2]) or not np.array_equal(up, dn):
+                return None
+        return np.ascontiguousarray(S[:, 0::2, 0::2])
+
+    def overlap_k(self, k: np.ndarray) -> tuple[np.ndarray | None, bool]:
+        """``(S(k), spatial)``: the spin-independent ``S_s(k)`` [n_k, n/2, n/2] with
+        ``spatial=True`` where :attr:`spatial_overlap` exists, else the full ``S(k)``."""
+        if self.spatial_overlap is not None:
+            return bloch_sum(self.R, self.spatial_overlap, k), True
+        return self.sk(k), False
+
     def eigh(
         self, k: np.ndarray, vectors: bool = False, orthogonalization: str = "cholesky"
     ) -> tuple[np.ndarray, np.ndarray | None]:
@@ -203,8 +230,9 @@ class TightBinding:
         States are ``y = L^H c`` (see :func:`orthogonalized_eigh`).
         """
         k = np.atleast_2d(np.asarray(k, dtype=float))
+        Sk, spatial = self.overlap_k(k)
         E, Y, _ = orthogonalized_eigh(
-            self.hk(k), self.sk(k), k, orthogonalization, vectors, self.overlap_cutoff
+            self.hk(k), Sk, k, orthogonalization, vectors, self.overlap_cutoff, spatial
         )
         return E, Y
 

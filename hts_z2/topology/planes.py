@@ -77,12 +77,19 @@ def occupied_states(
     import torch
 
     H = torch.as_tensor(tb.H, device=device)
-    S = None if tb.S is None else torch.as_tensor(tb.S, device=device)
+    spatial = tb.spatial_overlap is not None
+    S_real = tb.spatial_overlap if spatial else tb.S
+    S = None if S_real is None else torch.as_tensor(S_real, device=device)
     for s in range(0, len(k), chunk):
         kk = k[s : s + chunk]
         Sk = None if S is None else bloch_sum(tb.R, S, kk)
         E, Y, _ = orthogonalized_eigh(
-            bloch_sum(tb.R, H, kk), Sk, kk, orthogonalization, overlap_cutoff=tb.overlap_cutoff
+            bloch_sum(tb.R, H, kk),
+            Sk,
+            kk,
+            orthogonalization,
+            overlap_cutoff=tb.overlap_cutoff,
+            spatial_overlap=spatial,
         )
         E_out[s : s + chunk] = E.cpu().numpy()
         Y_out[s : s + chunk] = Y[..., : tb.n_occ].cpu().numpy()

@@ -116,3 +116,34 @@ def test_shifted_moves_all_bands(tb):
     E0, _ = tb.eigh(k)
     E1, _ = tb.shifted(0.7).eigh(k)
     assert np.allclose(E1, E0 + 0.7)
+
+
+@pytest.mark.parametrize("cutoff", [0.0, 1e-2])
+def test_spin_independent_overlap_is_detected_and_solved_at_half_size(tb, cutoff):
+    """S = S_s (x) I2 is found exactly and gives the bands of the full S(k); an overlap
+    with a spin-dependent entry is left to the full solver."""
+    from hts_z2.hamiltonian.bloch import orthogonalized_eigh
+    from hts_z2.hamiltonian.soc import spinful_blocks
+
+    rng = np.random.default_rng(4)
+    n = tb.n_bands // 2
+    A = 0.05 * rng.normal(size=(n, n))
+    S0 = np.zeros((len(tb.R), n, n))
+    S0[tb.onsite_index()] = np.eye(n) + A + A.T
+    model = tb.replace(S=spinful_blocks(S0), overlap_cutoff=cutoff)
+    np.testing.assert_array_equal(model.spatial_overlap, S0)
+    k = rng.random((6, 3))
+    E_full = orthogonalized_eigh(model.hk(k), model.sk(k), k, vectors=False, overlap_cutoff=cutoff)[
+        0
+    ]
+    np.testing.assert_allclose(model.eigh(k)[0], E_full, atol=1e-12)
+    S = model.S.copy()
+    S[tb.onsite_index(), 0, 3] += 0.01
+    S[tb.onsite_index(), 3, 0] += 0.01
+    other = model.replace(S=S)
+    assert other.spatial_overlap is None
+    E_other = orthogonalized_eigh(
+        other.hk(k), other.sk(k), k, vectors=False, overlap_cutoff=cutoff
+    )[0]
+    np.testing.assert_allclose(other.eigh(k)[0], E_other, atol=1e-12)
+    assert np.abs(E_other - E_full).max() > 1e-4
