@@ -23,7 +23,8 @@ class BandGap:
     vbm, cbm : valence-band maximum and conduction-band minimum (eV).
     k_vbm, k_cbm, k_direct : reduced k-points of VBM, CBM and the smallest direct gap.
     is_metal : ``indirect <= METAL_TOL``.
-    n_k : number of k-points used.
+    n_k : number of k-points covered (grid + path; with time reversal a grid pair
+        ``(k, -k)`` shares one diagonalization).
     """
 
     indirect: float
@@ -53,6 +54,26 @@ def mesh_for_spacing(lattice: np.ndarray, kspacing: float) -> tuple[int, int, in
     return tuple(int(x + x % 2) for x in n)  # type: ignore[return-value]
 
 
+TR_TOL = 1e-10
+"""Largest time-reversal violation (eV) for which ``E(k) = E(-k)`` is used on the grid."""
+
+
+def has_time_reversal(tb: TightBinding, tol: float = TR_TOL) -> bool:
+    """Whether ``E_n(-k) = E_n(k)``: a spinful model with ``Theta H Theta^-1 = H``, or a
+    spinless one with real ``H(R)`` and ``S(R)``."""
+    if tb.spinful:
+        return tb.time_reversal_error() <= tol
+    return all(np.max(np.abs(M.imag), initial=0.0) <= tol for M in (tb.H, tb.S) if M is not None)
+
+
+def time_reversal_partners(mesh: tuple[int, int, int]) -> np.ndarray:
+    """[prod(mesh)] index of ``-k`` (mod reciprocal vectors) for every point of
+    :func:`monkhorst_pack`."""
+    idx = np.indices(mesh).reshape(3, -1).T
+    minus = (-idx) % np.array(mesh)
+    return np.ravel_multi_index(minus.T, mesh)
+
+
 def band_edges(tb: TightBinding, k: np.ndarray, chunk: int = 512) -> tuple[np.ndarray, np.ndarray]:
     """Highest occupied and lowest unoccupied band energies at every k: ([n_k], [n_k])."""
     v = np.empty(len(k))
@@ -69,6 +90,7 @@ def band_gap(
     kspacing: float = 0.15,
     mesh: tuple[int, int, int] | None = None,
     path: bool = True,
+    time_reversal: bool | None = None,
 ) -> BandGap:
     """Indirect and direct gap on a Gamma-centred grid and the high-symmetry path.
 
@@ -78,11 +100,21 @@ def band_gap(
     mesh : explicit grid.
     path : also sample seekpath's high-symmetry path (structure from ``tb.positions``
         and ``tb.numbers`` when present, else from the lattice alone).
+    time_reversal : diagonalize only one of every grid pair ``(k, -k)``, which have the
+        same energies under time reversal (None: when :func:`has_time_reversal` holds).
+        ``n_k`` still counts every point covered.
     """
     mesh = mesh or mesh_for_spacing(tb.lattice, kspacing)
     k = monkhorst_pack(mesh)
+    if time_reversal is None:
+        time_reversal = has_time_reversal(tb)
+    n_grid = len(k)
+    if time_reversal:
+        k = k[np.arange(n_grid) <= time_reversal_partners(mesh)]
+    n_path = 0
     if path:
-        k = np.concatenate([k, high_symmetry_path(tb.lattice, tb.positions, tb.numbers).k])
+        k_path = high_symmetry_path(tb.lattice, tb.positions, tb.numbers).k
+        k, n_path = np.concatenate([k, k_path]), len(k_path)
     v, c = band_edges(tb, k)
     iv, ic, idir = int(np.argmax(v)), int(np.argmin(c)), int(np.argmin(c - v))
     indirect = float(c[ic] - v[iv])
@@ -95,5 +127,5 @@ def band_gap(
         k_cbm=tuple(np.round(k[ic], 6).tolist()),
         k_direct=tuple(np.round(k[idir], 6).tolist()),
         is_metal=indirect <= METAL_TOL,
-        n_k=len(k),
+        n_k=n_grid + n_path,
     )

@@ -1,7 +1,13 @@
 import numpy as np
 import pytest
 
-from hts_z2.hamiltonian.gap import band_gap, mesh_for_spacing, monkhorst_pack
+from hts_z2.hamiltonian.gap import (
+    band_gap,
+    has_time_reversal,
+    mesh_for_spacing,
+    monkhorst_pack,
+    time_reversal_partners,
+)
 from hts_z2.hamiltonian.lattice_models import kane_mele, wilson_dirac
 
 
@@ -47,3 +53,65 @@ def test_mesh():
     k = monkhorst_pack((4, 2, 2))
     assert len(k) == 16
     assert any(np.allclose(x, [0.5, 0.5, 0.5]) for x in k)
+
+
+def random_tr_model(seed: int, zeeman: float = 0.0):
+    """Triclinic random spinful model, time-reversal symmetric unless ``zeeman`` != 0
+    (an on-site B.sigma term with a generic direction)."""
+    from hts_z2.hamiltonian import TightBinding
+    from hts_z2.hamiltonian.angular import PAULI
+    from hts_z2.hamiltonian.soc import spinful_blocks
+
+    rng = np.random.default_rng(seed)
+    n = 3
+    half = [(1, 0, 0), (0, 1, 0), (0, 0, 1), (1, 1, 0), (0, 1, -1)]
+    R = np.array([(0, 0, 0)] + half + [tuple(-x for x in r) for r in half])
+    M = np.zeros((len(R), n, n))
+    B = np.zeros((len(R), 3, n, n))
+    A = rng.normal(size=(n, n))
+    M[0] = A + A.T + np.diag([-3.0, 0.0, 3.0])
+    C = 0.3 * rng.normal(size=(3, n, n))
+    B[0] = C - np.swapaxes(C, 1, 2)
+    for i in range(1, 1 + len(half)):
+        M[i] = 0.4 * rng.normal(size=(n, n))
+        M[i + len(half)] = M[i].T
+        B[i] = 0.2 * rng.normal(size=(3, n, n))
+        B[i + len(half)] = -np.swapaxes(B[i], 1, 2)
+    H = spinful_blocks(M, B)
+    H[0] += zeeman * np.kron(np.eye(n), np.einsum("v,vst->st", [0.3, -0.5, 0.8], PAULI))
+    lattice = np.array([[4.0, 0.3, 0.1], [0.5, 4.4, -0.2], [0.3, 0.6, 5.1]])
+    return TightBinding(lattice, R, H, n_occ=2)
+
+
+def test_time_reversal_partners_negate_every_grid_point():
+    mesh = (4, 3, 2)
+    k = monkhorst_pack(mesh)
+    p = time_reversal_partners(mesh)
+    d = k + k[p]
+    np.testing.assert_allclose(d - np.round(d), 0, atol=1e-12)
+    np.testing.assert_array_equal(p[p], np.arange(len(k)))
+
+
+@pytest.mark.parametrize("seed", [0, 1, 2])
+def test_half_grid_under_time_reversal_gives_the_full_grid_gap(seed):
+    tb = random_tr_model(seed)
+    assert has_time_reversal(tb)
+    full = band_gap(tb, mesh=(6, 5, 4), path=False, time_reversal=False)
+    half = band_gap(tb, mesh=(6, 5, 4), path=False)
+    assert half.indirect == pytest.approx(full.indirect, abs=1e-12)
+    assert half.direct == pytest.approx(full.direct, abs=1e-12)
+    assert half.n_k == full.n_k == 120
+    k_full = monkhorst_pack((6, 5, 4))
+    e_plus = tb.eigh(k_full)[0]
+    e_minus = tb.eigh(-k_full)[0]
+    np.testing.assert_allclose(e_plus, e_minus, atol=1e-10)  # what the reduction relies on
+
+
+def test_broken_time_reversal_uses_the_whole_grid():
+    tb = random_tr_model(0, zeeman=0.4)
+    assert not has_time_reversal(tb)
+    k = monkhorst_pack((6, 5, 4))
+    assert np.abs(tb.eigh(k)[0] - tb.eigh(-k)[0]).max() > 1e-3  # E(k) != E(-k) here
+    auto = band_gap(tb, mesh=(6, 5, 4), path=False)
+    full = band_gap(tb, mesh=(6, 5, 4), path=False, time_reversal=False)
+    assert auto == full
