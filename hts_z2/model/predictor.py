@@ -13,7 +13,6 @@ import torch
 
 from hts_z2.hamiltonian.basis import orbital_table
 from hts_z2.hamiltonian.overlap import OverlapCalculator
-from hts_z2.hamiltonian.soc import spinful_blocks
 from hts_z2.hamiltonian.tightbinding import TightBinding
 from hts_z2.model.checkpoint import load_checkpoint, load_overlap
 from hts_z2.model.config import ModelConfig
@@ -97,9 +96,10 @@ def to_tight_binding(
     r_all = r_all.reshape(-1)
     r0 = int(r_all[0])
     r_of_edge = r_all[1 : 1 + len(graph.edge_R)]
-    H0 = np.zeros((len(R), n, n))
-    S = np.zeros((len(R), n, n))
-    B = np.zeros((len(R), 3, n, n))
+    # written straight into the spinful layout [R, orbital, spin, orbital, spin]: no
+    # intermediate spinless arrays (on CPU, touching memory is most of this step)
+    H = np.zeros((len(R), n, 2, n, 2), dtype=np.complex128)
+    S = np.zeros((len(R), n, 2, n, 2), dtype=np.complex128)
     atoms = np.arange(graph.n_atoms)
     on_pairs = np.column_stack([atoms, atoms])
     for kind, pairs, r_idx in (
@@ -115,19 +115,24 @@ def to_tight_binding(
             cols = (starts[j][:, None] + np.arange(len(oj)))[:, None, :]
             r = r_idx[sel][:, None, None]
             pick = np.ix_(sel, oi, oj)
-            H0[r, rows, cols] = out[f"{kind}_h"][pick]
+            h = out[f"{kind}_h"][pick].astype(np.float64)
+            sx, sy, sz = np.moveaxis(out[f"{kind}_soc"][sel][:, :, oi][:, :, :, oj], 1, 0)
+            # H0 (x) 1 + i sum_v B_v (x) sigma_v, per spin pair
+            H[r, rows, 0, cols, 0] = h + 1j * sz
+            H[r, rows, 1, cols, 1] = h - 1j * sz
+            H[r, rows, 0, cols, 1] = sy + 1j * sx
+            H[r, rows, 1, cols, 0] = 1j * sx - sy
             if S_exact is None:
-                S[r, rows, cols] = out[f"{kind}_s"][pick]
-            soc = out[f"{kind}_soc"][sel][:, :, oi][:, :, :, oj]  # [e, 3, n_i, n_j]
-            for v in range(3):
-                B[r, v, rows, cols] = soc[:, v]
+                S[r, rows, 0, cols, 0] = S[r, rows, 1, cols, 1] = out[f"{kind}_s"][pick]
     if S_exact is not None:
-        S[r_all[1 + len(graph.edge_R) :]] = S_exact
+        r_s = r_all[1 + len(graph.edge_R) :]
+        S[r_s, :, 0, :, 0] = S_exact
+        S[r_s, :, 1, :, 1] = S_exact
     return TightBinding(
         graph.lattice,
         R,
-        spinful_blocks(H0, B),
-        spinful_blocks(S),
+        H.reshape(len(R), 2 * n, 2 * n),
+        S.reshape(len(R), 2 * n, 2 * n),
         n_occ=n_occ,
         orbitals=orbital_table(shells),
         positions=graph.positions,
