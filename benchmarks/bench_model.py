@@ -422,7 +422,7 @@ def main() -> None:
                         help="cap on the predictions of 32 structures held at once "
                         "(default 4 quick / 8 full)")  # fmt: skip
     parser.add_argument("--workers", type=int, default=None,
-                        help="threads building the dense models of a batch "
+                        help="threads building the dense models "
                         "(default: the CPUs this process may use)")  # fmt: skip
     args = parser.parse_args()
     workers = args.workers or available_cpus()
@@ -444,7 +444,7 @@ def main() -> None:
         )
         print(
             f"torch {torch.__version__}, {torch.get_num_threads()} CPU thread(s); dense models "
-            f"of a batch built by {workers} worker thread(s)"
+            f"built by {workers} worker thread(s) alongside the forward passes"
         )
         cells, too_big = make_cells(model, n_struct, lo, hi, budget / max(BATCH_SIZES))
         atoms = [len(c.structure) for c in cells]

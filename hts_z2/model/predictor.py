@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import os
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from contextlib import nullcontext
 from dataclasses import dataclass
 from pathlib import Path
@@ -199,13 +199,15 @@ class HamiltonianModel:
         ``errors="return"`` puts a structure's exception (odd electron count, indefinite
         predicted overlap) in its place instead of failing the whole batch.
 
-        The dense models of one batch are built by ``workers`` threads (default: the
-        CPUs this process may use); this per-structure step dominates ``predict`` on CPU,
-        and a batch is what lets several structures be built at once.
+        The dense models are built by ``workers`` threads (default: the CPUs this process
+        may use) while the network runs on the next batch; this per-structure step
+        dominates ``predict`` on CPU. ``workers=1`` builds each model in turn.
         """
         n_workers = max(1, workers if workers is not None else available_cpus())
         with ThreadPoolExecutor(n_workers) if n_workers > 1 else nullcontext() as pool:
-            return self._predict_batches(graphs, batch_size, device, max_edges, errors, pool)
+            return self._predict_batches(
+                graphs, batch_size, device, max_edges, errors, pool, n_workers
+            )
 
     @torch.inference_mode()
     def _predict_batches(
@@ -216,11 +218,15 @@ class HamiltonianModel:
         max_edges: int,
         errors: str,
         pool: ThreadPoolExecutor | None,
+        n_workers: int = 1,
     ) -> list[TightBinding]:
         net = self.net.to(device)
         results: list[TightBinding | None] = [None] * len(graphs)
         pending = list(range(len(graphs)))
         size = batch_size
+
+        futures: dict[int, Future] = {}
+        max_running = 2 * n_workers + size  # bounds the network outputs waiting in the queue
 
         def build(part: dict[str, np.ndarray], graph: CrystalGraph) -> TightBinding | Exception:
             try:
@@ -255,15 +261,23 @@ class HamiltonianModel:
                 {k: (v[n0:n1] if k.startswith("onsite") else v[e0:e1]) for k, v in host.items()}
                 for (n0, n1), (e0, e1) in zip(batch.node_slices, batch.edge_slices, strict=True)
             ]
-            chunk_graphs = [graphs[g] for g in chunk]
-            built = (
-                pool.map(build, parts, chunk_graphs)
-                if pool is not None and len(chunk) > 1
-                else map(build, parts, chunk_graphs)
-            )
-            for g, tb in zip(chunk, built, strict=True):  # re-raises in structure order
-                results[g] = tb
+            for g, part in zip(chunk, parts, strict=True):
+                if pool is None:
+                    results[g] = build(part, graphs[g])
+                    continue
+                futures[g] = pool.submit(build, part, graphs[g])
+            if pool is not None:  # the next forward pass overlaps these builds
+                running = [f for f in futures.values() if not f.done()]
+                while len(running) > max_running:
+                    wait(running, return_when=FIRST_COMPLETED)
+                    running = [f for f in running if not f.done()]
             pending = pending[len(chunk) :]
+        try:
+            for g in sorted(futures):  # input order: the first failing structure is raised
+                results[g] = futures[g].result()
+        finally:
+            for f in futures.values():
+                f.cancel()
         return results  # type: ignore[return-value]
 
     def predict(

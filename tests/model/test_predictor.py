@@ -95,21 +95,26 @@ def test_errors_return_keeps_the_batch_and_names_each_failure(model):
     np.testing.assert_allclose(out[3].H, single[1].H, atol=1e-5)
 
 
+@pytest.mark.parametrize("batch_size", [1, 2, 5])
 @pytest.mark.parametrize("errors", ["raise", "return"])
-def test_threaded_build_equals_serial_and_keeps_errors_in_place(model, errors):
-    """Building a batch's models on several threads changes neither results nor order,
-    and the first failing structure (in input order) is the one raised."""
+def test_threaded_build_equals_serial_and_keeps_errors_in_place(model, errors, batch_size):
+    """Building the models on several threads, overlapping the next batches' forward
+    passes, changes neither results nor order, and the first failing structure (in input
+    order) is the one raised."""
     m, _ = model
     sts = structures()
     odd = Structure(Lattice.cubic(4.4), ["Pt", "Bi"], [[0, 0, 0], [0.5, 0.5, 0.5]])
-    batch = [sts[0], sts[1], odd, sts[2], odd]
+    odd_too = Structure(Lattice.cubic(4.0), ["Bi"], [[0, 0, 0]])
+    assert m.valence_electrons(odd) != m.valence_electrons(odd_too)
+    batch = [sts[0], sts[1], odd, sts[2], odd_too]
+    first = rf"odd number of valence electrons \({m.valence_electrons(odd)}\)"
     if errors == "raise":
         for workers in (1, 3):
-            with pytest.raises(ValueError, match="odd number"):
-                m.predict(batch, batch_size=5, workers=workers)
+            with pytest.raises(ValueError, match=first):
+                m.predict(batch, batch_size=batch_size, workers=workers)
         batch = sts
-    serial = m.predict(batch, batch_size=5, errors=errors, workers=1)
-    threaded = m.predict(batch, batch_size=5, errors=errors, workers=3)
+    serial = m.predict(batch, batch_size=batch_size, errors=errors, workers=1)
+    threaded = m.predict(batch, batch_size=batch_size, errors=errors, workers=3)
     assert len(threaded) == len(batch)
     for a, b in zip(serial, threaded, strict=True):
         if isinstance(a, Exception):
