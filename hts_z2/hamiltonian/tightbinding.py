@@ -95,6 +95,9 @@ class TightBinding:
         the cutoff (:func:`~hts_z2.hamiltonian.bloch.canonical_transform`). Meant for
         predicted models in a nearly linearly dependent basis, where ``S^-1`` would
         amplify small errors of H along those directions into eV-sized band errors.
+
+    The validated ``H`` and ``S`` share memory with the arrays passed in when these are
+    already complex128 (dense spinful models are large): treat them as read-only.
     """
 
     lattice: np.ndarray
