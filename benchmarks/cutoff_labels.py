@@ -1,0 +1,95 @@
+"""Screening-label agreement of a trained model per overlap cutoff, on its val and test splits.
+
+A model diagnostic, not a speed target: the cutoff a model ships with is chosen by
+validation band MAE (``hts_z2.training.calibrate``); this measures what each candidate
+cutoff does to the quantity screening reports, the Z2 label, against the labels of the
+reference Hamiltonians stored with the dataset. The split is rebuilt with the training
+seed and checked against the test ids recorded in the model's config.
+
+    OMP_NUM_THREADS=2 .venv/bin/python benchmarks/cutoff_labels.py [--model NAME]
+        [--cutoffs 0.01 0.03 0.1] [--out labels.json] [--limit N]
+
+About 16 CPU-min for hts-z2-soc-v3 (50 structures, rattled cells take 1-2 min each).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import time
+from pathlib import Path
+
+import torch
+
+from hts_z2.model.graph import batch_graphs
+from hts_z2.model.predictor import HamiltonianModel, load_model, to_tight_binding
+from hts_z2.model.slots import SlotLayout
+from hts_z2.reference.pipeline import reference_labels
+from hts_z2.training.data import build_item
+from hts_z2.training.dataset import load_dataset, split_ids
+
+DATASET = Path(__file__).resolve().parents[1] / "hts_z2" / "data" / "dataset"
+
+
+def labels_by_cutoff(model: HamiltonianModel, sample, cutoffs: list[float]) -> dict[str, str]:
+    """Predicted Z2 label of one reference sample at every cutoff (errors named)."""
+    cfg = model.config
+    item = build_item(sample, cfg, SlotLayout.from_basis(cfg.basis))
+    with torch.inference_mode():
+        out = model.net(batch_graphs([item.graph], dtype=torch.float32))
+    host = {k: v.double().numpy() for k, v in out.items()}
+    try:
+        tb = to_tight_binding(host, item.graph, cfg, model.net, model.overlap)
+    except ValueError as err:
+        return {str(c): f"failed: {err}" for c in cutoffs}
+    labels = {}
+    for c in cutoffs:
+        try:
+            got = reference_labels(tb.replace(overlap_cutoff=c), manifold=False)
+            labels[str(c)] = got["z2"]["label"]
+        except Exception as err:  # an indefinite S at this cutoff, etc.
+            labels[str(c)] = f"failed: {type(err).__name__}"
+    return labels
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--model", default=None, help="model name or directory (default: shipped)")
+    parser.add_argument("--cutoffs", type=float, nargs="+", default=[1e-2, 3e-2, 1e-1])
+    parser.add_argument("--out", type=Path, default=None, help="write every label as JSON")
+    parser.add_argument("--limit", type=int, default=None, help="first N samples per split")
+    args = parser.parse_args()
+    model = load_model(args.model)
+    training = model.config.training or {}
+    data = load_dataset(DATASET)
+    seed = int(training.get("settings", {}).get("seed", 0))
+    split = split_ids({s.sample_id: set(s.numbers.tolist()) for s in data.samples}, seed)
+    if sorted(split["test"]) != sorted(training.get("test_ids", [])):
+        raise SystemExit("the rebuilt split does not match the model's recorded test ids")
+    by_id = {s.sample_id: s for s in data.samples}
+    print(f"model {model.name} (sha256 {model.sha256[:12]}), shipped cutoff "
+          f"{model.config.overlap_cutoff:g}")  # fmt: skip
+    rows = []
+    for part in ("val", "test"):
+        for sid in split[part][: args.limit]:
+            sample = by_id[sid]
+            ref = sample.meta.get("reference", {}).get("z2", {}).get("label", "?")
+            t0 = time.perf_counter()
+            labels = labels_by_cutoff(model, sample, args.cutoffs)
+            rows.append({"part": part, "id": sid, "reference": ref, **labels})
+            shown = "  ".join(f"{c}: {labels[str(c)]}" for c in args.cutoffs)
+            print(f"{part:4} {sid:36} ref {ref:16} {shown}  ({time.perf_counter() - t0:.0f} s)")
+    print("\nagreement with the reference labels")
+    for part in ("val", "test"):
+        part_rows = [r for r in rows if r["part"] == part]
+        counts = "  ".join(
+            f"{c}: {sum(r[str(c)] == r['reference'] for r in part_rows)}/{len(part_rows)}"
+            for c in args.cutoffs
+        )
+        print(f"{part:4} {counts}")
+    if args.out:
+        args.out.write_text(json.dumps(rows, indent=1))
+
+
+if __name__ == "__main__":
+    main()
