@@ -2,15 +2,19 @@
 ``overlap_basis.npz``, the radial tables of models whose overlap comes from the basis).
 
 Loading reads tensors and JSON only (never unpickles code). The sha256 of the weights
-file is the model's identity in stored results.
+file is the model's identity in stored results. The file's metadata records every config
+field that changes predictions (the overlap cutoff, cutoffs, basis, valences...), so the
+identity covers them too; loading refuses a ``config.json`` that disagrees with it.
 """
 
 from __future__ import annotations
 
 import hashlib
+import json
 from pathlib import Path
 
 import torch
+from safetensors import safe_open
 from safetensors.torch import load_file, save, save_file
 
 from hts_z2.hamiltonian.overlap import OverlapBasis, OverlapCalculator
@@ -21,6 +25,7 @@ WEIGHTS = "model.safetensors"
 CONFIG = "config.json"
 CARD = "card.md"
 OVERLAP_BASIS = "overlap_basis.npz"
+INFERENCE_KEY = "hts_z2_inference_config"
 
 
 class CheckpointError(ValueError):
@@ -43,9 +48,14 @@ def stored_state(net: HamiltonianNet) -> dict[str, torch.Tensor]:
     }
 
 
+def weights_metadata(cfg: ModelConfig) -> dict[str, str]:
+    """What the weights file records besides tensors: the inference configuration."""
+    return {INFERENCE_KEY: cfg.inference_key()}
+
+
 def weights_sha256(net: HamiltonianNet) -> str:
     """sha256 that ``model.safetensors`` of ``net`` would have, without writing it."""
-    return hashlib.sha256(save(stored_state(net))).hexdigest()
+    return hashlib.sha256(save(stored_state(net), weights_metadata(net.cfg))).hexdigest()
 
 
 def save_checkpoint(net: HamiltonianNet, directory: str | Path, card: str | None = None) -> str:
@@ -53,7 +63,7 @@ def save_checkpoint(net: HamiltonianNet, directory: str | Path, card: str | None
     d = Path(directory)
     d.mkdir(parents=True, exist_ok=True)
     tmp = d / (WEIGHTS + ".tmp")
-    save_file(stored_state(net), str(tmp))
+    save_file(stored_state(net), str(tmp), weights_metadata(net.cfg))
     tmp.replace(d / WEIGHTS)
     net.cfg.save(d / CONFIG)
     if card is not None:
@@ -73,6 +83,7 @@ def load_checkpoint(directory: str | Path) -> tuple[HamiltonianNet, str]:
         if not (d / name).is_file():
             raise CheckpointError(f"model directory {d} has no {name}")
     cfg = ModelConfig.load(d / CONFIG)
+    check_inference_config(d / WEIGHTS, cfg)
     net = HamiltonianNet(cfg)
     state = load_file(str(d / WEIGHTS))
     missing, unexpected = net.load_state_dict(state, strict=False)
@@ -82,6 +93,22 @@ def load_checkpoint(directory: str | Path) -> tuple[HamiltonianNet, str]:
         )
     net.eval()
     return net, file_sha256(d / WEIGHTS)
+
+
+def check_inference_config(weights: Path, cfg: ModelConfig) -> None:
+    """Raise :class:`CheckpointError` when the weights file records an inference
+    configuration other than ``cfg`` (files written before it was recorded pass)."""
+    with safe_open(str(weights), "pt") as f:
+        stored = (f.metadata() or {}).get(INFERENCE_KEY)
+    if stored is None or stored == cfg.inference_key():
+        return
+    saved, now = json.loads(stored), json.loads(cfg.inference_key())
+    changed = sorted(k for k in saved.keys() | now.keys() if saved.get(k) != now.get(k))
+    raise CheckpointError(
+        f"{weights.parent}: config.json differs from the configuration the weights were "
+        f"saved with in {changed}; the model's identity (sha256 of {WEIGHTS}) would not "
+        "cover that change: save the network again with save_checkpoint (a new identity)"
+    )
 
 
 def check_overlap_basis(basis: OverlapBasis, cfg: ModelConfig) -> None:

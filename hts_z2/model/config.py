@@ -75,6 +75,13 @@ class ModelConfig:
         d["valence"] = {str(z): int(v) for z, v in self.valence.items()}
         return d
 
+    def inference_key(self) -> str:
+        """Canonical JSON of every field that changes predictions (all but ``training``,
+        the descriptive record of how the weights were made)."""
+        d = self.to_dict()
+        d.pop("training")
+        return json.dumps(d, sort_keys=True)
+
     @classmethod
     def from_dict(cls, d: dict) -> ModelConfig:
         d = dict(d)

@@ -3,6 +3,7 @@ import pytest
 import torch
 from netfixtures import small_config
 from pymatgen.core import Lattice, Structure
+from safetensors.torch import load_file, save_file
 
 from hts_z2.model.checkpoint import CheckpointError, load_checkpoint, save_checkpoint
 from hts_z2.model.graph import GraphError, build_graph
@@ -40,6 +41,13 @@ def test_checkpoint_errors(tmp_path, net):
     save_checkpoint(net, tmp_path / "a")
     other = small_config(channels=6)
     other.save(tmp_path / "a" / "config.json")
+    with pytest.raises(CheckpointError, match=r"differs .* in \['channels'\]"):
+        load_checkpoint(tmp_path / "a")
+    # a weights file without the recorded configuration (older models): shapes decide
+    save_file(
+        load_file(str(tmp_path / "a" / "model.safetensors")),
+        str(tmp_path / "a" / "model.safetensors"),
+    )
     with pytest.raises(Exception, match=r"size|shape|match"):
         load_checkpoint(tmp_path / "a")
     with pytest.raises(FileNotFoundError, match="no model"):
