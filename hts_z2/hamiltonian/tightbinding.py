@@ -54,9 +54,10 @@ def block_checks(M: np.ndarray, minus: np.ndarray) -> tuple[float, float]:
     return size, err
 
 
-def hermiticity_error(M: np.ndarray, minus: np.ndarray) -> float:
-    """``max |M(-R) - M(R)^H|`` (see :func:`block_checks`)."""
-    return block_checks(M, minus)[1]
+def hermiticity_error(R: np.ndarray, M: np.ndarray) -> float:
+    """``max |M(-R) - M(R)^H|`` over blocks [n_R, n, n] (``R`` closed under ``-R``; see
+    :func:`block_checks`)."""
+    return block_checks(np.asarray(M), _minus_index(np.asarray(R)))[1]
 
 
 def _check_blocks(name: str, M: np.ndarray, n_R: int, minus: np.ndarray) -> np.ndarray:
@@ -212,11 +213,12 @@ class TightBinding:
         if not self.spinful or self.S is None:
             return None
         S = self.S
-        for r in range(len(S)):  # one block at a time: no temporaries of S's size
-            up, dn = S[r, 0::2, 0::2], S[r, 1::2, 1::2]
-            if np.any(S[r, 0::2, 1::2]) or np.any(S[r, 1::2, 0::2]) or not np.array_equal(up, dn):
-                return None
-        return np.ascontiguousarray(S[:, 0::2, 0::2])
+        up = S[:, 0::2, 0::2]
+        if np.any(S[:, 0::2, 1::2]) or np.any(S[:, 1::2, 0::2]) or not np.array_equal(
+            up, S[:, 1::2, 1::2]
+        ):
+            return None
+        return np.ascontiguousarray(up)
 
     def overlap_k(self, k: np.ndarray) -> tuple[np.ndarray | None, bool]:
         """``(S(k), spatial)``: the spin-independent ``S_s(k)`` [n_k, n/2, n/2] with

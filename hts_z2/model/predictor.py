@@ -13,6 +13,7 @@ import torch
 
 from hts_z2.hamiltonian.basis import orbital_table
 from hts_z2.hamiltonian.overlap import OverlapCalculator
+from hts_z2.hamiltonian.soc import spin_pair_blocks
 from hts_z2.hamiltonian.tightbinding import TightBinding
 from hts_z2.model.checkpoint import load_checkpoint, load_overlap
 from hts_z2.model.config import ModelConfig
@@ -117,11 +118,8 @@ def to_tight_binding(
             pick = np.ix_(sel, oi, oj)
             h = out[f"{kind}_h"][pick].astype(np.float64)
             sx, sy, sz = np.moveaxis(out[f"{kind}_soc"][sel][:, :, oi][:, :, :, oj], 1, 0)
-            # H0 (x) 1 + i sum_v B_v (x) sigma_v, per spin pair
-            H[r, rows, 0, cols, 0] = h + 1j * sz
-            H[r, rows, 1, cols, 1] = h - 1j * sz
-            H[r, rows, 0, cols, 1] = sy + 1j * sx
-            H[r, rows, 1, cols, 0] = 1j * sx - sy
+            for (s, t), block in spin_pair_blocks(h, sx, sy, sz).items():
+                H[r, rows, s, cols, t] = block
             if S_exact is None:
                 S[r, rows, 0, cols, 0] = S[r, rows, 1, cols, 1] = out[f"{kind}_s"][pick]
     if S_exact is not None:

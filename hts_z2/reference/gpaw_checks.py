@@ -14,6 +14,7 @@ import numpy as np
 import scipy.linalg as sla
 
 from hts_z2.hamiltonian.bloch import bloch_sum
+from hts_z2.hamiltonian.tightbinding import hermiticity_error
 from hts_z2.hamiltonian.timereversal import conjugate_by_theta, time_reversal_error
 from hts_z2.reference.gpaw_lcao import LcaoHamiltonian, bloch_matrices, scf_potential
 
@@ -66,13 +67,6 @@ def model_eigenvalues(model: LcaoHamiltonian, k: np.ndarray, soc: bool = True) -
         H, S = model.H0, model.S
     Hk, Sk = bloch_sum(model.R, H, k), bloch_sum(model.R, S, k)
     return np.array([sla.eigh(h, s, eigvals_only=True) for h, s in zip(Hk, Sk, strict=True)])
-
-
-def hermiticity_error(R: np.ndarray, M: np.ndarray) -> float:
-    """``max |M(-R) - M(R)^H|`` over blocks [n_R, n, n] (R closed under -R)."""
-    index = {tuple(r): i for i, r in enumerate(np.asarray(R).tolist())}
-    minus = [index[tuple((-r).tolist())] for r in np.asarray(R)]
-    return float(np.max(np.abs(M[minus] - np.swapaxes(M.conj(), 1, 2)), initial=0.0))
 
 
 def band_window(n_electrons: int, n_bands: int, n_window: int | None) -> slice:
