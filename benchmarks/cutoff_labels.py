@@ -1,9 +1,10 @@
 """Screening-label agreement of a trained model per overlap cutoff, on its val and test splits.
 
-A model diagnostic, not a speed target: the cutoff a model ships with is chosen by
-validation band MAE (``hts_z2.training.calibrate``); this measures what each candidate
-cutoff does to the quantity screening reports, the Z2 label, against the labels of the
-reference Hamiltonians stored with the dataset. The split is rebuilt with the training
+A model diagnostic, not a speed target: ``hts_z2.training.calibrate`` chooses a model's
+cutoff on the validation split (by labels, then band MAE); this shows, on the validation
+and the test split, what each candidate cutoff does to the quantity screening reports,
+the screening label, against the labels of the reference Hamiltonians stored with the
+dataset. The split is rebuilt with the training
 seed and checked against the test ids recorded in the model's config.
 
     OMP_NUM_THREADS=2 .venv/bin/python benchmarks/cutoff_labels.py [--model NAME]
@@ -19,37 +20,13 @@ import json
 import time
 from pathlib import Path
 
-import torch
-
-from hts_z2.model.graph import batch_graphs
-from hts_z2.model.predictor import HamiltonianModel, load_model, to_tight_binding
+from hts_z2.model.predictor import load_model
 from hts_z2.model.slots import SlotLayout
-from hts_z2.reference.pipeline import reference_labels
+from hts_z2.training.calibrate import labels_by_cutoff
 from hts_z2.training.data import build_item
 from hts_z2.training.dataset import load_dataset, split_ids
 
 DATASET = Path(__file__).resolve().parents[1] / "hts_z2" / "data" / "dataset"
-
-
-def labels_by_cutoff(model: HamiltonianModel, sample, cutoffs: list[float]) -> dict[str, str]:
-    """Predicted Z2 label of one reference sample at every cutoff (errors named)."""
-    cfg = model.config
-    item = build_item(sample, cfg, SlotLayout.from_basis(cfg.basis))
-    with torch.inference_mode():
-        out = model.net(batch_graphs([item.graph], dtype=torch.float32))
-    host = {k: v.double().numpy() for k, v in out.items()}
-    try:
-        tb = to_tight_binding(host, item.graph, cfg, model.net, model.overlap)
-    except ValueError as err:
-        return {str(c): f"failed: {err}" for c in cutoffs}
-    labels = {}
-    for c in cutoffs:
-        try:
-            got = reference_labels(tb.replace(overlap_cutoff=c), manifold=False)
-            labels[str(c)] = got["z2"]["label"]
-        except Exception as err:  # an indefinite S at this cutoff, etc.
-            labels[str(c)] = f"failed: {type(err).__name__}"
-    return labels
 
 
 def main() -> None:
@@ -67,6 +44,7 @@ def main() -> None:
     if sorted(split["test"]) != sorted(training.get("test_ids", [])):
         raise SystemExit("the rebuilt split does not match the model's recorded test ids")
     by_id = {s.sample_id: s for s in data.samples}
+    layout = SlotLayout.from_basis(model.config.basis)
     print(f"model {model.name} (sha256 {model.sha256[:12]}), shipped cutoff "
           f"{model.config.overlap_cutoff:g}")  # fmt: skip
     rows = []
@@ -75,7 +53,9 @@ def main() -> None:
             sample = by_id[sid]
             ref = sample.meta.get("reference", {}).get("z2", {}).get("label", "?")
             t0 = time.perf_counter()
-            labels = labels_by_cutoff(model, sample, args.cutoffs)
+            item = build_item(sample, model.config, layout)
+            got = labels_by_cutoff(model.net, item, args.cutoffs, model.overlap)
+            labels = {str(c): label for c, label in got.items()}
             rows.append({"part": part, "id": sid, "reference": ref, **labels})
             shown = "  ".join(f"{c}: {labels[str(c)]}" for c in args.cutoffs)
             print(f"{part:4} {sid:36} ref {ref:16} {shown}  ({time.perf_counter() - t0:.0f} s)")

@@ -14,6 +14,17 @@ from hts_z2.training.trainer import EpochReport, TrainSettings
 console = Console()
 
 
+def progress_columns() -> tuple:
+    """A fresh set of progress-bar columns (a column instance serves one display)."""
+    return (
+        TextColumn("{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+        TextColumn("{task.fields[info]}"),
+    )
+
+
 def train(
     dataset: Path = typer.Argument(
         None, help="dataset directory (default: the embedded training dataset)"
@@ -45,6 +56,11 @@ def train(
         help="basis: exact S from the radial functions of the basis (needs GPAW to export "
         "them); predicted: learn S with the network",
     ),
+    calibrate_by: str = typer.Option(
+        "labels",
+        help="choose the overlap cutoff by validation labels (gap + Z2 agreement, then band "
+        "MAE) or by band MAE alone ('band', faster)",
+    ),
     skip_z2: bool = typer.Option(False, help="skip the Z2 agreement in the evaluation"),
     overwrite: bool = typer.Option(
         False, help="replace a model already registered under --models/--name"
@@ -54,14 +70,7 @@ def train(
     on the validation split, evaluate on the test split, register."""
     from hts_z2.model.predictor import models_dir
     from hts_z2.reference.dataset import embedded_dataset_path
-    from hts_z2.training.run import (
-        check_model_target,
-        prepare,
-        register,
-        run_calibration,
-        run_evaluation,
-        run_stage,
-    )
+    from hts_z2.training.run import check_model_target, prepare, run_stage
 
     dataset = dataset or embedded_dataset_path()
     models = models or models_dir()
@@ -82,6 +91,7 @@ def train(
         "overlap_cutoff": overlap_cutoff,
         "overlap": overlap,
     }
+    check_criterion(calibrate_by)
     try:
         if not Path(work).exists():
             check_model_target(Path(models) / name, overwrite)
@@ -94,15 +104,8 @@ def train(
         f"dataset {dataset}: train {len(split['train'])}, val {len(split['val'])}, "
         f"test {len(split['test'])}  (work dir {work})"
     )
-    columns = (
-        TextColumn("{task.description}"),
-        BarColumn(),
-        MofNCompleteColumn(),
-        TimeElapsedColumn(),
-        TextColumn("{task.fields[info]}"),
-    )
     for stage in (1, 2):
-        with Progress(*columns, console=console) as bar:
+        with Progress(*progress_columns(), console=console) as bar:
             task = bar.add_task(f"stage {stage}", total=None, info="")
 
             def on_step(step: int, total: int, task=task, bar=bar) -> None:
@@ -120,20 +123,55 @@ def train(
                 )
 
             run_stage(work, stage, settings, on_epoch, on_step)
-    with Progress(*columns, console=console) as bar:
-        task = bar.add_task("overlap cutoff (validation)", total=len(split["val"]), info="")
-        cal = run_calibration(work, on_progress=lambda sid: bar.update(task, advance=1, info=sid))
+    finish(work, split, name, models, settings, calibrate_by, skip_z2, overwrite)
+
+
+def check_criterion(criterion: str) -> None:
+    """Exit with a clear error for an unknown ``--calibrate-by``."""
+    from hts_z2.training.calibrate import CRITERIA
+
+    if criterion not in CRITERIA:
+        console.print(f"[red]error:[/red] --calibrate-by must be one of {', '.join(CRITERIA)}")
+        raise typer.Exit(2)
+
+
+def finish(
+    work: Path,
+    split: dict,
+    name: str,
+    models: Path,
+    settings: TrainSettings,
+    criterion: str,
+    skip_z2: bool,
+    overwrite: bool,
+) -> None:
+    """Calibrate the overlap cutoff (validation), evaluate (test), register, with bars."""
+    from hts_z2.training.run import register, run_calibration, run_evaluation
+
+    passes = 2 if criterion == "labels" else 1
+    with Progress(*progress_columns(), console=console) as bar:
+        task = bar.add_task(
+            f"overlap cutoff (validation, by {criterion})", total=passes * len(split["val"]),
+            info="",
+        )
+        cal = run_calibration(
+            work,
+            on_progress=lambda sid: bar.update(task, advance=1, info=sid),
+            criterion=criterion,
+        )
     console.print(
-        "validation band MAE by overlap cutoff: "
+        "validation by overlap cutoff: "
         + ", ".join(
             f"{s['cutoff']:g}: "
             + ("n/a" if s["band_mae_meV"] is None else f"{s['band_mae_meV']:.0f} meV")
-            + f" ({s['n_solved']}/{s['n_total']})"
+            + f" ({s['n_solved']}/{s['n_total']} solved"
+            + ("" if s.get("labels_agree") is None else f", {s['labels_agree']} labels agree")
+            + ")"
             for s in cal["scores"]
         )
         + f"  -> {cal['overlap_cutoff']:g}"
     )
-    with Progress(*columns, console=console) as bar:
+    with Progress(*progress_columns(), console=console) as bar:
         task = bar.add_task("evaluate (test split)", total=len(split["test"]), info="")
         metrics = run_evaluation(
             work, not skip_z2, lambda sid: bar.update(task, advance=1, info=sid)
@@ -152,3 +190,43 @@ def train(
         + f", Z2 agreement {metrics.z2_agree}/{metrics.z2_total}"
     )
     console.print(f"model registered in {target}")
+
+
+def recalibrate(
+    model: Path = typer.Argument(..., help="registered model directory (or name under --models)"),
+    name: str = typer.Option(..., help="name of the re-calibrated model"),
+    dataset: Path = typer.Option(
+        None, help="the model's training dataset (default: the embedded one)"
+    ),
+    models: Path = typer.Option(None, help="models directory (default: the repository's models/)"),
+    work: Path = typer.Option(Path("recalibrate-work"), help="work directory (resumes)"),
+    calibrate_by: str = typer.Option(
+        "labels", help="labels (gap + Z2 agreement, then band MAE) or band (band MAE alone)"
+    ),
+    skip_z2: bool = typer.Option(False, help="skip the Z2 agreement in the evaluation"),
+    overwrite: bool = typer.Option(False, help="replace a model registered under --name"),
+) -> None:
+    """Choose a registered model's overlap cutoff anew on its validation split, without
+    training: re-evaluate on its test split and register the same weights under a new
+    name (their file records the new cutoff, so the new model has its own sha256)."""
+    from hts_z2.model.predictor import models_dir
+    from hts_z2.reference.dataset import embedded_dataset_path
+    from hts_z2.training.run import check_model_target, prepare_recalibration
+
+    check_criterion(calibrate_by)
+    models = models or models_dir()
+    source = model if model.is_dir() else Path(models) / model
+    try:
+        if not Path(work).exists():
+            check_model_target(Path(models) / name, overwrite)
+        split_file = prepare_recalibration(source, dataset or embedded_dataset_path(), work)
+    except (FileExistsError, FileNotFoundError, ValueError) as err:
+        console.print(f"[red]error:[/red] {err}")
+        raise typer.Exit(2) from None
+    record = json.loads(split_file.read_text())
+    settings = TrainSettings(**record["recalibrated_from"]["settings"])
+    console.print(
+        f"re-calibrating {source} (sha256 {record['recalibrated_from']['sha256'][:12]}) "
+        f"by {calibrate_by}; work dir {work}"
+    )
+    finish(work, record["split"], name, models, settings, calibrate_by, skip_z2, overwrite)

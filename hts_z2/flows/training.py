@@ -56,11 +56,12 @@ def stage_job(work: str, stage: int, settings: dict) -> StageOutput:
 
 
 @job
-def calibrate_job(work: str) -> str:
-    """Choose the overlap cutoff on the validation split; returns ``work``."""
+def calibrate_job(work: str, criterion: str = "labels") -> str:
+    """Choose the overlap cutoff on the validation split (by ``criterion``: labels or
+    band); returns ``work``."""
     from hts_z2.training.run import run_calibration
 
-    run_calibration(work)
+    run_calibration(work, criterion=criterion)
     return work
 
 
@@ -93,6 +94,8 @@ class TrainingMaker(Maker):
     arch : :class:`~hts_z2.model.config.ModelConfig` overrides (r_cut, channels, ...).
     settings : optimization settings of both stages.
     z2 : include the Z2-label agreement in the evaluation.
+    calibrate_by : how the overlap cutoff is chosen on the validation split: "labels"
+        (screening-label agreement, then band MAE) or "band" (band MAE alone, no Z2).
     overwrite : replace a model already registered under ``model_name`` (otherwise the
         register job fails rather than replace it).
     """
@@ -102,6 +105,7 @@ class TrainingMaker(Maker):
     arch: dict = field(default_factory=dict)
     settings: TrainSettings = field(default_factory=TrainSettings)
     z2: bool = True
+    calibrate_by: str = "labels"
     overwrite: bool = False
 
     def make(self, dataset: str, work: str, models_root: str) -> Flow:
@@ -109,7 +113,7 @@ class TrainingMaker(Maker):
         prep = prepare_job(dataset, work, self.arch, self.settings.seed)
         s1 = stage_job(prep.output, 1, s)
         s2 = stage_job(s1.output.work, 2, s)
-        cal = calibrate_job(s2.output.work)
+        cal = calibrate_job(s2.output.work, self.calibrate_by)
         ev = evaluate_job(cal.output, self.z2)
         reg = register_job(ev.output.work, self.model_name, models_root, s, self.overwrite)
         jobs = [prep, s1, s2, cal, ev, reg]

@@ -5,27 +5,33 @@ so a small error of the predicted H along those directions of S produces spuriou
 bands. Solving canonically (dropping overlap directions with eigenvalue <= cutoff,
 :func:`hts_z2.hamiltonian.bloch.canonical_transform`) removes them at the price of a
 truncation error that grows with the cutoff; the best cutoff is a property of the
-trained model and is picked where its validation bands are closest to the reference.
+trained model and is picked on the validation split: by default where the most screening
+labels (gap + Z2, the quantity screening reports) agree with the reference labels, else
+(``criterion="band"``) where the bands are closest to the reference.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 import torch
 
 from hts_z2.hamiltonian.overlap import OverlapCalculator
+from hts_z2.model.graph import batch_graphs
 from hts_z2.model.network import HamiltonianNet
+from hts_z2.model.predictor import to_tight_binding
 from hts_z2.training.data import TrainingItem, collate, reference_values
-from hts_z2.training.evaluate import band_error
+from hts_z2.training.evaluate import band_error, predicted_label
 from hts_z2.training.exact_overlap import model_matrices
 from hts_z2.training.losses import gathered, solved_bands, spinful_matrices, split_values
 
 CANDIDATE_CUTOFFS = (0.0, 1e-4, 1e-3, 3e-3, 1e-2, 3e-2, 1e-1)
 TIE_MEV = 0.1
 """Band-MAE differences (meV) below this are rounding, not a better cutoff."""
+CRITERIA = ("labels", "band")
+"""How :func:`pick_cutoff` ranks the cutoffs that solve the most structures."""
 
 
 @dataclass
@@ -38,21 +44,38 @@ class CutoffScore:
     n_total: int
     reference_band_mae_meV: float | None = None
     """The reference H solved at this cutoff with the same S: the truncation's own cost."""
+    labels_agree: int | None = None
+    """Structures whose predicted screening label equals the reference label (None when
+    labels were not scored)."""
 
 
-def pick_cutoff(scores: Sequence[CutoffScore]) -> float:
-    """The cutoff solving the most validation structures, then with the lowest band MAE;
+def pick_cutoff(scores: Sequence[CutoffScore], criterion: str = "band") -> float:
+    """The cutoff solving the most validation structures, then (``criterion="labels"``)
+    with the most labels agreeing with the reference, then with the lowest band MAE;
     cutoffs within ``TIE_MEV`` of that MAE tie, and the smallest (least truncation) wins.
 
     A cutoff that leaves structures unsolved (predicted S not positive-definite under
     the exact solve) never wins over one that solves them all: an unsolved structure
     is a screening result lost.
+
+    Raises
+    ------
+    ValueError
+        No cutoff gives bands, an unknown ``criterion``, or ``"labels"`` on scores
+        without label counts.
     """
+    if criterion not in CRITERIA:
+        raise ValueError(f"unknown calibration criterion {criterion!r}; use one of {CRITERIA}")
     usable = [s for s in scores if s.band_mae_meV is not None]
     if not usable:
         raise ValueError("no overlap cutoff gives bands for any validation structure")
     most = max(s.n_solved for s in usable)
     best = [s for s in usable if s.n_solved == most]
+    if criterion == "labels":
+        if any(s.labels_agree is None for s in best):
+            raise ValueError("criterion 'labels' needs scores with label counts (score_labels)")
+        top = max(s.labels_agree for s in best)
+        best = [s for s in best if s.labels_agree == top]
     lowest = min(s.band_mae_meV for s in best)
     return min(s.cutoff for s in best if s.band_mae_meV <= lowest + TIE_MEV)
 
@@ -116,3 +139,39 @@ def score_cutoffs(
     return [
         CutoffScore(c, _mean(errors[c]), len(errors[c]), n, _mean(floors[c])) for c in candidates
     ]
+
+
+@torch.no_grad()
+def labels_by_cutoff(
+    net: HamiltonianNet,
+    item: TrainingItem,
+    candidates: Sequence[float],
+    overlap: OverlapCalculator | None = None,
+) -> dict[float, str]:
+    """Screening label (``metal``, a Z2 label, ``undefined: ...``) of the network's
+    prediction for one structure at every cutoff, built the way inference builds it.
+
+    A prediction that cannot be turned into a model (``ValueError`` of
+    :func:`~hts_z2.model.predictor.to_tight_binding`) is ``failed: ...`` at every cutoff.
+    """
+    net.eval()
+    out = net(batch_graphs([item.graph], dtype=torch.float32))
+    host = {k: v.double().numpy() for k, v in out.items()}
+    try:
+        tb = to_tight_binding(host, item.graph, net.cfg, net, overlap)
+    except ValueError as err:
+        return {c: f"failed: {err}" for c in candidates}
+    return {c: predicted_label(lambda c=c: tb.replace(overlap_cutoff=c)) for c in candidates}
+
+
+def score_labels(
+    scores: Sequence[CutoffScore],
+    predicted: Iterable[tuple[dict[float, str], str]],
+) -> list[CutoffScore]:
+    """``scores`` with ``labels_agree`` counted from (labels by cutoff, reference label)
+    pairs, one per structure (e.g. :func:`labels_by_cutoff` and the stored label)."""
+    agree = {s.cutoff: 0 for s in scores}
+    for labels, ref in predicted:
+        for c in agree:
+            agree[c] += int(labels.get(c) == ref)
+    return [replace(s, labels_agree=agree[s.cutoff]) for s in scores]

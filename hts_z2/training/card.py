@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections import Counter
+from pathlib import Path
 
 from hts_z2.model.config import ModelConfig
 
@@ -40,24 +41,50 @@ def warm_start_text(record: dict) -> str:
     )
 
 
+def recalibration_text(record: dict) -> str:
+    """One line naming the registered model whose weights were re-calibrated, if any."""
+    source = record.get("recalibrated_from")
+    if not source:
+        return ""
+    return (
+        f"- Weights: those of `{Path(source['model']).name}` (sha256 "
+        f"`{source['sha256'][:16]}...`, trained {source.get('date') or 'earlier'}), unchanged; "
+        "only the overlap cutoff below was chosen anew and the test metrics re-measured. "
+        "The weights file records the new cutoff, so this model has its own sha256.\n"
+    )
+
+
+CRITERION_TEXT = {
+    "band": "most structures solved, then lowest band MAE of the model's H and S",
+    "labels": "most structures solved, then most screening labels (gap + Z2) agreeing with "
+    "the reference labels, then lowest band MAE of the model's H and S",
+}
+
+
 def calibration_text(cfg: ModelConfig, record: dict) -> str:
-    """How the overlap cutoff was chosen (validation band MAE per candidate)."""
+    """How the overlap cutoff was chosen (validation band MAE, and label agreement when
+    scored, per candidate)."""
     cal = record.get("calibration")
     if cal is None:
         return f"Overlap cutoff {cfg.overlap_cutoff:g} (not calibrated)."
+    labelled = all(s.get("labels_agree") is not None for s in cal["scores"])
     rows = "\n".join(
         f"| {s['cutoff']:g} | {_fmt(s['band_mae_meV'])} | {s['n_solved']} / {s['n_total']} | "
         f"{_fmt(s.get('reference_band_mae_meV'))} |"
+        + (f" {s['labels_agree']} / {s['n_total']} |" if labelled else "")
         for s in cal["scores"]
     )
+    head = "| cutoff | band MAE (meV) | solved | reference H, same cutoff (meV) |"
+    rule = "|---|---|---|---|"
+    if labelled:
+        head += " labels agreeing |"
+        rule += "---|"
     return (
         f"Bands are solved canonically, dropping overlap directions with eigenvalue <= "
-        f"{cfg.overlap_cutoff:g} (chosen on the {cal.get('split', 'val')} split: most "
-        f"structures solved, then lowest band MAE of the model's H and S; the last column "
+        f"{cfg.overlap_cutoff:g} (chosen on the {cal.get('split', 'val')} split: "
+        f"{CRITERION_TEXT[cal.get('criterion', 'band')]}; the fourth column "
         f"solves the reference H and S at the same cutoff: what the truncation alone "
-        f"costs):\n\n"
-        f"| cutoff | band MAE (meV) | solved | reference H, same cutoff (meV) |\n"
-        f"|---|---|---|---|\n{rows}"
+        f"costs):\n\n{head}\n{rule}\n{rows}"
     )
 
 
@@ -104,7 +131,7 @@ and SOC strengths xi (Eq. 4: H = H0 (x) 1 + (xi/2) L.sigma) in GPAW's PBE dzp ba
   Training labels: {dict(counts)}.
 - Test compounds: {", ".join(sorted({i.split("__")[0].split("/")[0] for i in split["test"]}))}.
 - Rejected samples: {len(record.get("rejected", {}))}.
-{warm_start_text(record)}
+{warm_start_text(record)}{recalibration_text(record)}
 ## Architecture
 r_cut {cfg.r_cut} Å (pair blocks), message passing {cfg.r_mp} Å, {cfg.n_layers} layers,
 {cfg.channels} scalar channels, node l <= {cfg.l_hidden}, bond harmonics l <= {cfg.sh_lmax},

@@ -30,12 +30,15 @@ from hts_z2.model.network import HamiltonianNet
 from hts_z2.model.slots import SlotLayout
 from hts_z2.training.calibrate import (
     CANDIDATE_CUTOFFS,
+    CRITERIA,
+    labels_by_cutoff,
     pick_cutoff,
     predicted_values,
     score_cutoffs,
+    score_labels,
 )
 from hts_z2.training.data import TrainingItem, build_item
-from hts_z2.training.dataset import load_dataset, split_ids
+from hts_z2.training.dataset import LoadedDataset, load_dataset, split_ids
 from hts_z2.training.evaluate import TestMetrics, evaluate
 from hts_z2.training.trainer import (
     EpochReport,
@@ -83,17 +86,67 @@ def prepare(
         start = {"model": str(Path(init_from).resolve()), "sha256": sha}
     if cfg.overlap == "basis":
         export_basis_tables(cfg, data.samples[0].meta.get("settings", {}).get("gpaw", {}), work)
-    record = {
+    path.write_text(json.dumps(split_record(dataset, data, split, cfg, start), indent=1))
+    return path
+
+
+def split_record(
+    dataset: str | Path, data: LoadedDataset, split: dict, cfg: ModelConfig, init_from: dict | None
+) -> dict:
+    """What ``work/split.json`` holds: dataset, split, configuration, reference labels."""
+    return {
         "dataset": str(Path(dataset).resolve()),
         "dataset_sha256": data.sha256,
         "rejected": data.rejected,
         "split": split,
         "config": cfg.to_dict(),
-        "init_from": start,
+        "init_from": init_from,
         "labels": {
             s.sample_id: s.meta.get("reference", {}).get("z2", {}).get("label", "?")
             for s in data.samples
         },
+    }
+
+
+def prepare_recalibration(model_dir: str | Path, dataset: str | Path, work: str | Path) -> Path:
+    """A work directory holding a registered model as its trained network, on the split it
+    was trained with, so that :func:`run_calibration`, :func:`run_evaluation` and
+    :func:`register` re-choose its overlap cutoff without training; writes
+    ``work/split.json`` (with ``recalibrated_from``: the model's path and sha256).
+
+    Raises
+    ------
+    ValueError
+        ``dataset`` is not the model's training dataset (sha256), or the split rebuilt
+        with the model's seed differs from the test ids it recorded.
+    """
+    work = Path(work)
+    path = work / SPLIT_FILE
+    if path.is_file():
+        return path
+    net, sha = load_checkpoint(model_dir)
+    training = net.cfg.training or {}
+    data = load_dataset(dataset)
+    if data.sha256 != training.get("dataset_sha256"):
+        raise ValueError(
+            f"{dataset} (sha256 {data.sha256[:12]}) is not the dataset {model_dir} was "
+            f"trained on (sha256 {str(training.get('dataset_sha256'))[:12]})"
+        )
+    seed = int(training.get("settings", {}).get("seed", 0))
+    split = split_ids({s.sample_id: set(s.numbers.tolist()) for s in data.samples}, seed)
+    if sorted(split["test"]) != sorted(training.get("test_ids", [])):
+        raise ValueError(f"the split rebuilt with seed {seed} differs from {model_dir}'s test ids")
+    work.mkdir(parents=True, exist_ok=True)
+    net.cfg = replace(net.cfg, training={})
+    save_checkpoint(net, work / "stage2")
+    if net.cfg.overlap == "basis":
+        shutil.copyfile(Path(model_dir) / OVERLAP_BASIS, work / OVERLAP_BASIS)
+    record = split_record(dataset, data, split, net.cfg, training.get("init_from"))
+    record["recalibrated_from"] = {
+        "model": str(Path(model_dir).resolve()),
+        "sha256": sha,
+        "settings": training.get("settings", {}),
+        "date": training.get("date"),
     }
     path.write_text(json.dumps(record, indent=1))
     return path
@@ -190,33 +243,53 @@ def run_calibration(
     work: str | Path,
     candidates: tuple[float, ...] = CANDIDATE_CUTOFFS,
     on_progress: Callable[[str], None] | None = None,
+    criterion: str = "labels",
 ) -> dict:
     """Pick the overlap cutoff on the validation split (the training split when the
     dataset is too small to have one); writes ``work/calibration.json``.
 
-    Returns the record: ``overlap_cutoff``, the ``split`` used and its ``scores`` per
-    candidate (``reference_band_mae_meV``: the reference H solved at that cutoff, i.e. the
-    error the truncation alone costs).
+    ``criterion="labels"`` ranks the cutoffs by how many screening labels (gap + Z2 of
+    the prediction, as inference computes them) agree with the reference labels, then by
+    band MAE; ``"band"`` by band MAE alone (faster: no Z2). ``on_progress`` is called
+    once per structure and pass (twice per structure with labels).
+
+    Returns the record: ``overlap_cutoff``, ``criterion``, the ``split`` used and its
+    ``scores`` per candidate (``reference_band_mae_meV``: the reference H solved at that
+    cutoff, i.e. the error the truncation alone costs; ``labels_agree``).
     """
+    if criterion not in CRITERIA:
+        raise ValueError(f"unknown calibration criterion {criterion!r}; use one of {CRITERIA}")
     work = Path(work)
     split = "val"
-    _, items, _ = load_items(work, ("val",))
+    _, items, record = load_items(work, ("val",))
     if not items["val"]:
         split = "train"
-        _, items, _ = load_items(work, ("train",))
+        _, items, record = load_items(work, ("train",))
     if not items[split]:
         raise ValueError(f"{work}: no samples to calibrate the overlap cutoff on")
     net = trained_network(work)
     overlap = load_overlap(work, net.cfg)
     values = ((predicted_values(net, it), it) for it in items[split])
     scores = score_cutoffs(values, candidates, on_progress, overlap, truncation=True)
-    record = {
-        "overlap_cutoff": pick_cutoff(scores),
+    if criterion == "labels":
+        scores = score_labels(scores, _labelled(net, items[split], candidates, overlap,
+                                                record["labels"], on_progress))  # fmt: skip
+    result = {
+        "overlap_cutoff": pick_cutoff(scores, criterion),
+        "criterion": criterion,
         "split": split,
         "scores": [asdict(s) for s in scores],
     }
-    (work / CALIBRATION_FILE).write_text(json.dumps(record, indent=1))
-    return record
+    (work / CALIBRATION_FILE).write_text(json.dumps(result, indent=1))
+    return result
+
+
+def _labelled(net, items, candidates, overlap, labels, on_progress):
+    """(labels by cutoff, reference label) per item, reporting progress."""
+    for it in items:
+        yield labels_by_cutoff(net, it, candidates, overlap), labels.get(it.sample_id, "?")
+        if on_progress is not None:
+            on_progress(it.sample_id)
 
 
 def run_evaluation(
@@ -290,6 +363,7 @@ def register(
         "metrics": {k: v for k, v in metrics.items() if k != "structures"},
         "overlap_calibration": record.get("calibration"),
         "init_from": record.get("init_from"),
+        "recalibrated_from": record.get("recalibrated_from"),
         "code_version": __version__,
         "date": time.strftime("%Y-%m-%d"),
         **history,
