@@ -24,7 +24,7 @@ from hts_z2.model.predictor import load_model
 from hts_z2.model.slots import SlotLayout
 from hts_z2.training.calibrate import labels_by_cutoff
 from hts_z2.training.data import build_item
-from hts_z2.training.dataset import load_dataset, split_ids
+from hts_z2.training.dataset import load_dataset, model_split
 
 DATASET = Path(__file__).resolve().parents[1] / "hts_z2" / "data" / "dataset"
 
@@ -39,10 +39,10 @@ def main() -> None:
     model = load_model(args.model)
     training = model.config.training or {}
     data = load_dataset(DATASET)
-    seed = int(training.get("settings", {}).get("seed", 0))
-    split = split_ids({s.sample_id: set(s.numbers.tolist()) for s in data.samples}, seed)
-    if sorted(split["test"]) != sorted(training.get("test_ids", [])):
-        raise SystemExit("the rebuilt split does not match the model's recorded test ids")
+    try:
+        split = model_split(training, data)
+    except ValueError as err:
+        raise SystemExit(str(err)) from None
     by_id = {s.sample_id: s for s in data.samples}
     layout = SlotLayout.from_basis(model.config.basis)
     print(f"model {model.name} (sha256 {model.sha256[:12]}), shipped cutoff "

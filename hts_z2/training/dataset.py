@@ -189,3 +189,25 @@ def split_ids(
         g = group_of(i)
         out["test" if g in test else "val" if g in val else "train"].append(i)
     return out
+
+
+def model_split(training: dict, data: LoadedDataset) -> dict[str, list[str]]:
+    """The split a registered model was trained with, rebuilt from its training record
+    (``ModelConfig.training``: dataset sha256, seed, test ids) on ``data``.
+
+    Raises
+    ------
+    ValueError
+        ``data`` is not the model's training dataset, or the rebuilt split's test ids
+        differ from the recorded ones.
+    """
+    if data.sha256 != training.get("dataset_sha256"):
+        raise ValueError(
+            f"the dataset (sha256 {data.sha256[:12]}) is not the one the model was trained "
+            f"on (sha256 {str(training.get('dataset_sha256'))[:12]})"
+        )
+    seed = int(training.get("settings", {}).get("seed", 0))
+    split = split_ids({s.sample_id: set(s.numbers.tolist()) for s in data.samples}, seed)
+    if sorted(split["test"]) != sorted(training.get("test_ids", [])):
+        raise ValueError(f"the split rebuilt with seed {seed} differs from the model's test ids")
+    return split

@@ -38,7 +38,7 @@ from hts_z2.training.calibrate import (
     score_labels,
 )
 from hts_z2.training.data import TrainingItem, build_item
-from hts_z2.training.dataset import LoadedDataset, load_dataset, split_ids
+from hts_z2.training.dataset import LoadedDataset, load_dataset, model_split, split_ids
 from hts_z2.training.evaluate import TestMetrics, evaluate
 from hts_z2.training.trainer import (
     EpochReport,
@@ -127,15 +127,10 @@ def prepare_recalibration(model_dir: str | Path, dataset: str | Path, work: str 
     net, sha = load_checkpoint(model_dir)
     training = net.cfg.training or {}
     data = load_dataset(dataset)
-    if data.sha256 != training.get("dataset_sha256"):
-        raise ValueError(
-            f"{dataset} (sha256 {data.sha256[:12]}) is not the dataset {model_dir} was "
-            f"trained on (sha256 {str(training.get('dataset_sha256'))[:12]})"
-        )
-    seed = int(training.get("settings", {}).get("seed", 0))
-    split = split_ids({s.sample_id: set(s.numbers.tolist()) for s in data.samples}, seed)
-    if sorted(split["test"]) != sorted(training.get("test_ids", [])):
-        raise ValueError(f"the split rebuilt with seed {seed} differs from {model_dir}'s test ids")
+    try:
+        split = model_split(training, data)
+    except ValueError as err:
+        raise ValueError(f"{model_dir}, {dataset}: {err}") from None
     work.mkdir(parents=True, exist_ok=True)
     net.cfg = replace(net.cfg, training={})
     save_checkpoint(net, work / "stage2")

@@ -60,13 +60,13 @@ def test_recalibration_keeps_the_weights_and_gives_the_new_cutoff_its_own_identi
 def test_recalibration_refuses_another_dataset_or_split(registered, tmp_path):
     source, _, _ = registered
     other = link_dataset(tmp_path, SMALL[:3])
-    with pytest.raises(ValueError, match="is not the dataset"):
+    with pytest.raises(ValueError, match="is not the one the model was trained on"):
         prepare_recalibration(source, other, tmp_path / "w1")
     net, _ = load_checkpoint(source)
     net.cfg = replace(net.cfg, training={**net.cfg.training, "test_ids": ["no-such-sample"]})
     save_checkpoint(net, tmp_path / "edited")
     dataset = link_dataset(tmp_path / "d2")
-    with pytest.raises(ValueError, match="differs from"):
+    with pytest.raises(ValueError, match="differs from the model's test ids"):
         prepare_recalibration(tmp_path / "edited", dataset, tmp_path / "w2")
 
 
