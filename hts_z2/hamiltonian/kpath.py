@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import itertools
+import warnings
 from dataclasses import dataclass
 
 import numpy as np
@@ -62,15 +63,20 @@ def high_symmetry_path(
     reference_distance : spacing of path points (1/Angstrom).
     """
     import seekpath
+    from seekpath.hpkot import EdgeCaseWarning
 
     lattice = np.asarray(lattice, dtype=float)
     if positions is None or numbers is None:
         positions, numbers = np.zeros((1, 3)), np.array([1])
     try:
-        res = seekpath.get_explicit_k_path(
-            (lattice, np.asarray(positions), np.asarray(numbers)),
-            reference_distance=reference_distance,
-        )
+        with warnings.catch_warnings():
+            # rattled cells are triclinic with angles near 90 degrees; seekpath says so
+            # once per call, and the path it returns is still the one wanted
+            warnings.simplefilter("ignore", EdgeCaseWarning)
+            res = seekpath.get_explicit_k_path(
+                (lattice, np.asarray(positions), np.asarray(numbers)),
+                reference_distance=reference_distance,
+            )
     except Exception:  # seekpath refuses some non-standard or low-symmetry inputs
         return trim_path(lattice)
     k_abs = np.asarray(res["explicit_kpoints_abs"])

@@ -35,3 +35,18 @@ def test_trim_fallback():
     path = trim_path(np.eye(3))
     assert len(path.k) == 7 * 20
     assert np.allclose(path.k[-1], [0.5, 0.5, 0.5])
+
+
+def test_rattled_orthogonal_cell_gets_a_path_without_seekpath_edge_warnings():
+    """Rattled atoms in an orthogonal cell (a triclinic crystal with 90 degree angles, as
+    the dataset's rattled variants are) are a seekpath edge case: the path still comes
+    back, and seekpath's per-call warning is not passed on."""
+    import warnings
+
+    lattice = np.diag([4.0, 4.3, 6.0])
+    positions = np.array([[0.0, 0.01, 0.0], [0.52, 0.49, 0.47], [0.23, 0.71, 0.3]])
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        path = high_symmetry_path(lattice, positions, np.array([82, 52, 34]))
+    assert not [w for w in caught if "EdgeCase" in type(w.message).__name__]
+    assert len(path.k) > 10 and path.labels[0][1] == "Γ"
