@@ -51,6 +51,14 @@ class ToyScreeningModel:
         return out
 
 
+class CalibratedToyModel(ToyScreeningModel):
+    """The toy model with a validated band error (eV), as a calibrated model has."""
+
+    def __init__(self, band_error):
+        super().__init__()
+        self.band_error = band_error
+
+
 def make_model():
     """Factory for ``model="py:screening_double:make_model"``."""
     return ToyScreeningModel()

@@ -10,7 +10,7 @@ import typer
 from rich.console import Console
 
 from hts_z2.hamiltonian.bloch import OverlapNotPositiveDefiniteError
-from hts_z2.hamiltonian.gap import band_gap
+from hts_z2.hamiltonian.gap import band_gap, gap_caution
 from hts_z2.topology import compute_z2
 
 console = Console()
@@ -88,6 +88,7 @@ def predict(
         console.print(f"[yellow]{sid}: undefined[/yellow] — predicted overlap: {err}")
         raise typer.Exit(1) from None
     label = "metal" if z2 is None else z2.label
+    caution = None if gap.is_metal else gap_caution(gap.indirect, m.band_error)
     if hr is not None:
         from hts_z2.hamiltonian.formats import write_hamiltonian
         from hts_z2.hamiltonian.orthogonalize import lowdin_orthogonalized
@@ -110,6 +111,7 @@ def predict(
         "model": {"name": m.name, "sha256": m.sha256},
         "gap": gap.to_dict(),
         "z2": z2.to_dict() if z2 is not None else {"label": "metal"},
+        "caution": caution,
         "timings_s": timings,
     }
     if as_json:
@@ -123,6 +125,8 @@ def predict(
     style = "green" if z2 is not None and z2.defined else "yellow"
     reason = f" — {z2.reason}" if z2 is not None and z2.reason else ""
     console.print(f"Z2: [{style}]{label}[/{style}]{reason}")
+    if caution:
+        console.print(f"[yellow]caution:[/yellow] {caution}")
     for path, what in ((hr, "Wannier90 hr"), (deeph, "DeepH"), (bands, "band structure")):
         if path is not None:
             console.print(f"{what} written to {path}")

@@ -14,8 +14,8 @@ from rich.console import Console
 console = Console()
 CSV_COLUMNS = (
     "material_id", "source", "campaign", "formula", "elements", "nsites", "spacegroup",
-    "status", "reason", "label", "gap_indirect", "gap_direct", "z2_planes", "z2_converged",
-    "model_name", "model_sha256",
+    "status", "reason", "label", "caution", "gap_indirect", "gap_direct", "z2_planes",
+    "z2_converged", "model_name", "model_sha256",
 )
 
 
@@ -28,11 +28,13 @@ def build_filter(
     campaign: str | None = None,
     status: str | None = None,
     model_sha256: str | None = None,
+    no_caution: bool = False,
 ) -> dict[str, Any]:
     """MongoDB filter for the query options.
 
     ``label`` matches a whole label (``"STI (1;000)"``) or a prefix (``STI``, ``trivial``,
-    ``metal``); ``elements`` must all be present.
+    ``metal``); ``elements`` must all be present; ``no_caution`` drops results whose gap
+    is below the model's band error (``caution`` set).
     """
     crit: dict[str, Any] = {}
     if label:
@@ -50,6 +52,8 @@ def build_filter(
                        ("model.sha256", model_sha256)):
         if value:
             crit[key] = value
+    if no_caution:
+        crit["caution"] = None
     return crit
 
 
@@ -90,6 +94,9 @@ def query(
     limit: int = typer.Option(0, help="at most this many documents (0 = all)"),
     fmt: str = typer.Option("table", "--format", help="table | json | csv"),
     with_structure: bool = typer.Option(False, help="include structures in JSON output"),
+    no_caution: bool = typer.Option(
+        False, help="only results without a caution (gap above the model's band error)"
+    ),
 ) -> None:
     """Query stored results."""
     from hts_z2.cli.screen import candidates_table, sort_docs
@@ -98,7 +105,9 @@ def query(
     if fmt not in ("table", "json", "csv"):
         console.print(f"[red]error:[/red] unknown format {fmt!r} (table, json, csv)")
         raise typer.Exit(2)
-    crit = build_filter(label, min_gap, max_gap, elements, source, campaign, status)
+    crit = build_filter(
+        label, min_gap, max_gap, elements, source, campaign, status, no_caution=no_caution
+    )
     try:
         store = open_store(db)
     except StoreUnavailableError as err:

@@ -28,7 +28,7 @@ def candidates_table(docs: list[dict], title: str = "candidates") -> Table:
             _num(gap.get("indirect")),
             _num(gap.get("direct")),
             "".join(map(str, planes)) if planes else "",
-            d.get("reason") or "",
+            "; ".join(x for x in (d.get("reason"), d.get("caution")) if x),
         )
     return table
 

@@ -167,9 +167,15 @@ def _z2_doc(res: Any) -> Z2Doc:
     )
 
 
-def topology(tb: Any, settings: ScreeningSettings) -> dict[str, Any]:
-    """Gap, then Z2 for insulators: the fields of a ``done`` document and stage seconds."""
-    from hts_z2.hamiltonian.gap import band_gap
+def topology(
+    tb: Any, settings: ScreeningSettings, band_error: float | None = None
+) -> dict[str, Any]:
+    """Gap, then Z2 for insulators: the fields of a ``done`` document and stage seconds.
+
+    ``band_error`` (eV, the model's validation band error) adds a ``caution`` to
+    insulators whose gap is smaller.
+    """
+    from hts_z2.hamiltonian.gap import band_gap, gap_caution
     from hts_z2.topology.invariants import compute_z2
 
     t0 = time.perf_counter()
@@ -179,6 +185,9 @@ def topology(tb: Any, settings: ScreeningSettings) -> dict[str, Any]:
     if gap.is_metal:
         out["label"] = METAL_LABEL
         return out
+    caution = gap_caution(gap.indirect, band_error)
+    if caution:
+        out["caution"] = caution
     if settings.z2_max_gap is not None and gap.indirect > settings.z2_max_gap:
         out["label"] = "insulator"
         out["reason"] = f"Z2 not computed: gap {gap.indirect:.3f} eV > {settings.z2_max_gap} eV"
@@ -273,7 +282,7 @@ def screen_records(
             )
             continue
         try:
-            fields = topology(tb, settings)
+            fields = topology(tb, settings, getattr(model, "band_error", None))
         except Exception as err:
             reason = f"{type(err).__name__}: {str(err)[:300]}"
             docs.append(

@@ -129,3 +129,14 @@ def band_gap(
         is_metal=indirect <= METAL_TOL,
         n_k=n_grid + n_path,
     )
+
+
+def gap_caution(gap: float, band_error: float | None) -> str | None:
+    """Why an insulator's label may not hold: its gap (eV) is below the model's validated
+    band error (eV), so the bands could close or invert within the model's accuracy."""
+    if band_error is None or gap >= band_error:
+        return None
+    return (
+        f"gap {gap:.3f} eV < the model's validation band error {band_error:.3f} eV: "
+        "the label can flip within the model's accuracy; confirm with DFT"
+    )

@@ -69,6 +69,19 @@ class ModelConfig:
     def elements(self) -> tuple[int, ...]:
         return tuple(sorted(self.basis))
 
+    def validated_band_error(self) -> float | None:
+        """Validation band MAE near E_F (eV) at the model's overlap cutoff, from the
+        calibration in its training record; None when the model was not calibrated.
+
+        The error a predicted band edge typically carries: a gap below it can close, and a
+        label can flip, within the model's own accuracy.
+        """
+        cal = (self.training or {}).get("overlap_calibration") or {}
+        for score in cal.get("scores", []):
+            if score.get("cutoff") == self.overlap_cutoff and score.get("band_mae_meV"):
+                return float(score["band_mae_meV"]) / 1e3
+        return None
+
     def to_dict(self) -> dict:
         d = asdict(self)
         d["basis"] = {str(z): list(s) for z, s in self.basis.items()}

@@ -166,6 +166,11 @@ class HamiltonianModel:
     def elements(self) -> frozenset[int]:
         return frozenset(self.net.cfg.elements)
 
+    @property
+    def band_error(self) -> float | None:
+        """Validation band error near E_F (eV), see ``ModelConfig.validated_band_error``."""
+        return self.net.cfg.validated_band_error()
+
     def valence_electrons(self, structure) -> int:
         """Valence electrons the model's basis represents for ``structure``."""
         numbers = structure_arrays(structure)[2]

@@ -65,6 +65,8 @@ class ResultDoc(BaseModel):
 
     ``label`` repeats ``z2.label`` for insulators, is ``"metal"`` for metals (no Z2) and None
     for skipped and failed materials, so that one indexed field answers label queries.
+    ``caution`` says why a defined label may still not hold (e.g. a gap smaller than the
+    model's validated band error).
     """
 
     model_config = ConfigDict(protected_namespaces=())
@@ -83,6 +85,7 @@ class ResultDoc(BaseModel):
     status: Status
     reason: str | None = None
     label: str | None = None
+    caution: str | None = None
     gap: GapDoc | None = None
     z2: Z2Doc | None = None
     timings: dict[str, float] = Field(default_factory=dict)

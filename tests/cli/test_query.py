@@ -6,7 +6,7 @@ import json
 
 import pytest
 import typer
-from screening_double import ToyScreeningModel
+from screening_double import CalibratedToyModel, ToyScreeningModel
 from typer.testing import CliRunner
 
 from hts_z2.cli import query as query_command
@@ -71,3 +71,20 @@ def test_table_and_status(db):
     assert "no element with Z > 70" in result.output
     bad = runner.invoke(app, ["query", "--db", db, "--format", "xml"])
     assert bad.exit_code == 2
+
+
+def test_no_caution_keeps_gaps_above_the_model_band_error(tmp_path):
+    """Band error 2.5 eV: the toy STIs (gap ~1-2 eV) carry a caution, PbTe (> 3 eV) and
+    the metal do not."""
+    path = str(tmp_path / "db")
+    with open_store(path) as store:
+        run_campaign(SourceSpec(kind="demo", paths=IDS), CalibratedToyModel(2.5), store)
+    assert build_filter(no_caution=True) == {"caution": None}
+    out = runner.invoke(app, ["query", "--db", path, "--status", "done", "--format", "json"])
+    docs = {d["material_id"]: d for d in json.loads(out.output)}
+    assert docs["Bi2Se3-R-3m"]["caution"] and docs["PbTe-Fm-3m"]["caution"] is None
+    out = runner.invoke(app, ["query", "--db", path, "--status", "done", "--no-caution",
+                              "--format", "csv"])  # fmt: skip
+    rows = list(csv.DictReader(io.StringIO(out.output)))
+    assert sorted(r["material_id"] for r in rows) == ["Au-Fm-3m", "PbTe-Fm-3m"]
+    assert all(r["caution"] == "" for r in rows)

@@ -3,7 +3,7 @@
 import pytest
 from jobflow import run_locally
 from pymatgen.core import Lattice, Structure
-from screening_double import ToyScreeningModel
+from screening_double import CalibratedToyModel, ToyScreeningModel
 
 from hts_z2.flows.screening import (
     CampaignCounts,
@@ -110,3 +110,21 @@ def test_flow_run_locally(tmp_path):
     assert (total.read, total.done, total.skipped, total.failed) == (5, 3, 1, 1)
     with open_store(db) as store:
         assert store.count() == 5 and store.count({"campaign": "t"}) == 5
+
+
+@pytest.mark.parametrize("band_error", [None, 1e-3, 50.0])
+def test_caution_on_gaps_below_the_model_band_error(band_error):
+    recs = records("Bi2Se3-R-3m", "PbTe-Fm-3m", "Au-Fm-3m")
+    model = CalibratedToyModel(band_error)
+    docs = {d.material_id: d for d in screen_records(recs, model, CandidateFilter(),
+                                                     ScreeningSettings())}  # fmt: skip
+    for mid in ("Bi2Se3-R-3m", "PbTe-Fm-3m"):
+        doc = docs[mid]
+        assert doc.label != "metal" and doc.gap.indirect > 1e-3
+        if band_error is not None and doc.gap.indirect < band_error:
+            assert f"{doc.gap.indirect:.3f} eV <" in doc.caution and "band error" in doc.caution
+        else:
+            assert doc.caution is None
+    assert docs["Au-Fm-3m"].label == "metal" and docs["Au-Fm-3m"].caution is None
+    if band_error == 50.0:
+        assert docs["Bi2Se3-R-3m"].caution and docs["Bi2Se3-R-3m"].label == "STI (1;000)"

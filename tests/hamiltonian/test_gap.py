@@ -3,6 +3,7 @@ import pytest
 
 from hts_z2.hamiltonian.gap import (
     band_gap,
+    gap_caution,
     has_time_reversal,
     mesh_for_spacing,
     monkhorst_pack,
@@ -115,3 +116,10 @@ def test_broken_time_reversal_uses_the_whole_grid():
     auto = band_gap(tb, mesh=(6, 5, 4), path=False)
     full = band_gap(tb, mesh=(6, 5, 4), path=False, time_reversal=False)
     assert auto == full
+
+
+def test_gap_caution_only_below_the_model_band_error():
+    assert gap_caution(0.2, None) is None
+    assert gap_caution(0.6, 0.541) is None and gap_caution(0.541, 0.541) is None
+    note = gap_caution(0.057, 0.541)
+    assert "0.057 eV < the model's validation band error 0.541 eV" in note

@@ -35,3 +35,19 @@ def test_identity_covers_the_inference_configuration(tmp_path, net):
     sha2 = save_checkpoint(net, tmp_path / "b")
     assert sha2 != sha and weights_sha256(net) == sha2
     assert load_checkpoint(tmp_path / "b")[0].cfg.overlap_cutoff == 0.1
+
+
+def test_validated_band_error_is_the_calibration_score_at_the_model_cutoff(net):
+    from hts_z2.model.predictor import load_model
+
+    assert replace(net.cfg, training={}).validated_band_error() is None
+    scores = [{"cutoff": 1e-3, "band_mae_meV": 900.0}, {"cutoff": 1e-2, "band_mae_meV": 250.0}]
+    cfg = replace(net.cfg, overlap_cutoff=1e-2,
+                  training={"overlap_calibration": {"scores": scores}})  # fmt: skip
+    assert cfg.validated_band_error() == pytest.approx(0.25)
+    assert replace(cfg, overlap_cutoff=0.1).validated_band_error() is None
+    shipped = load_model()
+    cal = shipped.config.training["overlap_calibration"]
+    at_cutoff = [s for s in cal["scores"] if s["cutoff"] == cal["overlap_cutoff"]]
+    assert shipped.band_error == pytest.approx(at_cutoff[0]["band_mae_meV"] / 1e3)
+    assert 0.05 < shipped.band_error < 5.0
