@@ -12,6 +12,13 @@ from rich.table import Table
 console = Console()
 
 
+CAUTION_NOTE = "caution*"
+CAUTION_CAPTION = (
+    "* the gap is below the model's validation band error (the result's caution field "
+    "gives both), so the label can flip within the model's accuracy; confirm with DFT"
+)
+
+
 def candidates_table(docs: list[dict], title: str = "candidates") -> Table:
     """Rich table of result documents, sorted by label then indirect gap."""
     table = Table(title=title)
@@ -28,8 +35,10 @@ def candidates_table(docs: list[dict], title: str = "candidates") -> Table:
             _num(gap.get("indirect")),
             _num(gap.get("direct")),
             "".join(map(str, planes)) if planes else "",
-            "; ".join(x for x in (d.get("reason"), d.get("caution")) if x),
+            "; ".join(x for x in (d.get("reason"), d.get("caution") and CAUTION_NOTE) if x),
         )
+    if any(d.get("caution") for d in docs):
+        table.caption = CAUTION_CAPTION
     return table
 
 

@@ -88,3 +88,8 @@ def test_no_caution_keeps_gaps_above_the_model_band_error(tmp_path):
     rows = list(csv.DictReader(io.StringIO(out.output)))
     assert sorted(r["material_id"] for r in rows) == ["Au-Fm-3m", "PbTe-Fm-3m"]
     assert all(r["caution"] == "" for r in rows)
+    out = runner.invoke(app, ["query", "--db", path, "--label", "STI"], env={"COLUMNS": "250"})
+    assert out.output.count("caution*") == 2  # one note per toy STI
+    assert "validation band error" in " ".join(out.output.split())  # the caption explains
+    out = runner.invoke(app, ["query", "--db", path, "--label", "trivial"], env={"COLUMNS": "250"})
+    assert "caution" not in out.output
