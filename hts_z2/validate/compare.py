@@ -38,6 +38,7 @@ class Ours:
     converged: bool | None = None
     model: str | None = None
     reason: str | None = None
+    caution: str | None = None
 
     @classmethod
     def from_doc(cls, doc: dict) -> Ours:
@@ -59,6 +60,7 @@ class Ours:
             converged=z2.get("converged"),
             model=(doc.get("model") or {}).get("name"),
             reason=doc.get("reason"),
+            caution=doc.get("caution") if status == "done" else None,
         )
 
 
@@ -98,6 +100,11 @@ class Summary:
     n_agree_full: int
     n_agree_nu0: int
     confusion: dict[str, dict[str, int]]
+    n_cautioned: int = 0
+    """Compared entries whose stored result carries a caution (gap below the model's
+    validation band error)."""
+    n_agree_full_cautioned: int = 0
+    """Of those, how many agree on (nu0;nu1nu2nu3)."""
 
     def agreement(self, on: str = "full") -> float:
         """Fraction of ALL reference entries that agree (``on``: "full" or "nu0")."""
@@ -172,6 +179,8 @@ def compare(references: list[Reference], docs: list[dict]) -> tuple[list[Entry],
                 entry.warnings.append(
                     f"stored result is {entry.ours.status}: {entry.ours.reason or 'no reason'}"
                 )
+            if entry.ours.caution:
+                entry.warnings.append(f"caution: {entry.ours.caution}")
         entries.append(entry)
     _duplicates(entries)
     confusion = {r: dict.fromkeys(CLASSES, 0) for r in CLASSES}
@@ -180,6 +189,7 @@ def compare(references: list[Reference], docs: list[dict]) -> tuple[list[Entry],
         _agree(e)
         if e.ok and e.ours is not None:
             confusion[e.reference_class][e.our_class] += 1
+    cautioned = [e for e in entries if e.ok and e.ours is not None and e.ours.caution]
     summary = Summary(
         n_reference=len(entries),
         n_matched=sum(e.match.doc is not None for e in entries),
@@ -187,5 +197,7 @@ def compare(references: list[Reference], docs: list[dict]) -> tuple[list[Entry],
         n_agree_full=sum(e.agree_full is True for e in entries),
         n_agree_nu0=sum(e.agree_nu0 for e in entries),
         confusion=confusion,
+        n_cautioned=len(cautioned),
+        n_agree_full_cautioned=sum(e.agree_full is True for e in cautioned),
     )
     return entries, summary

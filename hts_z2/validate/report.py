@@ -73,6 +73,8 @@ def to_json(entries: list[Entry], summary: Summary, plots: dict[int, Path] | Non
         "n_agree_nu0": summary.n_agree_nu0,
         "agreement_full": summary.agreement("full"),
         "agreement_nu0": summary.agreement("nu0"),
+        "n_cautioned": summary.n_cautioned,
+        "n_agree_full_cautioned": summary.n_agree_full_cautioned,
         "classes": list(CLASSES),
         "confusion": summary.confusion,
         "entries": [entry_dict(e, plots.get(i)) for i, e in enumerate(entries)],
@@ -113,12 +115,20 @@ HEADER = [
 
 
 def _summary_lines(summary: Summary) -> list[str]:
-    return [
+    lines = [
         f"references: {summary.n_reference}, matched: {summary.n_matched}, "
         f"compared: {summary.n_compared}",
         f"agree on nu0: {summary.n_agree_nu0} ({summary.agreement('nu0'):.0%}), "
         f"on (nu0;nu1nu2nu3): {summary.n_agree_full} ({summary.agreement('full'):.0%})",
     ]
+    if summary.n_cautioned:
+        rest = summary.n_compared - summary.n_cautioned
+        lines.append(
+            f"with a caution (gap below the model's band error): {summary.n_cautioned} "
+            f"compared, {summary.n_agree_full_cautioned} agree on (nu0;nu1nu2nu3); without: "
+            f"{rest} compared, {summary.n_agree_full - summary.n_agree_full_cautioned} agree"
+        )
+    return lines
 
 
 def print_table(entries: list[Entry], summary: Summary, console: Console) -> None:

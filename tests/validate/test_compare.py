@@ -92,3 +92,25 @@ def test_ambiguous_stored_results_need_a_model(docs):
     (entry,), summary = compare(load_references([REFS / "mp-1001"]), [*docs, twin])
     assert "2 stored results" in entry.errors[0] and "--model" in entry.errors[0]
     assert summary.n_agree_full == 0
+
+
+def test_cautioned_results_are_counted_apart(docs):
+    """Results whose gap is below the model's band error carry a caution: the summary
+    gives their agreement apart from the rest, and the entry notes say so."""
+    paths = (REFS, DATA / "table.csv", DATA / "table.json")
+    entries, _ = run(docs, *paths)
+    by_key = {e.reference.key: e for e in entries}
+    for key in ("mp-1001", "mp-4003"):  # one that agrees fully, one that does not
+        by_key[key].match.doc["caution"] = "gap 0.100 eV < the model's validation band error"
+    entries, s = run(docs, *paths)
+    assert (s.n_cautioned, s.n_agree_full_cautioned) == (2, 1)
+    assert (s.n_agree_full, s.n_agree_nu0) == (7, 8)  # agreement itself is unchanged
+    notes = {e.reference.key: " ".join(e.warnings) for e in entries}
+    assert "caution: gap 0.100 eV" in notes["mp-1001"] and "caution" not in notes["mp-1002"]
+    from hts_z2.validate.report import to_json, to_markdown
+
+    assert to_json(entries, s)["n_cautioned"] == 2
+    assert "with a caution (gap below the model's band error): 2 compared, 1 agree" in (
+        to_markdown(entries, s)
+    )
+    assert "without: 9 compared, 6 agree" in to_markdown(entries, s)
