@@ -19,9 +19,11 @@ pinned to the identity (on-site S reference 1, S heads zeroed) so that the gap a
 run; random H gives metallic bands, so on metals the Z2 stage is timed as one forced pass
 over the six planes on the starting grid (marked ``*``), which is what one refinement level
 of a real insulator costs. Pass ``--model`` (a directory or a name under ``models/``, e.g.
-``hts-z2-soc-v3``) to measure a trained model.
+``hts-z2-soc-v3.1``) to measure a trained model. ``--device cuda`` runs the network on a
+GPU (the dense models, gap and Z2 stay on the CPU) and adds its GPU memory per structure.
 
     OMP_NUM_THREADS=1 .venv/bin/python benchmarks/bench_model.py [--quick] [--model NAME]
+        [--device cuda]
 """
 
 from __future__ import annotations
@@ -257,19 +259,41 @@ def make_cells(
 
 
 # --- 1 + 2: throughput and memory --------------------------------------------------------
-def forward_only(model: HamiltonianModel, graphs: list[CrystalGraph], bs: int) -> None:
+def synchronize(device: str) -> None:
+    """Wait for queued GPU work, so that wall-clock times include it."""
+    if device.startswith("cuda"):
+        torch.cuda.synchronize(device)
+
+
+def gpu_peak(device: str, fn: Callable[[], Any]) -> int:
+    """Peak GPU memory (bytes) allocated while ``fn`` runs; 0 on CPU."""
+    if not device.startswith("cuda"):
+        fn()
+        return 0
+    torch.cuda.reset_peak_memory_stats(device)
+    base = torch.cuda.memory_allocated(device)
+    fn()
+    synchronize(device)
+    return max(0, torch.cuda.max_memory_allocated(device) - base)
+
+
+def forward_only(
+    model: HamiltonianModel, graphs: list[CrystalGraph], bs: int, device: str = "cpu"
+) -> None:
+    net = model.net.to(device)
     with torch.inference_mode():
         for s in range(0, len(graphs), bs):
-            model.net(batch_graphs(graphs[s : s + bs], dtype=torch.float32))
+            net(batch_graphs(graphs[s : s + bs], dtype=torch.float32).to(device))
+    synchronize(device)
 
 
 def throughput(
-    model: HamiltonianModel, cells: list[Cell], repeat: int, workers: int
+    model: HamiltonianModel, cells: list[Cell], repeat: int, workers: int, device: str = "cpu"
 ) -> dict[int, dict]:
     graphs = [c.graph for c in cells]
     group = max(BATCH_SIZES)
-    model.predict_graphs(graphs[:2], batch_size=2, errors="return", workers=workers)  # warm-up
-    forward_only(model, graphs[:2], 2)
+    model.predict_graphs(graphs[:2], 2, device, errors="return", workers=workers)  # warm-up
+    forward_only(model, graphs[:2], 2, device)
     out: dict[int, dict] = {}
     for bs in BATCH_SIZES:
         best, peak, tb_bytes, failed = np.inf, 0, 0, 0
@@ -279,7 +303,7 @@ def throughput(
 
                 def run(part: list[CrystalGraph] = graphs[s : s + group], bs: int = bs) -> list:
                     return model.predict_graphs(
-                        part, batch_size=bs, errors="return", workers=workers
+                        part, batch_size=bs, device=device, errors="return", workers=workers
                     )
 
                 tbs, sec, pk = measure_peak(run)
@@ -292,14 +316,16 @@ def throughput(
             best = min(best, total)
         fwd = np.inf
         for _ in range(repeat):
-            _, sec, fpk = measure_peak(lambda bs=bs: forward_only(model, graphs, bs))
+            _, sec, fpk = measure_peak(lambda bs=bs: forward_only(model, graphs, bs, device))
             fwd = min(fwd, sec)
+        gpu = gpu_peak(device, lambda bs=bs: forward_only(model, graphs[:bs], bs, device))
         out[bs] = {
             "predict": len(graphs) / best,
             "forward": len(graphs) / fwd,
             "peak_per_structure": peak / min(group, len(graphs)),
             "peak": peak,
             "fwd_peak_per_structure": fpk / min(bs, len(graphs)),
+            "gpu_peak_per_structure": gpu / min(bs, len(graphs)),
             "tb_bytes_group": tb_bytes,
             "seconds": best,
             "fwd_seconds": fwd,
@@ -309,7 +335,7 @@ def throughput(
 
 
 # --- 3: stages per structure -------------------------------------------------------------
-def stages(model: HamiltonianModel, ids: list[str]) -> list[dict]:
+def stages(model: HamiltonianModel, ids: list[str], device: str = "cpu") -> list[dict]:
     entries = {e.id: e for e in load_embedded()}
     rows = []
     for sid in ids:
@@ -323,7 +349,7 @@ def stages(model: HamiltonianModel, ids: list[str]) -> list[dict]:
         t1 = time.perf_counter()
         row: dict[str, Any] = {"id": sid, "atoms": len(entry.structure), "graph": t1 - t0}
         try:
-            tb = model.predict_graphs([graph], batch_size=1)[0]
+            tb = model.predict_graphs([graph], batch_size=1, device=device)[0]
         except Exception as err:
             row.update(inference=time.perf_counter() - t1, note=f"{type(err).__name__}")
             rows.append(row)
@@ -424,7 +450,12 @@ def main() -> None:
     parser.add_argument("--workers", type=int, default=None,
                         help="threads building the dense models "
                         "(default: the CPUs this process may use)")  # fmt: skip
+    parser.add_argument("--device", default="cpu",
+                        help="torch device of the network (cpu, cuda, cuda:1); the dense "
+                        "models, gap and Z2 stay on the CPU")  # fmt: skip
     args = parser.parse_args()
+    if args.device.startswith("cuda") and not torch.cuda.is_available():
+        sys.exit(f"--device {args.device}: torch {torch.__version__} sees no CUDA device")
     workers = args.workers or available_cpus()
     quick = args.quick
     print("command: OMP_NUM_THREADS=1 .venv/bin/python " + " ".join(sys.argv))
@@ -456,8 +487,10 @@ def main() -> None:
             f"out: prediction > {budget / max(BATCH_SIZES) / 2**20:.0f} MiB"
         )
 
-        print("\n1-2. throughput and memory (CPU, predict_graphs = forward + dense TightBinding)")
-        res = throughput(model, cells, repeat, workers)
+        where = "CPU" if args.device == "cpu" else f"network on {args.device}"
+        print(f"\n1-2. throughput and memory ({where}, predict_graphs = forward + dense "
+              "TightBinding)")  # fmt: skip
+        res = throughput(model, cells, repeat, workers, args.device)
         print(
             f"{'batch':>5} {'predict/s':>10} {'forward/s':>10} {'x bs1':>6} {'fwd x bs1':>9} "
             f"{'peak MiB/struct':>15} {'fwd MiB/struct':>14} {'conversion %':>12}"
@@ -475,6 +508,10 @@ def main() -> None:
                     f"      {r['failed']} of the structures came back as errors (e.g. "
                     "indefinite predicted overlap): their timing is the forward pass only"
                 )
+        if args.device.startswith("cuda"):
+            print("GPU memory of the forward pass per structure (MiB), batch "
+                  + ", ".join(f"{bs}: {mb(r['gpu_peak_per_structure']).strip()}"
+                              for bs, r in res.items()))  # fmt: skip
         mean_tb = np.mean([c.est_bytes for c in cells])
         print(f"dense spinful H+S per predicted structure: mean {mb(mean_tb).strip()} MiB")
         best = max(res[8]["predict"], res[32]["predict"]) / res[1]["predict"]
@@ -483,7 +520,7 @@ def main() -> None:
 
         print("\n3. predict -> gap -> Z2 per structure (s)")
         ids = list(STAGE_IDS[:2] if quick else STAGE_IDS)
-        rows = stages(model, ids)
+        rows = stages(model, ids, args.device)
         print(
             f"{'structure':<16} {'atoms':>5} {'bands':>5} {'graph':>7} {'infer':>7} "
             f"{'gap':>7} {'Z2':>8} {'total':>7}  note"
