@@ -88,6 +88,18 @@ def calibration_text(cfg: ModelConfig, record: dict) -> str:
     )
 
 
+def caution_text(cfg: ModelConfig) -> str:
+    """The gap below which screening marks this model's labels with a caution."""
+    error = cfg.validated_band_error()
+    if error is None:
+        return "Not calibrated: screening cannot mark gaps below the model's band error."
+    return (
+        f"Validation band error at the chosen cutoff: {1e3 * error:.0f} meV. Screening and "
+        f"`hts-z2 predict` mark every insulator with a smaller gap with a caution (its "
+        f"label can flip within the model's accuracy)."
+    )
+
+
 def model_card(name: str, cfg: ModelConfig, record: dict, metrics: dict) -> str:
     """Markdown card: data, split, architecture, measured test metrics, coverage limits."""
     split = record["split"]
@@ -162,6 +174,7 @@ tensor product "{cfg.tensor_product}", {cfg.n_radial} Bessel functions.
   or create bands; the solve drops overlap directions below the cutoff above, and a
   prediction whose S(k) is more negative than that is reported as undefined, never as a
   Z2.
+- {caution_text(cfg)}
 - Trained on a small dataset on CPU: check the band MAE above before using its labels,
   and confirm any candidate with `hts-z2 reference` (DFT) before trusting a label.
 """

@@ -117,6 +117,8 @@ def test_calibration_sets_the_cutoff_of_the_evaluated_and_registered_model(tmp_p
     card = (target / "card.md").read_text()
     assert "chosen on the" in card and "truncation alone" in card
     assert "labels agreeing" in card and "most screening labels" in card
+    error = net.cfg.validated_band_error()
+    assert error is not None and f"chosen cutoff: {1e3 * error:.0f} meV" in card
     assert torch.isfinite(net.scales).all()
     # the default overlap comes from the basis: its tables travel with the model
     assert net.cfg.overlap == "basis"
