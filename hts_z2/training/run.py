@@ -8,13 +8,14 @@ from __future__ import annotations
 import json
 import shutil
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import asdict, replace
 from pathlib import Path
 
 import torch
 
 from hts_z2 import __version__
+from hts_z2.hamiltonian.overlap import OverlapCalculator
 from hts_z2.model.checkpoint import (
     OVERLAP_BASIS,
     WEIGHTS,
@@ -279,7 +280,14 @@ def run_calibration(
     return result
 
 
-def _labelled(net, items, candidates, overlap, labels, on_progress):
+def _labelled(
+    net: HamiltonianNet,
+    items: list[TrainingItem],
+    candidates: tuple[float, ...],
+    overlap: OverlapCalculator | None,
+    labels: dict[str, str],
+    on_progress: Callable[[str], None] | None,
+) -> Iterator[tuple[dict[float, str], str]]:
     """(labels by cutoff, reference label) per item, reporting progress."""
     for it in items:
         yield labels_by_cutoff(net, it, candidates, overlap), labels.get(it.sample_id, "?")
