@@ -51,6 +51,11 @@ def train(
     init_from: Path = typer.Option(
         None, help="start from this model directory's weights (fine-tune / continue)"
     ),
+    extra_train: list[Path] = typer.Option(
+        None,
+        help="further dataset directory whose samples are used for training only; val and "
+        "test stay the main dataset's split (repeatable)",
+    ),
     overlap: str = typer.Option(
         "basis",
         help="basis: exact S from the radial functions of the basis (needs GPAW to export "
@@ -95,14 +100,16 @@ def train(
     try:
         if not Path(work).exists():
             check_model_target(Path(models) / name, overwrite)
-        split_file = prepare(dataset, work, arch, seed, init_from)
+        split_file = prepare(dataset, work, arch, seed, init_from, extra_train=extra_train)
     except (FileExistsError, FileNotFoundError, ValueError, RuntimeError) as err:
         console.print(f"[red]error:[/red] {err}")
         raise typer.Exit(2) from None
     split = json.loads(split_file.read_text())["split"]
+    extra = json.loads(split_file.read_text()).get("extra_train", [])
     console.print(
-        f"dataset {dataset}: train {len(split['train'])}, val {len(split['val'])}, "
-        f"test {len(split['test'])}  (work dir {work})"
+        f"dataset {dataset}: train {len(split['train'])}"
+        + (f" (incl. {sum(e['samples'] for e in extra)} training-only)" if extra else "")
+        + f", val {len(split['val'])}, test {len(split['test'])}  (work dir {work})"
     )
     for stage in (1, 2):
         with Progress(*progress_columns(), console=console) as bar:

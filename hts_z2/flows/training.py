@@ -37,11 +37,14 @@ class RegisteredModel(BaseModel):
 
 
 @job
-def prepare_job(dataset: str, work: str, arch: dict, seed: int) -> str:
-    """Fix basis, valence and split of ``dataset`` in ``work``; returns ``work``."""
+def prepare_job(
+    dataset: str, work: str, arch: dict, seed: int, extra_train: list[str] | None = None
+) -> str:
+    """Fix basis, valence and split of ``dataset`` (plus training-only ``extra_train``
+    datasets) in ``work``; returns ``work``."""
     from hts_z2.training.run import prepare
 
-    prepare(dataset, work, arch, seed)
+    prepare(dataset, work, arch, seed, extra_train=extra_train)
     return work
 
 
@@ -94,6 +97,8 @@ class TrainingMaker(Maker):
     arch : :class:`~hts_z2.model.config.ModelConfig` overrides (r_cut, channels, ...).
     settings : optimization settings of both stages.
     z2 : include the Z2-label agreement in the evaluation.
+    extra_train : further dataset directories used for training only (validation and
+        test stay the main dataset's split).
     calibrate_by : how the overlap cutoff is chosen on the validation split: "labels"
         (screening-label agreement, then band MAE) or "band" (band MAE alone, no Z2).
     overwrite : replace a model already registered under ``model_name`` (otherwise the
@@ -105,12 +110,13 @@ class TrainingMaker(Maker):
     arch: dict = field(default_factory=dict)
     settings: TrainSettings = field(default_factory=TrainSettings)
     z2: bool = True
+    extra_train: list[str] = field(default_factory=list)
     calibrate_by: str = "labels"
     overwrite: bool = False
 
     def make(self, dataset: str, work: str, models_root: str) -> Flow:
         s = asdict(self.settings)
-        prep = prepare_job(dataset, work, self.arch, self.settings.seed)
+        prep = prepare_job(dataset, work, self.arch, self.settings.seed, self.extra_train)
         s1 = stage_job(prep.output, 1, s)
         s2 = stage_job(s1.output.work, 2, s)
         cal = calibrate_job(s2.output.work, self.calibrate_by)

@@ -41,6 +41,19 @@ def warm_start_text(record: dict) -> str:
     )
 
 
+def extra_train_text(record: dict) -> str:
+    """One line on training-only data from other datasets (``--extra-train``), if any."""
+    extra = record.get("extra_train") or []
+    if not extra:
+        return ""
+    shas = ", ".join(f"`{e['dataset_sha256'][:16]}...`" for e in extra)
+    n = sum(e["samples"] for e in extra)
+    return (
+        f"- Training-only data: {n} samples from {len(extra)} further dataset(s) (sha256 "
+        f"{shas}); validation and test are the main dataset's split alone.\n"
+    )
+
+
 def recalibration_text(record: dict) -> str:
     """One line naming the registered model whose weights were re-calibrated, if any."""
     source = record.get("recalibrated_from")
@@ -143,7 +156,7 @@ and SOC strengths xi (Eq. 4: H = H0 (x) 1 + (xi/2) L.sigma) in GPAW's PBE dzp ba
   Training labels: {dict(counts)}.
 - Test compounds: {", ".join(sorted({i.split("__")[0].split("/")[0] for i in split["test"]}))}.
 - Rejected samples: {len(record.get("rejected", {}))}.
-{warm_start_text(record)}{recalibration_text(record)}
+{warm_start_text(record)}{extra_train_text(record)}{recalibration_text(record)}
 ## Architecture
 r_cut {cfg.r_cut} Å (pair blocks), message passing {cfg.r_mp} Å, {cfg.n_layers} layers,
 {cfg.channels} scalar channels, node l <= {cfg.l_hidden}, bond harmonics l <= {cfg.sh_lmax},

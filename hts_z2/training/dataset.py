@@ -211,3 +211,46 @@ def model_split(training: dict, data: LoadedDataset) -> dict[str, list[str]]:
     if sorted(split["test"]) != sorted(training.get("test_ids", [])):
         raise ValueError(f"the split rebuilt with seed {seed} differs from the model's test ids")
     return split
+
+
+def add_training_only(
+    split: dict[str, list[str]], main: LoadedDataset, extra: LoadedDataset
+) -> tuple[dict[str, list[str]], dict[int, tuple[int, ...]], dict[int, int]]:
+    """Put every sample of ``extra`` into the training part of ``main``'s split.
+
+    The validation and test parts stay exactly as ``main`` alone gives them, so models
+    trained with and without the extra data are measured on the same held-out compounds.
+
+    Returns
+    -------
+    (split, basis, valence) : the new split, and ``main``'s basis and valences with
+        ``extra``'s elements added.
+
+    Raises
+    ------
+    ValueError
+        A sample id of ``extra`` is already in the split; a parent compound of ``extra`` is
+        held out (val/test) in ``main`` (its variants would leak into training); or an
+        element's basis or valence differs between the two.
+    """
+    ids = {i for part in split.values() for i in part}
+    clash = sorted(ids & {s.sample_id for s in extra.samples})
+    if clash:
+        raise ValueError(f"extra training samples already in the split: {clash[:5]}")
+    held = {group_of(i) for part in ("val", "test") for i in split[part]}
+    leak = sorted({group_of(s.sample_id) for s in extra.samples} & held)
+    if leak:
+        raise ValueError(
+            f"extra training samples of held-out compounds {leak[:5]} would leak into training"
+        )
+    for name, a, b in (("basis", main.basis, extra.basis), ("valence", main.valence,
+                                                             extra.valence)):  # fmt: skip
+        differ = sorted(z for z in set(a) & set(b) if a[z] != b[z])
+        if differ:
+            raise ValueError(f"the extra data's {name} differs for elements Z = {differ}")
+    train = sorted(split["train"] + [s.sample_id for s in extra.samples])
+    return (
+        {**split, "train": train},
+        {**main.basis, **extra.basis},
+        {**main.valence, **extra.valence},
+    )

@@ -39,7 +39,13 @@ from hts_z2.training.calibrate import (
     score_labels,
 )
 from hts_z2.training.data import TrainingItem, build_item
-from hts_z2.training.dataset import LoadedDataset, load_dataset, model_split, split_ids
+from hts_z2.training.dataset import (
+    LoadedDataset,
+    add_training_only,
+    load_dataset,
+    model_split,
+    split_ids,
+)
 from hts_z2.training.evaluate import TestMetrics, evaluate
 from hts_z2.training.trainer import (
     EpochReport,
@@ -60,8 +66,12 @@ def prepare(
     seed: int = 0,
     init_from: str | Path | None = None,
     overlap: str = "basis",
+    extra_train: list[str | Path] | None = None,
 ) -> Path:
     """Read the dataset, fix the basis/valence and the split; writes ``work/split.json``.
+
+    ``extra_train`` (dataset directories) adds training-only samples: the validation and
+    test parts stay those of ``dataset`` alone (see :func:`add_training_only`).
 
     ``arch`` overrides :class:`ModelConfig` fields (r_cut, channels, ...). ``init_from``
     (a model directory) starts stage 1 from that model's weights instead of a random
@@ -79,16 +89,37 @@ def prepare(
         return path
     data = load_dataset(dataset)
     split = split_ids({s.sample_id: set(s.numbers.tolist()) for s in data.samples}, seed)
+    basis, valence, extras = data.basis, data.valence, []
+    for root in extra_train or []:
+        extra = load_dataset(root)
+        split, basis, valence = add_training_only(split, data, extra)
+        data = replace(data, basis=basis, valence=valence)
+        extras.append((root, extra))
     fields = {"overlap": overlap, **(arch or {})}
-    cfg = ModelConfig(basis=data.basis, valence=data.valence, **fields)
+    cfg = ModelConfig(basis=basis, valence=valence, **fields)
     start = None
     if init_from is not None:
         cfg, sha = warm_start(init_from, cfg, work)
         start = {"model": str(Path(init_from).resolve()), "sha256": sha}
     if cfg.overlap == "basis":
         export_basis_tables(cfg, data.samples[0].meta.get("settings", {}).get("gpaw", {}), work)
-    path.write_text(json.dumps(split_record(dataset, data, split, cfg, start), indent=1))
+    record = split_record(dataset, data, split, cfg, start)
+    for root, extra in extras:
+        record["extra_train"].append(
+            {"dataset": str(Path(root).resolve()), "dataset_sha256": extra.sha256,
+             "samples": len(extra.samples), "rejected": extra.rejected}
+        )  # fmt: skip
+        record["labels"].update(sample_labels(extra))
+    path.write_text(json.dumps(record, indent=1))
     return path
+
+
+def sample_labels(data: LoadedDataset) -> dict[str, str]:
+    """Reference screening label of every sample (``?`` when none is stored)."""
+    return {
+        s.sample_id: s.meta.get("reference", {}).get("z2", {}).get("label", "?")
+        for s in data.samples
+    }
 
 
 def split_record(
@@ -102,10 +133,8 @@ def split_record(
         "split": split,
         "config": cfg.to_dict(),
         "init_from": init_from,
-        "labels": {
-            s.sample_id: s.meta.get("reference", {}).get("z2", {}).get("label", "?")
-            for s in data.samples
-        },
+        "labels": sample_labels(data),
+        "extra_train": [],
     }
 
 
@@ -138,6 +167,7 @@ def prepare_recalibration(model_dir: str | Path, dataset: str | Path, work: str 
     if net.cfg.overlap == "basis":
         shutil.copyfile(Path(model_dir) / OVERLAP_BASIS, work / OVERLAP_BASIS)
     record = split_record(dataset, data, split, net.cfg, training.get("init_from"))
+    record["extra_train"] = training.get("extra_train", [])
     record["recalibrated_from"] = {
         "model": str(Path(model_dir).resolve()),
         "sha256": sha,
@@ -187,8 +217,9 @@ def load_items(
     record = json.loads((Path(work) / SPLIT_FILE).read_text())
     cfg = ModelConfig.from_dict(record["config"])
     layout = SlotLayout.from_basis(cfg.basis)
-    data = load_dataset(record["dataset"])
-    by_id = {s.sample_id: s for s in data.samples}
+    extra = [e["dataset"] for e in record.get("extra_train", []) if "dataset" in e]
+    roots = [record["dataset"], *extra]
+    by_id = {s.sample_id: s for root in roots for s in load_dataset(root).samples}
     out: dict[str, list[TrainingItem]] = {}
     for part in parts:
         items = []
@@ -366,6 +397,9 @@ def register(
         "metrics": {k: v for k, v in metrics.items() if k != "structures"},
         "overlap_calibration": record.get("calibration"),
         "init_from": record.get("init_from"),
+        "extra_train": [
+            {k: e[k] for k in ("dataset_sha256", "samples")} for e in record.get("extra_train", [])
+        ],
         "recalibrated_from": record.get("recalibrated_from"),
         "code_version": __version__,
         "date": time.strftime("%Y-%m-%d"),

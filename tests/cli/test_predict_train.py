@@ -16,10 +16,13 @@ runner = CliRunner()
 @pytest.mark.slow
 def test_train_then_predict_from_the_command_line(tmp_path, monkeypatch):
     dataset = link_dataset(tmp_path)
+    extra = link_dataset(tmp_path / "extra", ("Bi-R-3m",))
     models = tmp_path / "models"
     args = [
         "train",
         str(dataset),
+        "--extra-train",
+        str(extra),
         "--name",
         "cli-model",
         "--models",
@@ -40,7 +43,7 @@ def test_train_then_predict_from_the_command_line(tmp_path, monkeypatch):
     ]
     result = runner.invoke(app, args)
     assert result.exit_code == 0, result.output
-    assert "model registered" in result.output
+    assert "model registered" in result.output and "(incl. 1 training-only)" in result.output
     assert (models / "cli-model" / "model.safetensors").is_file()
     # resuming a finished run re-evaluates and re-registers without training again
     again = runner.invoke(app, args)
