@@ -22,11 +22,10 @@ from pathlib import Path
 
 from hts_z2.model.predictor import load_model
 from hts_z2.model.slots import SlotLayout
+from hts_z2.reference.dataset import embedded_dataset_path
 from hts_z2.training.calibrate import labels_by_cutoff
 from hts_z2.training.data import build_item
 from hts_z2.training.dataset import load_dataset, model_split
-
-DATASET = Path(__file__).resolve().parents[1] / "hts_z2" / "data" / "dataset"
 
 
 def main() -> None:
@@ -38,7 +37,7 @@ def main() -> None:
     args = parser.parse_args()
     model = load_model(args.model)
     training = model.config.training or {}
-    data = load_dataset(DATASET)
+    data = load_dataset(embedded_dataset_path())
     try:
         split = model_split(training, data)
     except ValueError as err:

@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import argparse
 from collections import defaultdict
-from pathlib import Path
 
 import numpy as np
 import torch
@@ -25,11 +24,11 @@ import torch
 from hts_z2.hamiltonian.basis import orbital_table
 from hts_z2.model.predictor import load_model
 from hts_z2.model.slots import SlotLayout
+from hts_z2.reference.dataset import embedded_dataset_path
 from hts_z2.training.data import build_item, collate, reference_values
 from hts_z2.training.dataset import load_dataset, model_split
 from hts_z2.training.losses import gathered, zero_point_corrected
 
-DATASET = Path(__file__).resolve().parents[1] / "hts_z2" / "data" / "dataset"
 L_NAMES = "spdf"
 
 
@@ -41,12 +40,13 @@ def shell_pairs(ls: np.ndarray, rows: np.ndarray, cols: np.ndarray) -> np.ndarra
     ls : [n_orbitals] angular momentum of every orbital.
     rows, cols : [n] orbital indices.
     """
+    names = np.array(list(L_NAMES))
     lo, hi = np.minimum(ls[rows], ls[cols]), np.maximum(ls[rows], ls[cols])
-    return np.array([L_NAMES[a] + L_NAMES[b] for a, b in zip(lo, hi, strict=True)])
+    return np.char.add(names[lo], names[hi])
 
 
 @torch.no_grad()
-def large_errors(net, item, ls: np.ndarray, threshold: float) -> dict[tuple[str, str], list]:
+def large_errors(net, item, ls: np.ndarray, threshold: float) -> dict[tuple[str, str], np.ndarray]:
     """Absolute errors (eV) of the elements with |reference| > ``threshold``, keyed by
     (``on-site``/``off-site``, shell pair)."""
     batch = collate([item], net.layout.n_pad)
@@ -56,11 +56,15 @@ def large_errors(net, item, ls: np.ndarray, threshold: float) -> dict[tuple[str,
     h = zero_point_corrected(pred["h"].double(), ref["h"], ref["s"], group, 1).numpy()
     t = ref["h"].numpy()
     rc = np.concatenate([item.on_rc.numpy(), item.edge_rc.numpy()], axis=1)
-    pairs = shell_pairs(ls, rc[0], rc[1])
-    site = np.where(np.arange(len(t)) < len(item.on_h), "on-site", "off-site")
-    out: dict[tuple[str, str], list] = defaultdict(list)
-    for k in np.flatnonzero(np.abs(t) > threshold):
-        out[(site[k], pairs[k])].append(abs(h[k] - t[k]))
+    big = np.flatnonzero(np.abs(t) > threshold)
+    err = np.abs(h[big] - t[big])
+    pairs = shell_pairs(ls, rc[0, big], rc[1, big])
+    site = np.where(big < len(item.on_h), "on-site", "off-site")
+    keys = np.char.add(np.char.add(site, "|"), pairs)
+    out = {}
+    for key in np.unique(keys):
+        kind, pair = str(key).split("|")
+        out[(kind, pair)] = err[keys == key]
     return out
 
 
@@ -73,7 +77,7 @@ def main() -> None:
     model = load_model(args.model)
     net = model.net.eval()
     layout = SlotLayout.from_basis(model.config.basis)
-    data = load_dataset(DATASET)
+    data = load_dataset(embedded_dataset_path())
     try:
         split = model_split(model.config.training or {}, data)
     except ValueError as err:
@@ -83,13 +87,13 @@ def main() -> None:
           f"{args.threshold:g} eV, every {args.every}th sample")  # fmt: skip
     table: dict[str, dict[tuple[str, str], list]] = {}
     for part in ("train", "test"):
-        errors: dict[tuple[str, str], list] = defaultdict(list)
+        errors: dict[tuple[str, str], list[float]] = defaultdict(list)
         for sid in split[part][:: args.every]:
             sample = by_id[sid]
             item = build_item(sample, model.config, layout)
             ls = orbital_table(sample.shells).l
             for key, errs in large_errors(net, item, ls, args.threshold).items():
-                errors[key] += errs
+                errors[key] += errs.tolist()
         table[part] = errors
     keys = sorted(set(table["train"]) | set(table["test"]))
     print(f"\n{'block':9} {'shells':6} {'train MAE (meV)':>16} {'n':>6} "

@@ -104,8 +104,8 @@ def train(
     except (FileExistsError, FileNotFoundError, ValueError, RuntimeError) as err:
         console.print(f"[red]error:[/red] {err}")
         raise typer.Exit(2) from None
-    split = json.loads(split_file.read_text())["split"]
-    extra = json.loads(split_file.read_text()).get("extra_train", [])
+    record = json.loads(split_file.read_text())
+    split, extra = record["split"], record.get("extra_train", [])
     console.print(
         f"dataset {dataset}: train {len(split['train'])}"
         + (f" (incl. {sum(e['samples'] for e in extra)} training-only)" if extra else "")

@@ -229,6 +229,7 @@ class HamiltonianModel:
         size = batch_size
 
         futures: dict[int, Future] = {}
+        running: list[Future] = []  # submitted builds not yet known to be finished
         max_running = 2 * n_workers + size  # bounds the network outputs waiting in the queue
 
         def build(part: dict[str, np.ndarray], graph: CrystalGraph) -> TightBinding | Exception:
@@ -269,8 +270,9 @@ class HamiltonianModel:
                     results[g] = build(part, graphs[g])
                     continue
                 futures[g] = pool.submit(build, part, graphs[g])
+                running.append(futures[g])
             if pool is not None:  # the next forward pass overlaps these builds
-                running = [f for f in futures.values() if not f.done()]
+                running = [f for f in running if not f.done()]
                 while len(running) > max_running:
                     wait(running, return_when=FIRST_COMPLETED)
                     running = [f for f in running if not f.done()]

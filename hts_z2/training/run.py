@@ -89,14 +89,12 @@ def prepare(
         return path
     data = load_dataset(dataset)
     split = split_ids({s.sample_id: set(s.numbers.tolist()) for s in data.samples}, seed)
-    basis, valence, extras = data.basis, data.valence, []
-    for root in extra_train or []:
-        extra = load_dataset(root)
+    extras = [(root, load_dataset(root)) for root in extra_train or []]
+    for _, extra in extras:
         split, basis, valence = add_training_only(split, data, extra)
         data = replace(data, basis=basis, valence=valence)
-        extras.append((root, extra))
     fields = {"overlap": overlap, **(arch or {})}
-    cfg = ModelConfig(basis=basis, valence=valence, **fields)
+    cfg = ModelConfig(basis=data.basis, valence=data.valence, **fields)
     start = None
     if init_from is not None:
         cfg, sha = warm_start(init_from, cfg, work)
