@@ -35,6 +35,8 @@ SUBSTITUTIONS = (
 """Element substitutions used to diversify training structures."""
 MAX_VARIANT_ATOMS = 5
 """Larger cells give costly, large samples; they enter a campaign only as themselves."""
+VARIANT_KINDS = ("rattle", "sub", "strain")
+"""Kinds of variant a campaign may compute (all by default)."""
 
 
 @dataclass(frozen=True)
@@ -49,14 +51,29 @@ def _variant_rank(variant_id: str) -> int:
     return 0 if tag.startswith("rattle") else 1 if tag.startswith("sub") else 2
 
 
-def load_structures(items: list[str], variants: int, seed: int) -> list[tuple[str, object]]:
+def load_structures(
+    items: list[str],
+    variants: int,
+    seed: int,
+    kinds: tuple[str, ...] = VARIANT_KINDS,
+    max_variant_atoms: int = MAX_VARIANT_ATOMS,
+) -> list[tuple[str, object]]:
     """(id, pymatgen Structure) pairs from files, embedded ids, or the word ``embedded``.
 
     With ``variants > 0`` each structure (except embedded metals and cells of more than
-    :data:`MAX_VARIANT_ATOMS` atoms: large, costly samples) also yields two strained copies
+    ``max_variant_atoms`` atoms: large, costly samples) also yields two strained copies
     (±2 %), ``variants`` rattled copies and the applicable :data:`SUBSTITUTIONS`
     (deterministic for a seed), ordered rattles, then substitutions, then strains.
+    ``kinds`` (a subset of :data:`VARIANT_KINDS`) keeps only some of these.
+
+    Raises
+    ------
+    ValueError
+        An unknown kind of variant.
     """
+    unknown = sorted(set(kinds) - set(VARIANT_KINDS))
+    if unknown:
+        raise ValueError(f"unknown variant kinds {unknown}; choose from {list(VARIANT_KINDS)}")
     from pymatgen.core import Structure
 
     from hts_z2.structures.embedded import get_embedded, load_embedded
@@ -78,9 +95,15 @@ def load_structures(items: list[str], variants: int, seed: int) -> list[tuple[st
         parents = [
             _Entry(i, st)
             for i, st in entries
-            if i not in metals and len(st) <= MAX_VARIANT_ATOMS  # type: ignore[arg-type]
+            if i not in metals and len(st) <= max_variant_atoms  # type: ignore[arg-type]
         ]
-        extra = variant_set(parents, variants, seed, substitutions=SUBSTITUTIONS)
+        extra = variant_set(
+            parents,
+            variants if "rattle" in kinds else 0,
+            seed,
+            strains=(-0.02, 0.02) if "strain" in kinds else (),
+            substitutions=SUBSTITUTIONS if "sub" in kinds else (),
+        )
         entries += sorted(extra, key=lambda item: _variant_rank(item[0]))
     return entries
 
@@ -93,7 +116,15 @@ def reference(
     basis: str = typer.Option("dzp", help="GPAW LCAO basis, e.g. dzp or 'szp(dzp)'"),
     kpt_density: float = typer.Option(3.5, help="SCF k-points per 1/Å"),
     max_atoms: int = typer.Option(12, help="refuse larger primitive cells"),
-    variants: int = typer.Option(0, help="also compute this many variants per structure"),
+    variants: int = typer.Option(
+        0, help="also compute ±2 % strains, this many rattles and element substitutions"
+    ),
+    variant_kinds: str = typer.Option(
+        ",".join(VARIANT_KINDS), help="comma-separated kinds of variant to compute"
+    ),
+    variant_max_atoms: int = typer.Option(
+        MAX_VARIANT_ATOMS, help="no variants of cells with more atoms than this"
+    ),
     seed: int = typer.Option(0, help="seed of the variants"),
     retry_failed: bool = typer.Option(False, help="retry structures that failed before"),
     max_kpoints: int = typer.Option(None, help="cap on the SCF k-points (dense metal grids)"),
@@ -111,7 +142,8 @@ def reference(
     from hts_z2.reference.pipeline import ReferenceSettings, gpaw_reference
 
     try:
-        entries = load_structures(structures, variants, seed)
+        kinds = tuple(k.strip() for k in variant_kinds.split(",") if k.strip())
+        entries = load_structures(structures, variants, seed, kinds, variant_max_atoms)
     except (KeyError, ValueError, OSError) as err:
         console.print(f"[red]error:[/red] {err}")
         raise typer.Exit(2) from None
