@@ -12,7 +12,7 @@ EXTRA = Path(embedded_dataset_path()).parent / "extra"
 def test_extra_dataset_adds_new_parents_to_training_only():
     assert (EXTRA / "samples").is_dir(), f"test data missing: {EXTRA}"
     main, extra = load_dataset(embedded_dataset_path()), load_dataset(EXTRA)
-    assert len(extra.samples) == 14 and not extra.rejected
+    assert len(extra.samples) == 43 and not extra.rejected
     split = split_ids({s.sample_id: set(s.numbers.tolist()) for s in main.samples}, 0)
     merged, basis, valence = add_training_only(split, main, extra)
     assert merged["test"] == split["test"] and merged["val"] == split["val"]
