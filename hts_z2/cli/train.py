@@ -29,7 +29,7 @@ def train(
     dataset: Path = typer.Argument(
         None, help="dataset directory (default: the embedded training dataset)"
     ),
-    name: str = typer.Option("hts-z2-soc-v3", help="model name (directory under --models)"),
+    name: str = typer.Option("my-hts-z2-model", help="model name (directory under --models)"),
     models: Path = typer.Option(None, help="models directory (default: the repository's models/)"),
     work: Path = typer.Option(Path("train-work"), help="work directory (checkpoints; resume)"),
     minutes1: float = typer.Option(60.0, help="time budget of stage 1 (minutes)"),

@@ -106,7 +106,7 @@ class TrainingMaker(Maker):
     """
 
     name: str = "hts-z2 training"
-    model_name: str = "hts-z2-soc-v3"
+    model_name: str = "my-hts-z2-model"
     arch: dict = field(default_factory=dict)
     settings: TrainSettings = field(default_factory=TrainSettings)
     z2: bool = True

@@ -20,7 +20,7 @@ from hts_z2.model.config import ModelConfig
 from hts_z2.model.graph import CrystalGraph, batch_graphs, build_graph
 from hts_z2.model.network import HamiltonianNet
 
-DEFAULT_MODEL = "hts-z2-soc-v3.1"
+DEFAULT_MODEL = "hts-z2-soc-v5"
 MODELS_DIR = Path(__file__).resolve().parents[2] / "models"
 
 
