@@ -5,10 +5,13 @@ cutoff on the validation split (by labels, then band MAE); this shows, on the va
 and the test split, what each candidate cutoff does to the quantity screening reports,
 the screening label, against the labels of the reference Hamiltonians stored with the
 dataset. The split is rebuilt with the training
-seed and checked against the test ids recorded in the model's config.
+seed and checked against the test ids recorded in the model's config. With
+``--reference`` the stored reference H and S are labelled instead of the model's
+prediction: the most a model solved at that cutoff could agree on (the truncation
+alone).
 
     OMP_NUM_THREADS=2 .venv/bin/python benchmarks/cutoff_labels.py [--model NAME]
-        [--cutoffs 0.01 0.03 0.1] [--out labels.json] [--limit N]
+        [--cutoffs 0.01 0.03 0.1] [--out labels.json] [--limit N] [--reference]
 
 About 16 CPU-min for hts-z2-soc-v3 (50 structures, rattled cells take 1-2 min each).
 """
@@ -26,6 +29,7 @@ from hts_z2.reference.dataset import embedded_dataset_path
 from hts_z2.training.calibrate import labels_by_cutoff
 from hts_z2.training.data import build_item
 from hts_z2.training.dataset import load_dataset, model_split
+from hts_z2.training.evaluate import predicted_label
 
 
 def main() -> None:
@@ -34,6 +38,9 @@ def main() -> None:
     parser.add_argument("--cutoffs", type=float, nargs="+", default=[1e-2, 3e-2, 1e-1])
     parser.add_argument("--out", type=Path, default=None, help="write every label as JSON")
     parser.add_argument("--limit", type=int, default=None, help="first N samples per split")
+    parser.add_argument(
+        "--reference", action="store_true", help="label the reference H and S, not the model's"
+    )
     args = parser.parse_args()
     model = load_model(args.model)
     training = model.config.training or {}
@@ -46,14 +53,21 @@ def main() -> None:
     layout = SlotLayout.from_basis(model.config.basis)
     print(f"model {model.name} (sha256 {model.sha256[:12]}), shipped cutoff "
           f"{model.config.overlap_cutoff:g}")  # fmt: skip
+    if args.reference:
+        print("labelling the reference H and S of the model's split (truncation alone)")
     rows = []
     for part in ("val", "test"):
         for sid in split[part][: args.limit]:
             sample = by_id[sid]
             ref = sample.meta.get("reference", {}).get("z2", {}).get("label", "?")
             t0 = time.perf_counter()
-            item = build_item(sample, model.config, layout)
-            got = labels_by_cutoff(model.net, item, args.cutoffs, model.overlap)
+            if args.reference:
+                tb = sample.tight_binding()
+                got = {c: predicted_label(lambda c=c, tb=tb: tb.replace(overlap_cutoff=c))
+                       for c in args.cutoffs}  # fmt: skip
+            else:
+                item = build_item(sample, model.config, layout)
+                got = labels_by_cutoff(model.net, item, args.cutoffs, model.overlap)
             labels = {str(c): label for c, label in got.items()}
             rows.append({"part": part, "id": sid, "reference": ref, **labels})
             shown = "  ".join(f"{c}: {labels[str(c)]}" for c in args.cutoffs)
