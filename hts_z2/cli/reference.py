@@ -77,7 +77,7 @@ def load_structures(
     from pymatgen.core import Structure
 
     from hts_z2.structures.embedded import get_embedded, load_embedded
-    from hts_z2.structures.variants import variant_set
+    from hts_z2.structures.variants import STRAINS, variant_set
 
     entries: list[tuple[str, object]] = []
     metals: set[str] = set()
@@ -101,7 +101,7 @@ def load_structures(
             parents,
             variants if "rattle" in kinds else 0,
             seed,
-            strains=(-0.02, 0.02) if "strain" in kinds else (),
+            strains=STRAINS if "strain" in kinds else (),
             substitutions=SUBSTITUTIONS if "sub" in kinds else (),
         )
         entries += sorted(extra, key=lambda item: _variant_rank(item[0]))

@@ -28,6 +28,8 @@ __all__ = [
 
 #: Default rattle guard: no pair may come closer than this fraction of the original minimum.
 MIN_DISTANCE_RATIO = 0.85
+#: Default isotropic strains of :func:`variant_set`.
+STRAINS = (-0.02, 0.02)
 
 
 class HasStructure(Protocol):
@@ -236,7 +238,7 @@ def variant_set(
     n_per_structure: int,
     seed: int,
     *,
-    strains: Sequence[float] = (-0.02, 0.02),
+    strains: Sequence[float] = STRAINS,
     sigma: float = 0.05,
     substitutions: Sequence[Mapping[str, str]] = (),
 ) -> list[tuple[str, Structure]]:
