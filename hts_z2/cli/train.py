@@ -61,6 +61,11 @@ def train(
         help="basis: exact S from the radial functions of the basis (needs GPAW to export "
         "them); predicted: learn S with the network",
     ),
+    solve_basis: str = typer.Option(
+        "full",
+        help="basis the bands and Z2 are solved in: full (the dataset's) or szp (its "
+        "single-zeta and polarization shells: a well-conditioned overlap, no truncation)",
+    ),
     calibrate_by: str = typer.Option(
         "labels",
         help="choose the overlap cutoff by validation labels (gap + Z2 agreement, then band "
@@ -100,7 +105,9 @@ def train(
     try:
         if not Path(work).exists():
             check_model_target(Path(models) / name, overwrite)
-        split_file = prepare(dataset, work, arch, seed, init_from, extra_train=extra_train)
+        split_file = prepare(
+            dataset, work, arch, seed, init_from, extra_train=extra_train, solve_basis=solve_basis
+        )
     except (FileExistsError, FileNotFoundError, ValueError, RuntimeError) as err:
         console.print(f"[red]error:[/red] {err}")
         raise typer.Exit(2) from None
@@ -158,7 +165,8 @@ def finish(
     passes = 2 if criterion == "labels" else 1
     with Progress(*progress_columns(), console=console) as bar:
         task = bar.add_task(
-            f"overlap cutoff (validation, by {criterion})", total=passes * len(split["val"]),
+            f"overlap cutoff (validation, by {criterion})",
+            total=passes * len(split["val"]),
             info="",
         )
         cal = run_calibration(

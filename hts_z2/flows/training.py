@@ -38,13 +38,18 @@ class RegisteredModel(BaseModel):
 
 @job
 def prepare_job(
-    dataset: str, work: str, arch: dict, seed: int, extra_train: list[str] | None = None
+    dataset: str,
+    work: str,
+    arch: dict,
+    seed: int,
+    extra_train: list[str] | None = None,
+    solve_basis: str = "full",
 ) -> str:
     """Fix basis, valence and split of ``dataset`` (plus training-only ``extra_train``
-    datasets) in ``work``; returns ``work``."""
+    datasets) and the solved sub-basis in ``work``; returns ``work``."""
     from hts_z2.training.run import prepare
 
-    prepare(dataset, work, arch, seed, extra_train=extra_train)
+    prepare(dataset, work, arch, seed, extra_train=extra_train, solve_basis=solve_basis)
     return work
 
 
@@ -99,6 +104,8 @@ class TrainingMaker(Maker):
     z2 : include the Z2-label agreement in the evaluation.
     extra_train : further dataset directories used for training only (validation and
         test stay the main dataset's split).
+    solve_basis : "full" or "szp" (bands and Z2 in the single-zeta + polarization
+        shells of the dataset's basis; see :func:`hts_z2.training.run.prepare`).
     calibrate_by : how the overlap cutoff is chosen on the validation split: "labels"
         (screening-label agreement, then band MAE) or "band" (band MAE alone, no Z2).
     overwrite : replace a model already registered under ``model_name`` (otherwise the
@@ -111,12 +118,15 @@ class TrainingMaker(Maker):
     settings: TrainSettings = field(default_factory=TrainSettings)
     z2: bool = True
     extra_train: list[str] = field(default_factory=list)
+    solve_basis: str = "full"
     calibrate_by: str = "labels"
     overwrite: bool = False
 
     def make(self, dataset: str, work: str, models_root: str) -> Flow:
         s = asdict(self.settings)
-        prep = prepare_job(dataset, work, self.arch, self.settings.seed, self.extra_train)
+        prep = prepare_job(
+            dataset, work, self.arch, self.settings.seed, self.extra_train, self.solve_basis
+        )
         s1 = stage_job(prep.output, 1, s)
         s2 = stage_job(s1.output.work, 2, s)
         cal = calibrate_job(s2.output.work, self.calibrate_by)

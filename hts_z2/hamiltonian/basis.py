@@ -94,3 +94,47 @@ def table_for_species(
     if missing:
         raise KeyError(f"no basis defined for element(s) {', '.join(missing)}")
     return orbital_table([parse_shells(basis[s]) for s in species])
+
+
+def kept_orbitals(shells: Sequence[int], keep: Sequence[int] | None = None) -> np.ndarray:
+    """Indices of the orbitals of the shells ``keep`` (all when None), in basis order.
+
+    Parameters
+    ----------
+    shells : [n_shells] angular momentum of each shell of one element's basis.
+    keep : indices into ``shells`` of the shells to keep.
+
+    Returns
+    -------
+    [n_kept_orbitals] indices into the element's ``sum(2l+1)`` orbitals.
+
+    >>> kept_orbitals((0, 1, 0, 1, 2), (0, 1, 4)).tolist()
+    [0, 1, 2, 3, 8, 9, 10, 11, 12]
+    """
+    starts = np.concatenate([[0], np.cumsum([2 * l + 1 for l in shells])]).astype(int)
+    chosen = range(len(shells)) if keep is None else sorted(set(int(j) for j in keep))
+    for j in chosen:
+        if not 0 <= j < len(shells):
+            raise ValueError(f"shell index {j} outside a basis of {len(shells)} shells")
+    parts = [np.arange(starts[j], starts[j + 1]) for j in chosen]
+    return np.concatenate(parts) if parts else np.zeros(0, dtype=int)
+
+
+def structure_orbitals(
+    shells_per_atom: Sequence[Sequence[int]], kept: Sequence[np.ndarray]
+) -> np.ndarray:
+    """Structure-wide orbital indices of each atom's kept orbitals, atom by atom.
+
+    Parameters
+    ----------
+    shells_per_atom : the full shell list (angular momenta) of every atom.
+    kept : per atom, indices into its own orbitals (see :func:`kept_orbitals`).
+
+    Returns
+    -------
+    [n_kept] indices into the ``sum_a sum(2l+1)`` orbitals of the whole basis.
+    """
+    sizes = [sum(2 * l + 1 for l in sh) for sh in shells_per_atom]
+    starts = np.concatenate([[0], np.cumsum(sizes)]).astype(int)
+    parts = [starts[a] + np.asarray(k, dtype=int) for a, k in enumerate(kept)]
+    return np.concatenate(parts) if parts else np.zeros(0, dtype=int)

@@ -33,6 +33,11 @@ class ModelConfig:
     overlap : "predicted" (the network's S head) or "basis" (exact S from the radial
         functions of the basis, stored next to the weights as ``overlap_basis.npz``; the
         S head is then unused).
+    solve_shells : ``Z -> indices into basis[Z]`` of the shells the solved Hamiltonian
+        keeps (elements not listed keep all). The network predicts blocks of the whole
+        basis; bands, gaps and Z2 come from the sub-basis (a smaller variational basis,
+        e.g. the single-zeta and polarization shells of a dzp basis, whose overlap is far
+        better conditioned). Empty: the whole basis.
     """
 
     basis: dict[int, tuple[int, ...]]
@@ -48,6 +53,7 @@ class ModelConfig:
     avg_neighbors: float = 30.0
     overlap_cutoff: float = 0.0
     overlap: str = "predicted"
+    solve_shells: dict[int, tuple[int, ...]] = field(default_factory=dict)
     training: dict = field(default_factory=dict)
 
     def __post_init__(self) -> None:
@@ -64,6 +70,22 @@ class ModelConfig:
             raise ValueError(f"no valence electron count for elements {sorted(missing)}")
         if self.r_mp > self.r_cut:
             raise ValueError("r_mp must not exceed r_cut")
+        for z, keep in self.solve_shells.items():
+            if z not in self.basis:
+                raise ValueError(f"solve_shells names element Z={z} outside the basis")
+            if not keep or any(not 0 <= j < len(self.basis[z]) for j in keep):
+                raise ValueError(
+                    f"solve_shells of Z={z} must be indices into its {len(self.basis[z])} "
+                    f"shells, got {list(keep)}"
+                )
+
+    def kept_shells(self, z: int) -> tuple[int, ...]:
+        """Indices into ``basis[z]`` of the shells the solved Hamiltonian keeps."""
+        return tuple(self.solve_shells.get(int(z), range(len(self.basis[int(z)]))))
+
+    def solved_shells(self, z: int) -> tuple[int, ...]:
+        """Angular momenta of the kept shells of element ``z`` (its solved basis)."""
+        return tuple(self.basis[int(z)][j] for j in self.kept_shells(z))
 
     @property
     def elements(self) -> tuple[int, ...]:
@@ -86,6 +108,9 @@ class ModelConfig:
         d = asdict(self)
         d["basis"] = {str(z): list(s) for z, s in self.basis.items()}
         d["valence"] = {str(z): int(v) for z, v in self.valence.items()}
+        d["solve_shells"] = {str(z): list(s) for z, s in self.solve_shells.items()}
+        if not d["solve_shells"]:  # models from before the option keep their identity
+            del d["solve_shells"]
         return d
 
     def inference_key(self) -> str:
@@ -100,6 +125,9 @@ class ModelConfig:
         d = dict(d)
         d["basis"] = {int(z): tuple(int(l) for l in s) for z, s in d["basis"].items()}
         d["valence"] = {int(z): int(v) for z, v in d["valence"].items()}
+        d["solve_shells"] = {
+            int(z): tuple(int(j) for j in s) for z, s in d.get("solve_shells", {}).items()
+        }
         return cls(**d)
 
     def save(self, path: str | Path) -> None:

@@ -11,7 +11,7 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from hts_z2.hamiltonian.basis import orbital_table
+from hts_z2.hamiltonian.basis import kept_orbitals, orbital_table, structure_orbitals
 from hts_z2.hamiltonian.overlap import OverlapCalculator
 from hts_z2.hamiltonian.soc import spin_pair_blocks
 from hts_z2.hamiltonian.tightbinding import TightBinding
@@ -82,8 +82,10 @@ def to_tight_binding(
             "Kramers-degenerate, so the crystal is metallic and has no Z2"
         )
     layout = net.layout
-    shells = [cfg.basis[int(z)] for z in graph.numbers]
-    orb = [layout.element_orbitals(tuple(sh)) for sh in shells]
+    full = [cfg.basis[int(z)] for z in graph.numbers]
+    keep = [kept_orbitals(cfg.basis[int(z)], cfg.kept_shells(z)) for z in graph.numbers]
+    orb = [layout.element_orbitals(tuple(sh))[k] for sh, k in zip(full, keep, strict=True)]
+    shells = [cfg.solved_shells(z) for z in graph.numbers]
     starts = np.concatenate([[0], np.cumsum([len(o) for o in orb])])
     n = int(starts[-1])
     R_s, S_exact = (
@@ -91,6 +93,9 @@ def to_tight_binding(
         if overlap is not None
         else (np.zeros((0, 3), np.int64), None)
     )
+    if S_exact is not None and cfg.solve_shells:
+        idx = structure_orbitals(full, keep)
+        S_exact = S_exact[:, idx][:, :, idx]
     R, r_all = np.unique(
         np.vstack([np.zeros((1, 3), np.int64), graph.edge_R, R_s]), axis=0, return_inverse=True
     )
@@ -298,9 +303,7 @@ class HamiltonianModel:
         ``workers``: threads building the dense models of a batch (see
         :meth:`predict_graphs`)."""
         if errors != "return":
-            return self.predict_graphs(
-                self.graphs(structures), batch_size, device, workers=workers
-            )
+            return self.predict_graphs(self.graphs(structures), batch_size, device, workers=workers)
         out: list = []
         graphs, where = [], []
         for st in structures:

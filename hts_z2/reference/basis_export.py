@@ -68,3 +68,57 @@ def export_overlap_basis(
         int(z): element_functions(chemical_symbols[int(z)], basis, xc) for z in sorted(set(numbers))
     }
     return OverlapBasis(f"gpaw-{basis}-{xc.lower()}", DR, elements)
+
+
+SOLVE_BASES = ("full", "szp")
+
+
+def shell_kinds(symbol: str, basis: str = "dzp") -> tuple[tuple[int, str], ...]:
+    """(l, kind) of every shell of an element's GPAW basis, in basis order; kind is
+    ``"sz"`` (confined atomic orbital), ``"dz"`` (split-valence second zeta), ``"pol"``
+    (polarization) or ``"other"``."""
+    from gpaw.basis_data import Basis
+
+    try:
+        functions = Basis.find(symbol, basis).bf_j
+    except (OSError, RuntimeError, ValueError, KeyError) as err:
+        raise GpawError(f"{symbol}: no {basis!r} basis set ({err})") from err
+
+    def kind(text: str) -> str:
+        for tag, name in (("-sz", "sz"), ("-dz", "dz"), ("polarization", "pol")):
+            if tag in text:
+                return name
+        return "other"
+
+    return tuple((int(bf.l), kind(bf.type)) for bf in functions)
+
+
+def solve_shells(
+    basis_by_z: dict[int, tuple[int, ...]], solve_basis: str = "full", basis: str = "dzp"
+) -> dict[int, tuple[int, ...]]:
+    """``ModelConfig.solve_shells`` for a solved sub-basis of the dataset's GPAW basis.
+
+    ``"full"`` keeps every shell (an empty map); ``"szp"`` keeps all but the split-valence
+    second-zeta shells: the confined atomic orbitals and the polarization shells.
+
+    Raises
+    ------
+    ValueError for an unknown ``solve_basis`` or a GPAW basis whose shells disagree with
+    the dataset's.
+    """
+    from ase.data import chemical_symbols
+
+    if solve_basis not in SOLVE_BASES:
+        raise ValueError(f"unknown solve basis {solve_basis!r}; use one of {SOLVE_BASES}")
+    if solve_basis == "full":
+        return {}
+    out = {}
+    for z, shells in sorted(basis_by_z.items()):
+        kinds = shell_kinds(chemical_symbols[int(z)], basis)
+        if tuple(l for l, _ in kinds) != tuple(shells):
+            raise ValueError(
+                f"Z={z}: GPAW {basis!r} shells {[l for l, _ in kinds]} differ from the "
+                f"dataset's {list(shells)}"
+            )
+        out[int(z)] = tuple(j for j, (_, kind) in enumerate(kinds) if kind != "dz")
+    return out

@@ -8,6 +8,7 @@ from dataclasses import dataclass
 import numpy as np
 import torch
 
+from hts_z2.hamiltonian.basis import kept_orbitals, structure_orbitals
 from hts_z2.model.config import ModelConfig
 from hts_z2.model.graph import CrystalGraph, GraphBatch, batch_graphs, build_graph
 from hts_z2.model.slots import SlotLayout
@@ -42,6 +43,7 @@ class TrainingItem:
     n_orbitals: int
     edge_of_value: torch.Tensor  # [n] edge of every edge value
     s_floor: torch.Tensor | None = None  # cached by losses.overlap_penalty
+    orbital_index: np.ndarray | None = None  # kept orbitals of the whole basis (solve_shells)
 
 
 def check_basis(sample: ReferenceSample, cfg: ModelConfig) -> None:
@@ -62,14 +64,18 @@ def build_item(sample: ReferenceSample, cfg: ModelConfig, layout: SlotLayout) ->
         sample.lattice, sample.positions, sample.numbers, cfg.r_cut, name=sample.sample_id
     )
     n = layout.n_pad
-    orb = [layout.element_orbitals(tuple(sh)) for sh in sample.shells]
+    pairs = zip(sample.shells, sample.numbers.tolist(), strict=True)
+    keep = [kept_orbitals(sh, cfg.kept_shells(z)) for sh, z in pairs]
+    full = [layout.element_orbitals(tuple(sh)) for sh in sample.shells]
+    orb = [f[k] for f, k in zip(full, keep, strict=True)]
     stored = {
         tuple(row): e for e, row in enumerate(sample.edge_index.tolist())
     }  # (i, j, Rx, Ry, Rz) -> sample edge
 
-    def block(e: int, which: np.ndarray, count: int) -> np.ndarray:
+    def block(e: int, which: np.ndarray, i: int, j: int) -> np.ndarray:
         a, b = sample.offset[e], sample.offset[e + 1]
-        return which[..., a:b].reshape(*which.shape[:-1], count)
+        full_block = which[..., a:b].reshape(*which.shape[:-1], len(full[i]), len(full[j]))
+        return full_block[..., keep[i], :][..., keep[j]].reshape(*which.shape[:-1], -1)
 
     starts = np.concatenate([[0], np.cumsum([len(o) for o in orb])])
 
@@ -84,12 +90,11 @@ def build_item(sample: ReferenceSample, cfg: ModelConfig, layout: SlotLayout) ->
         if e is None:
             z = np.zeros(len(idx))
             return idx, z, z, np.zeros((3, len(idx)))
-        count = len(idx)
         return (
             idx,
-            block(e, sample.h0, count),
-            block(e, sample.s, count),
-            block(e, sample.soc, count),
+            block(e, sample.h0, i, j),
+            block(e, sample.s, i, j),
+            block(e, sample.soc, i, j),
         )
 
     def stack(parts):
@@ -133,6 +138,7 @@ def build_item(sample: ReferenceSample, cfg: ModelConfig, layout: SlotLayout) ->
         ),
         int(starts[-1]),
         edges[0] // (n * n),
+        orbital_index=structure_orbitals(sample.shells, keep) if cfg.solve_shells else None,
     )
 
 

@@ -16,10 +16,18 @@ from hts_z2.training.data import TrainingItem
 from hts_z2.training.losses import spinful_matrices
 
 
-def exact_overlap_k(calc: OverlapCalculator, item: TrainingItem, k: torch.Tensor) -> torch.Tensor:
-    """Spinful ``S(k) (x) 1`` [n_k, 2n, 2n] complex128 of one structure at reduced ``k``."""
+def item_overlap(calc: OverlapCalculator, item: TrainingItem):
+    """(R [n_R, 3], S [n_R, n, n]) of the item's structure over its solved orbitals."""
     g = item.graph
     R, S = calc.overlap(g.lattice, g.positions, g.numbers)
+    if item.orbital_index is not None:
+        S = S[:, item.orbital_index][:, :, item.orbital_index]
+    return R, S
+
+
+def exact_overlap_k(calc: OverlapCalculator, item: TrainingItem, k: torch.Tensor) -> torch.Tensor:
+    """Spinful ``S(k) (x) 1`` [n_k, 2n, 2n] complex128 of one structure at reduced ``k``."""
+    R, S = item_overlap(calc, item)
     phase = torch.exp(2j * math.pi * (k.double() @ torch.from_numpy(R).double().T))
     sk = torch.einsum("kr,rmn->kmn", phase, torch.from_numpy(S).to(phase.dtype))
     eye = torch.eye(2, dtype=sk.dtype)
@@ -31,7 +39,7 @@ def exact_overlap_values(calc: OverlapCalculator, item: TrainingItem) -> torch.T
     """Exact S at the item's target positions (on-site values, then edge values) [n_vals],
     comparable with ``cat([item.on_s, item.edge_s])``."""
     g = item.graph
-    R, S = calc.overlap(g.lattice, g.positions, g.numbers)
+    R, S = item_overlap(calc, item)
     index = {tuple(r): i for i, r in enumerate(R.tolist())}
     S = torch.from_numpy(S)
     on = S[index[(0, 0, 0)]][item.on_rc[0], item.on_rc[1]]

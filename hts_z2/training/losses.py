@@ -127,8 +127,9 @@ def generalized_eigvalsh(Hk: torch.Tensor, Sk: torch.Tensor) -> torch.Tensor | N
 
 
 def band_window(item: TrainingItem, width: int = 8) -> slice:
-    """Spinful band indices within ``width`` of the Fermi level (counted in bands)."""
-    n_bands = item.band_energies.shape[1]
+    """Spinful band indices within ``width`` of the Fermi level (counted in bands), capped
+    at the bands a reduced solved basis has (``2 * n_orbitals``)."""
+    n_bands = min(item.band_energies.shape[1], 2 * item.n_orbitals)
     return slice(max(0, item.n_electrons - width), min(n_bands, item.n_electrons + width))
 
 
@@ -201,12 +202,15 @@ def band_loss(
     width: int = 8,
     fallback: bool = True,
     overlap_cutoff: float = 0.0,
+    reference_overlap: bool = False,
 ):
     """Eq. 10 shift-corrected band MAE (eV) near the Fermi level.
 
     Bands come from the predicted H and S; where the predicted S(k) is not
     positive-definite they come from the predicted H with the reference S when
     ``fallback`` (so the band term still trains H), else the structure is left out.
+    ``reference_overlap``: always use the reference S (models whose S comes from the
+    basis, which leave the network's S head untrained).
 
     Returns
     -------
@@ -217,6 +221,8 @@ def band_loss(
     for it, vals in zip(tb.items, split_values(p, tb), strict=True):
         k = torch.from_numpy(it.band_k).to(torch.float64)
         vals64 = {key: v.to(torch.float64) for key, v in vals.items()}
+        if reference_overlap:
+            vals64 = with_reference_overlap(vals64, it)
         e = predicted_bands(vals64, it, k, overlap_cutoff)
         if e is None:
             skipped += 1

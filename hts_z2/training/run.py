@@ -67,8 +67,13 @@ def prepare(
     init_from: str | Path | None = None,
     overlap: str = "basis",
     extra_train: list[str | Path] | None = None,
+    solve_basis: str = "full",
 ) -> Path:
     """Read the dataset, fix the basis/valence and the split; writes ``work/split.json``.
+
+    ``solve_basis="szp"`` solves bands and Z2 in the single-zeta + polarization shells of
+    the dataset's dzp basis (``ModelConfig.solve_shells``, from GPAW's basis files): the
+    loss and the model's predictions then cover those shells only.
 
     ``extra_train`` (dataset directories) adds training-only samples: the validation and
     test parts stay those of ``dataset`` alone (see :func:`add_training_only`).
@@ -99,8 +104,18 @@ def prepare(
     if init_from is not None:
         cfg, sha = warm_start(init_from, cfg, work)
         start = {"model": str(Path(init_from).resolve()), "sha256": sha}
+    gpaw_settings = data.samples[0].meta.get("settings", {}).get("gpaw", {})
+    if solve_basis != "full":
+        try:
+            from hts_z2.reference.basis_export import solve_shells
+        except ImportError as err:
+            raise RuntimeError(
+                f"solve basis {solve_basis!r} reads GPAW's basis files: pip install 'hts-z2[dft]'"
+            ) from err
+        shells = solve_shells(cfg.basis, solve_basis, gpaw_settings.get("basis", "dzp"))
+        cfg = replace(cfg, solve_shells=shells)
     if cfg.overlap == "basis":
-        export_basis_tables(cfg, data.samples[0].meta.get("settings", {}).get("gpaw", {}), work)
+        export_basis_tables(cfg, gpaw_settings, work)
     record = split_record(dataset, data, split, cfg, start)
     for root, extra in extras:
         record["extra_train"].append(

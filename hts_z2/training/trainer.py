@@ -198,7 +198,12 @@ def batch_objective(
     out = net(tb.graphs)
     loss = hamiltonian_objective(losses(out, tb), settings, net.cfg.overlap == "predicted")
     if stage == 2:
-        bl, _ = band_loss(out, tb, overlap_cutoff=net.cfg.overlap_cutoff)
+        bl, _ = band_loss(
+            out,
+            tb,
+            overlap_cutoff=net.cfg.overlap_cutoff,
+            reference_overlap=net.cfg.overlap == "basis",
+        )
         if bl is not None:
             loss = loss + settings.band_lambda * bl.to(loss.dtype)
     return loss
@@ -241,7 +246,8 @@ def train_stage(
     on_epoch: Callable[[EpochReport], None] | None = None,
     on_step: Callable[[int, int], None] | None = None,
 ) -> list[EpochReport]:
-    """Run one stage to its stopping criterion; resumes from ``work/state.pt``.
+    """Run one stage to its stopping criterion; resumes from ``work/state.pt``, counting
+    the time an interrupted run already spent against the stage's minutes.
 
     The best validation weights are saved with :func:`save_checkpoint` into
     ``work/stage{stage}/`` and restored at the end; ``state.pt`` then marks the stage done.
@@ -255,7 +261,7 @@ def train_stage(
     lr = settings.lr_stage1 if stage == 1 else settings.lr_stage2
     opt = torch.optim.AdamW(params, lr=lr, weight_decay=settings.weight_decay)
     sched = torch.optim.lr_scheduler.ReduceLROnPlateau(opt, factor=0.5, patience=settings.patience)
-    best, since_best, epoch, history = float("inf"), 0, 0, []
+    best, since_best, epoch, history, spent = float("inf"), 0, 0, [], 0.0
     best_dir = work / f"stage{stage}"
     state_file = _state_path(work)
     if state_file.is_file():
@@ -263,13 +269,15 @@ def train_stage(
         net.load_state_dict(state["model"])
         if state["stage"] > stage:
             return history
+        if state["stage"] == stage:
+            spent = float(state.get("seconds", 0.0))
         if state["stage"] == stage and state["optimizer"]:
             opt.load_state_dict(state["optimizer"])
             sched.load_state_dict(state["scheduler"])
             best, since_best, epoch = state["best"], state["since_best"], state["epoch"]
     max_epochs = settings.max_epochs_stage1 if stage == 1 else settings.max_epochs_stage2
     budget = 60 * (settings.max_minutes_stage1 if stage == 1 else settings.max_minutes_stage2)
-    t_start = time.perf_counter()
+    t_start = time.perf_counter() - spent  # an interrupted stage keeps its time spent
     while epoch < max_epochs and time.perf_counter() - t_start < budget:
         t0 = time.perf_counter()
         net.train()
@@ -310,6 +318,7 @@ def train_stage(
                 "optimizer": opt.state_dict(),
                 "scheduler": sched.state_dict(),
                 "history": [asdict(h) for h in history],
+                "seconds": time.perf_counter() - t_start,
             },
             state_file,
         )

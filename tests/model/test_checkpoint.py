@@ -51,3 +51,26 @@ def test_validated_band_error_is_the_calibration_score_at_the_model_cutoff(net):
     at_cutoff = [s for s in cal["scores"] if s["cutoff"] == cal["overlap_cutoff"]]
     assert shipped.band_error == pytest.approx(at_cutoff[0]["band_mae_meV"] / 1e3)
     assert 0.05 < shipped.band_error < 5.0
+
+
+def test_solve_shells_round_trip_identity_and_errors(tmp_path, net):
+    """A solved sub-basis is part of the identity; models without one keep theirs (the
+    empty map is not written), and bad maps are refused."""
+    from hts_z2.model.config import ModelConfig
+
+    assert "solve_shells" not in net.cfg.to_dict()
+    assert net.cfg.kept_shells(34) == (0, 1, 2, 3, 4)
+    cfg = replace(net.cfg, solve_shells={34: (0, 1, 4)})
+    assert cfg.solved_shells(34) == (0, 1, 2) and cfg.kept_shells(83) == (0, 1, 2, 3, 4)
+    assert ModelConfig.from_dict(cfg.to_dict()) == cfg
+    assert cfg.inference_key() != net.cfg.inference_key()
+    sha = save_checkpoint(net, tmp_path / "a")
+    net.cfg = cfg
+    assert save_checkpoint(net, tmp_path / "b") != sha
+    assert load_checkpoint(tmp_path / "b")[0].cfg.solve_shells == {34: (0, 1, 4)}
+    with pytest.raises(ValueError, match="outside the basis"):
+        replace(cfg, solve_shells={8: (0,)})
+    with pytest.raises(ValueError, match="indices into its 5 shells"):
+        replace(cfg, solve_shells={34: (0, 5)})
+    with pytest.raises(ValueError, match="indices into its 5 shells"):
+        replace(cfg, solve_shells={34: ()})

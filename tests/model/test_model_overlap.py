@@ -1,6 +1,8 @@
 """Models whose overlap comes from the basis: S of a prediction is GPAW's S, whatever the
 network's S head says; the tables must match the model's basis."""
 
+from dataclasses import replace
+
 import numpy as np
 import pytest
 from netfixtures import random_net, small_config
@@ -61,3 +63,27 @@ def test_overlap_tables_must_match_the_model(tmp_path, tables):
         load_model(tmp_path / "m")
     with pytest.raises(ValueError, match="overlap must be one of"):
         small_config(overlap="guess")
+
+
+def test_solved_sub_basis_is_the_sub_block_of_the_full_prediction(tmp_path, tables):
+    """With ``solve_shells`` the model keeps exactly the rows and columns of the kept
+    shells of its full prediction, H and exact S alike, and a new identity."""
+    sample = load_sample(sample_path(embedded_dataset_path(), "PbS-Fm-3m"))
+    full_model = pbs_model(tmp_path, tables)
+    keep = {82: (0, 1, 2, 6), 16: (0, 1, 4)}
+    cfg = replace(full_model.config, solve_shells=keep)
+    d = tmp_path / "szp"
+    save_checkpoint(random_net(cfg).float(), d)
+    save_overlap_basis(tables, cfg, d)
+    sub_model = load_model(d)
+    assert sub_model.sha256 != full_model.sha256
+    structure = [(sample.lattice, sample.positions, sample.numbers)]
+    full, sub = full_model.predict(structure)[0], sub_model.predict(structure)[0]
+    # Pb: 6s 6p 5d + d polarization = 14 orbitals of 23; S: 1 + 3 + 5 of 13
+    assert sub.n_bands == 2 * (14 + 9) and full.n_bands == 2 * 36
+    assert sub.orbitals.l.tolist() == [0, 1, 1, 1, *[2] * 10, 0, 1, 1, 1, *[2] * 5]
+    kept = np.r_[0:9, 18:23, 23:27, 31:36]
+    idx = np.stack([2 * kept, 2 * kept + 1], 1).reshape(-1)
+    assert sub.R.tolist() == full.R.tolist()
+    np.testing.assert_allclose(sub.H, full.H[:, idx][:, :, idx], atol=1e-6)
+    np.testing.assert_allclose(sub.S, full.S[:, idx][:, :, idx], atol=1e-12)

@@ -46,3 +46,19 @@ def test_shipped_tables_are_what_gpaw_exports(exported):
 def test_unknown_basis_is_a_clear_error():
     with pytest.raises(GpawError, match="no PAW setup or 'nonexistent' basis"):
         element_functions("Bi", basis="nonexistent")
+
+
+def test_szp_solve_shells_drop_exactly_the_second_zeta():
+    """GPAW's dzp order is sz shells, dz shells, polarization: Bi (6s 6p 5d) x 2 + d."""
+    from hts_z2.reference.basis_export import shell_kinds, solve_shells
+
+    assert shell_kinds("Se") == ((0, "sz"), (1, "sz"), (0, "dz"), (1, "dz"), (2, "pol"))
+    bi, se = (0, 1, 2, 0, 1, 2, 2), (0, 1, 0, 1, 2)
+    assert solve_shells({83: bi, 34: se}, "szp") == {34: (0, 1, 4), 83: (0, 1, 2, 6)}
+    assert solve_shells({83: bi}, "full") == {}
+    with pytest.raises(ValueError, match="unknown solve basis"):
+        solve_shells({83: bi}, "sz")
+    with pytest.raises(ValueError, match="differ from the dataset's"):
+        solve_shells({83: se}, "szp")
+    with pytest.raises(GpawError):
+        shell_kinds("Se", "no-such-basis")

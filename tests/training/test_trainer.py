@@ -56,6 +56,16 @@ def test_interrupted_stage_continues_from_its_checkpoint(work):
     assert len(first) == 1
 
 
+def test_resumed_stage_counts_the_minutes_already_spent(work):
+    run_stage(work, 1, TrainSettings(max_epochs_stage1=1, batch_size=2))
+    state = torch.load(work / "state.pt", weights_only=True)
+    state.update(stage=1, seconds=61.0)  # an interrupted stage 1 that ran 61 s
+    torch.save(state, work / "state.pt")
+    limited = TrainSettings(max_epochs_stage1=5, max_minutes_stage1=1.0, batch_size=2)
+    assert run_stage(work, 1, limited) == []  # its minute is used up: no further epoch
+    assert torch.load(work / "state.pt", weights_only=True)["stage"] == 2
+
+
 def test_evaluate_and_register_write_a_loadable_model(work, tmp_path):
     run_stage(work, 1, FAST)
     run_stage(work, 2, FAST)
