@@ -113,6 +113,26 @@ def caution_text(cfg: ModelConfig) -> str:
     )
 
 
+def solved_basis_text(cfg: ModelConfig) -> str:
+    """Which orbitals the bands and Z2 are solved in: the whole basis, or the kept shells
+    of each element (``cfg.solve_shells``)."""
+    if not cfg.solve_shells:
+        return "Bands and Z2 are solved in the whole basis.\n"
+    letters = "spdfg"
+    kept = "; ".join(
+        f"{symbol(z)} {' '.join(letters[ell] for ell in cfg.solved_shells(z))} "
+        f"(of {' '.join(letters[ell] for ell in cfg.basis[z])})"
+        for z in cfg.elements
+    )
+    n_kept = sum(2 * ell + 1 for z in cfg.elements for ell in cfg.solved_shells(z))
+    n_all = sum(2 * ell + 1 for z in cfg.elements for ell in cfg.basis[z])
+    return (
+        f"Bands and Z2 are solved in a sub-basis ({n_kept} of {n_all} orbitals summed over "
+        f"the elements): the network predicts every block, training fits and scores only "
+        f"the kept shells, and the exact S is restricted to them. Kept shells: {kept}.\n"
+    )
+
+
 def model_card(name: str, cfg: ModelConfig, record: dict, metrics: dict) -> str:
     """Markdown card: data, split, architecture, measured test metrics, coverage limits."""
     split = record["split"]
@@ -162,7 +182,8 @@ r_cut {cfg.r_cut} Å (pair blocks), message passing {cfg.r_mp} Å, {cfg.n_layers
 {cfg.channels} scalar channels, node l <= {cfg.l_hidden}, bond harmonics l <= {cfg.sh_lmax},
 tensor product "{cfg.tensor_product}", {cfg.n_radial} Bessel functions.
 
-## Overlap cutoff
+## Solved basis and overlap cutoff
+{solved_basis_text(cfg)}
 {calibration_text(cfg, record)}
 
 ## Test metrics (test split; MAE over all stored matrix elements)

@@ -18,6 +18,7 @@ from hts_z2.training.run import prepare
 
 # dzp single-zeta + polarization shells (GPAW order: sz..., dz..., polarization)
 SZP = {83: (0, 1, 2, 6), 82: (0, 1, 2, 6), 34: (0, 1, 4), 52: (0, 1, 4)}
+SZP_PBTE = {82: SZP[82], 52: SZP[52]}
 
 
 def items(name: str, r_cut: float = 10.0):
@@ -116,3 +117,15 @@ def test_band_window_stops_at_the_bands_of_the_solved_sub_basis():
     k = torch.from_numpy(sub.band_k)
     e = predicted_bands(reference_values(sub), near_top, k)
     assert e.shape[1] == top and band_error(e, near_top) is not None
+
+
+def test_model_card_names_the_solved_sub_basis():
+    from hts_z2.training.card import solved_basis_text
+
+    basis = {82: (0, 1, 2, 0, 1, 2, 2), 52: (0, 1, 0, 1, 2)}
+    cfg = ModelConfig(basis=basis, valence={82: 14, 52: 6}, solve_shells=SZP_PBTE)
+    text = solved_basis_text(cfg)
+    assert "23 of 36 orbitals" in text
+    assert "Pb s p d d (of s p d s p d d)" in text and "Te s p d (of s p s p d)" in text
+    whole = ModelConfig(basis=basis, valence={82: 14, 52: 6})
+    assert solved_basis_text(whole).startswith("Bands and Z2 are solved in the whole basis")
