@@ -8,7 +8,7 @@ dataset. The split is rebuilt with the training
 seed and checked against the test ids recorded in the model's config. With
 ``--reference`` the stored reference H and S are labelled instead of the model's
 prediction: the most a model solved at that cutoff could agree on (the truncation
-alone).
+alone), in the model's solved sub-basis when it has one (``--solve-basis szp``).
 
     OMP_NUM_THREADS=2 .venv/bin/python benchmarks/cutoff_labels.py [--model NAME]
         [--cutoffs 0.01 0.03 0.1] [--out labels.json] [--limit N] [--reference]
@@ -23,6 +23,7 @@ import json
 import time
 from pathlib import Path
 
+from hts_z2.hamiltonian.basis import orbital_table
 from hts_z2.model.predictor import load_model
 from hts_z2.model.slots import SlotLayout
 from hts_z2.reference.dataset import embedded_dataset_path
@@ -30,6 +31,15 @@ from hts_z2.training.calibrate import labels_by_cutoff
 from hts_z2.training.data import build_item
 from hts_z2.training.dataset import load_dataset, model_split
 from hts_z2.training.evaluate import predicted_label
+
+
+def reference_model(sample, cfg, layout):
+    """The sample's reference H and S, restricted to the model's solved sub-basis."""
+    tb = sample.tight_binding()
+    index = build_item(sample, cfg, layout).orbital_index
+    if index is None:
+        return tb
+    return tb.sub_basis(index, orbital_table([cfg.solved_shells(z) for z in sample.numbers]))
 
 
 def main() -> None:
@@ -62,7 +72,7 @@ def main() -> None:
             ref = sample.meta.get("reference", {}).get("z2", {}).get("label", "?")
             t0 = time.perf_counter()
             if args.reference:
-                tb = sample.tight_binding()
+                tb = reference_model(sample, model.config, layout)
                 got = {c: predicted_label(lambda c=c, tb=tb: tb.replace(overlap_cutoff=c))
                        for c in args.cutoffs}  # fmt: skip
             else:

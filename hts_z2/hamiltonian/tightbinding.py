@@ -273,6 +273,21 @@ class TightBinding:
         fields.update(changes)
         return TightBinding(**fields)
 
+    def sub_basis(self, index: np.ndarray, orbitals: OrbitalTable | None) -> TightBinding:
+        """The model restricted to some spatial orbitals (both spins of each when spinful):
+        the blocks of H and S between them, the same occupation.
+
+        Parameters
+        ----------
+        index : [n_kept] spatial orbital indices to keep, in the order of the new basis.
+        orbitals : the kept orbitals' table, or None.
+        """
+        idx = np.asarray(index, dtype=int)
+        rows = np.stack([2 * idx, 2 * idx + 1], 1).reshape(-1) if self.spinful else idx
+        H = self.H[:, rows][:, :, rows]
+        S = None if self.S is None else self.S[:, rows][:, :, rows]
+        return self.replace(H=H, S=S, orbitals=orbitals)
+
     def onsite_index(self) -> int:
         """Row of ``R`` holding (0, 0, 0)."""
         return int(np.flatnonzero(np.all(self.R == 0, axis=1))[0])

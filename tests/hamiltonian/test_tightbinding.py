@@ -147,3 +147,34 @@ def test_spin_independent_overlap_is_detected_and_solved_at_half_size(tb, cutoff
     )[0]
     np.testing.assert_allclose(other.eigh(k)[0], E_other, atol=1e-12)
     assert np.abs(E_other - E_full).max() > 1e-4
+
+
+def test_sub_basis_of_a_direct_sum_is_the_kept_summand(tb):
+    """Two uncoupled copies, the second 100 eV up: keeping the first copy's orbitals
+    returns its H, S and bands exactly, with both spins of each orbital."""
+    from scipy.linalg import block_diag
+
+    from hts_z2.hamiltonian.soc import spinful_blocks
+
+    rng = np.random.default_rng(7)
+    n = tb.n_bands // 2
+    A = 0.05 * rng.normal(size=(n, n))
+    S0 = np.zeros((len(tb.R), n, n))
+    S0[tb.onsite_index()] = np.eye(n) + A + A.T
+    first = tb.replace(S=spinful_blocks(S0))
+    up = first.shifted(100.0)
+    # spinful index 2*mu + sigma: the first copy's orbitals are 0..n-1 of the 2n
+    H = np.stack([block_diag(a, b) for a, b in zip(first.H, up.H, strict=True)])
+    S = np.stack([block_diag(a, b) for a, b in zip(first.S, up.S, strict=True)])
+    both = first.replace(H=H, S=S)
+    kept = both.sub_basis(np.arange(n), orbitals=None)
+    np.testing.assert_array_equal(kept.H, first.H)
+    np.testing.assert_array_equal(kept.S, first.S)
+    k = rng.random((4, 3))
+    np.testing.assert_allclose(kept.eigh(k)[0], first.eigh(k)[0], atol=1e-12)
+    np.testing.assert_allclose(both.eigh(k)[0][:, : 2 * n], first.eigh(k)[0], atol=1e-9)
+    assert kept.n_occ == first.n_occ
+    spinless = first.replace(H=first.H[:, ::2, ::2], S=S0, spinful=False, n_occ=1)
+    swapped = spinless.sub_basis(np.array([1, 0]), orbitals=None)  # spinless rows as given
+    np.testing.assert_array_equal(swapped.H[:, 0, 1], spinless.H[:, 1, 0])
+    np.testing.assert_allclose(swapped.eigh(k)[0], spinless.eigh(k)[0], atol=1e-12)
