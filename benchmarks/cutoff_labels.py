@@ -8,10 +8,12 @@ dataset. The split is rebuilt with the training
 seed and checked against the test ids recorded in the model's config. With
 ``--reference`` the stored reference H and S are labelled instead of the model's
 prediction: the most a model solved at that cutoff could agree on (the truncation
-alone), in the model's solved sub-basis when it has one (``--solve-basis szp``).
+alone), in the model's solved sub-basis (``--solve-basis`` picks another one, e.g. the
+ceiling of an szp model from a dzp one: ``--reference --solve-basis szp --cutoffs 0``).
 
     OMP_NUM_THREADS=2 .venv/bin/python benchmarks/cutoff_labels.py [--model NAME]
-        [--cutoffs 0.01 0.03 0.1] [--out labels.json] [--limit N] [--reference]
+        [--cutoffs 0.01 0.03 0.1] [--out labels.json] [--limit N]
+        [--reference [--solve-basis model|full|szp]]
 
 About 16 CPU-min for hts-z2-soc-v3 (50 structures, rattled cells take 1-2 min each).
 """
@@ -21,6 +23,7 @@ from __future__ import annotations
 import argparse
 import json
 import time
+from dataclasses import replace
 from pathlib import Path
 
 from hts_z2.hamiltonian.basis import orbital_table
@@ -51,8 +54,21 @@ def main() -> None:
     parser.add_argument(
         "--reference", action="store_true", help="label the reference H and S, not the model's"
     )
+    parser.add_argument(
+        "--solve-basis",
+        choices=["model", "full", "szp"],
+        default="model",
+        help="with --reference: the sub-basis the reference is solved in (default: the model's)",
+    )
     args = parser.parse_args()
     model = load_model(args.model)
+    cfg = model.config
+    if args.solve_basis != "model":
+        if not args.reference:
+            raise SystemExit("--solve-basis applies to --reference only")
+        from hts_z2.reference.basis_export import solve_shells
+
+        cfg = replace(cfg, solve_shells=solve_shells(cfg.basis, args.solve_basis))
     training = model.config.training or {}
     data = load_dataset(embedded_dataset_path())
     try:
@@ -72,7 +88,7 @@ def main() -> None:
             ref = sample.meta.get("reference", {}).get("z2", {}).get("label", "?")
             t0 = time.perf_counter()
             if args.reference:
-                tb = reference_model(sample, model.config, layout)
+                tb = reference_model(sample, cfg, layout)
                 got = {c: predicted_label(lambda c=c, tb=tb: tb.replace(overlap_cutoff=c))
                        for c in args.cutoffs}  # fmt: skip
             else:
