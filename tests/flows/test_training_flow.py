@@ -9,6 +9,7 @@ from samples import link_dataset
 
 from hts_z2.flows.training import TrainingMaker
 from hts_z2.model import load_model
+from hts_z2.structures.embedded import get_embedded
 from hts_z2.training.trainer import TrainSettings
 
 
@@ -20,6 +21,7 @@ def test_training_flow_registers_a_model(tmp_path):
         arch={"channels": 4, "n_layers": 1, "r_cut": 7.0, "r_mp": 4.0, "n_radial": 4},
         settings=TrainSettings(max_epochs_stage1=2, max_epochs_stage2=1, batch_size=2),
         z2=False,
+        solve_basis="szp",
     )
     flow = maker.make(str(dataset), str(tmp_path / "work"), str(tmp_path / "models"))
     assert [j.name.split(": ")[1] for j in flow.jobs] == [
@@ -36,3 +38,8 @@ def test_training_flow_registers_a_model(tmp_path):
     assert model.name == "flow-model" and len(model.sha256) == 64
     assert (Path(path) / "card.md").is_file()
     assert model.config.training["n_train"] >= 1
+    # solved in sz + polarization: Pb s p d + d-polarization, Te s p + d-polarization
+    assert model.config.solve_shells[82] == (0, 1, 2, 6)
+    (tb,) = model.predict([get_embedded("PbTe-Fm-3m").structure])
+    assert tb.n_bands == 2 * (14 + 9)
+    assert "solved in a sub-basis" in (Path(path) / "card.md").read_text()
