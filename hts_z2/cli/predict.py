@@ -53,7 +53,7 @@ def predict(
     deeph: Path = typer.Option(None, help="write the predicted H (and S) as a DeepH directory"),
     bands: Path = typer.Option(None, help="write a band-structure PNG (vs reference if known)"),
     reference: Path = typer.Option(None, help="reference sample (.h5) for the band plot"),
-    device: str = typer.Option("cpu", help="torch device (cpu, cuda)"),
+    device: str = typer.Option("cpu", help="torch device: cpu, cuda[:N], auto"),
     as_json: bool = typer.Option(False, "--json", help="print JSON"),
 ) -> None:
     """Predict the spin–orbit Hamiltonian of STRUCTURE, then its band gap and Z2 label."""

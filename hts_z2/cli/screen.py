@@ -74,7 +74,7 @@ def screen(
     model: str = typer.Option(None, help="model name or path (default: the shipped model)"),
     chunk_size: int = typer.Option(16, help="structures per inference chunk"),
     batch_size: int = typer.Option(8, help="structures per model batch"),
-    device: str = typer.Option("cpu", help="torch device for inference"),
+    device: str = typer.Option("cpu", help="torch device for inference: cpu, cuda[:N], auto"),
     max_sites: int = typer.Option(24, help="skip cells with more sites (memory: dense H)"),
     heavy_z: int = typer.Option(70, help="require an element with Z above this"),
     z2_max_gap: float = typer.Option(None, help="compute Z2 only up to this gap (eV)"),
@@ -86,6 +86,7 @@ def screen(
 ) -> None:
     """Screen structures: filter -> ML Hamiltonian -> gap -> Z2 -> result store."""
     from hts_z2.flows.screening import ScreeningSettings, resolve_model, run_campaign
+    from hts_z2.model.device import torch_device
     from hts_z2.store import StoreUnavailableError, open_store
     from hts_z2.structures.filter import CandidateFilter
     from hts_z2.structures.sources import SourceSpec
@@ -95,6 +96,7 @@ def screen(
     kind = _source(source, paths or [])
     try:
         spec = SourceSpec(kind=kind, paths=list(paths or []), limit=limit)
+        torch_device(device)
         store = open_store(db)
         resolved = resolve_model(model)
     except (ValueError, StoreUnavailableError, RuntimeError, OSError) as err:

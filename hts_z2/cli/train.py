@@ -72,12 +72,18 @@ def train(
         "MAE) or by band MAE alone ('band', faster)",
     ),
     skip_z2: bool = typer.Option(False, help="skip the Z2 agreement in the evaluation"),
+    device: str = typer.Option(
+        "cpu",
+        help="torch device of the two training stages: cpu, cuda[:N] or auto (the overlap "
+        "calibration and the test evaluation run on the CPU)",
+    ),
     overwrite: bool = typer.Option(
         False, help="replace a model already registered under --models/--name"
     ),
 ) -> None:
     """Train (stage 1: Hamiltonian loss; stage 2: + band loss), choose the overlap cutoff
     on the validation split, evaluate on the test split, register."""
+    from hts_z2.model.device import torch_device
     from hts_z2.model.predictor import models_dir
     from hts_z2.reference.dataset import embedded_dataset_path
     from hts_z2.training.run import check_model_target, prepare, run_stage
@@ -92,6 +98,7 @@ def train(
         batch_size=batch_size,
         seed=seed,
         weight_rms=weight_rms,
+        device=device,
     )
     arch = {
         "channels": channels,
@@ -103,6 +110,7 @@ def train(
     }
     check_criterion(calibrate_by)
     try:
+        torch_device(device)
         if not Path(work).exists():
             check_model_target(Path(models) / name, overwrite)
         split_file = prepare(

@@ -41,9 +41,9 @@ def file_sha256(path: str | Path) -> str:
 
 
 def stored_state(net: HamiltonianNet) -> dict[str, torch.Tensor]:
-    """The tensors a checkpoint stores: the state dict with floats cast to float32."""
+    """The tensors a checkpoint stores: the state dict on the CPU, floats cast to float32."""
     return {
-        k: v.detach().to(torch.float32 if v.is_floating_point() else v.dtype).contiguous()
+        k: v.detach().cpu().to(torch.float32 if v.is_floating_point() else v.dtype).contiguous()
         for k, v in net.state_dict().items()
     }
 

@@ -17,6 +17,7 @@ from hts_z2.hamiltonian.soc import spin_pair_blocks
 from hts_z2.hamiltonian.tightbinding import TightBinding
 from hts_z2.model.checkpoint import load_checkpoint, load_overlap
 from hts_z2.model.config import ModelConfig
+from hts_z2.model.device import torch_device
 from hts_z2.model.graph import CrystalGraph, batch_graphs, build_graph
 from hts_z2.model.network import HamiltonianNet
 
@@ -228,7 +229,7 @@ class HamiltonianModel:
         pool: ThreadPoolExecutor | None,
         n_workers: int = 1,
     ) -> list[TightBinding]:
-        net = self.net.to(device)
+        net = self.net.to(torch_device(device))
         results: list[TightBinding | None] = [None] * len(graphs)
         pending = list(range(len(graphs)))
         size = batch_size

@@ -169,6 +169,16 @@ class TargetBatch:
     edge_graph: torch.Tensor
     items: list[TrainingItem]
 
+    def to(self, device) -> TargetBatch:
+        """The graphs and targets on ``device`` (the items, read by the per-structure band
+        and overlap terms, stay where they are)."""
+        moved = {
+            k: (v.to(device) if isinstance(v, torch.Tensor) else v)
+            for k, v in self.__dict__.items()
+            if k not in ("graphs", "items")
+        }
+        return TargetBatch(graphs=self.graphs.to(device), items=self.items, **moved)
+
 
 def collate(items: list[TrainingItem], n_pad: int, dtype=torch.float32) -> TargetBatch:
     """Batch items; every flat index is shifted by the nodes/edges before it."""

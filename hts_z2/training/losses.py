@@ -33,6 +33,12 @@ def gathered(out: dict[str, torch.Tensor], tb: TargetBatch) -> dict[str, torch.T
     }
 
 
+def on_host(values: dict[str, torch.Tensor]) -> dict[str, torch.Tensor]:
+    """``values`` on the CPU, where the per-structure terms build and solve their small
+    dense matrices (differentiable: gradients flow back to the network's device)."""
+    return {k: v.cpu() for k, v in values.items()}
+
+
 def zero_point_corrected(
     pred: torch.Tensor, true: torch.Tensor, s_true: torch.Tensor, graph: torch.Tensor, n: int
 ) -> torch.Tensor:
@@ -216,7 +222,7 @@ def band_loss(
     -------
     (mean loss or None, number of structures that needed the fallback or were left out)
     """
-    p = gathered(out, tb)
+    p = on_host(gathered(out, tb))
     losses, skipped = [], 0
     for it, vals in zip(tb.items, split_values(p, tb), strict=True):
         k = torch.from_numpy(it.band_k).to(torch.float64)
@@ -255,7 +261,7 @@ def overlap_penalty(out: dict[str, torch.Tensor], tb: TargetBatch) -> torch.Tens
     The dzp basis is nearly linearly dependent, so small element-wise errors can make S(k)
     indefinite; this term keeps the predicted overlap positive-definite.
     """
-    p = gathered(out, tb)
+    p = on_host(gathered(out, tb))
     terms = []
     for it, vals in zip(tb.items, split_values(p, tb), strict=True):
         k = torch.from_numpy(it.band_k).to(torch.float64)

@@ -16,6 +16,7 @@ import torch
 
 from hts_z2.model.checkpoint import save_checkpoint
 from hts_z2.model.config import ModelConfig
+from hts_z2.model.device import torch_device
 from hts_z2.model.network import HamiltonianNet
 from hts_z2.model.slots import SlotLayout
 from hts_z2.training.data import TrainingItem, collate
@@ -44,6 +45,7 @@ class TrainSettings:
     max_minutes_stage2: float = 20.0
     seed: int = 0
     grad_clip: float = 10.0
+    device: str = "cpu"
 
 
 def onsite_references(items: list[TrainingItem], net: HamiltonianNet) -> None:
@@ -181,22 +183,31 @@ def hamiltonian_objective(
     loss = parts["h0"] + settings.weight_soc * parts["soc"] + settings.weight_rms * parts["h0_rms"]
     if predicted_s:
         loss = loss + settings.weight_s * (parts["s"] + settings.weight_rms * parts["s_rms"])
-        loss = loss + settings.weight_overlap_pd * parts["overlap_pd"].to(parts["h0"].dtype)
+        loss = loss + settings.weight_overlap_pd * parts["overlap_pd"].to(parts["h0"])
     return loss
 
 
-def losses(out: dict, tb) -> dict:
-    """Hamiltonian MAEs plus the overlap positive-definiteness penalty."""
-    return {**hamiltonian_losses(out, tb), "overlap_pd": overlap_penalty(out, tb)}
+def losses(out: dict, tb, predicted_s: bool = True) -> dict:
+    """Hamiltonian MAEs, plus the overlap positive-definiteness penalty for models that
+    predict S (it needs an eigensolve of every structure's S(k))."""
+    parts = hamiltonian_losses(out, tb)
+    if predicted_s:
+        parts["overlap_pd"] = overlap_penalty(out, tb)
+    return parts
 
 
 def batch_objective(
     net: HamiltonianNet, chunk: list[TrainingItem], settings: TrainSettings, stage: int
 ) -> torch.Tensor:
-    """Objective of one batch: Hamiltonian terms, plus the band term in stage 2."""
-    tb = collate(chunk, net.layout.n_pad)
+    """Objective of one batch: Hamiltonian terms, plus the band term in stage 2.
+
+    The batch goes to the network's device; the per-structure eigenproblems of the band
+    and overlap terms are solved on the CPU (small dense float64 matrices).
+    """
+    tb = collate(chunk, net.layout.n_pad).to(net.z_index.device)
     out = net(tb.graphs)
-    loss = hamiltonian_objective(losses(out, tb), settings, net.cfg.overlap == "predicted")
+    predicted_s = net.cfg.overlap == "predicted"
+    loss = hamiltonian_objective(losses(out, tb, predicted_s), settings, predicted_s)
     if stage == 2:
         bl, _ = band_loss(
             out,
@@ -205,7 +216,7 @@ def batch_objective(
             reference_overlap=net.cfg.overlap == "basis",
         )
         if bl is not None:
-            loss = loss + settings.band_lambda * bl.to(loss.dtype)
+            loss = loss + settings.band_lambda * bl.to(loss)
     return loss
 
 
@@ -251,7 +262,9 @@ def train_stage(
 
     The best validation weights are saved with :func:`save_checkpoint` into
     ``work/stage{stage}/`` and restored at the end; ``state.pt`` then marks the stage done.
+    The network trains on ``settings.device``; checkpoints are device-free.
     """
+    net.to(torch_device(settings.device))
     torch.manual_seed(settings.seed + stage)
     rng = np.random.default_rng(settings.seed + stage)
     if stage == 2:
@@ -265,7 +278,7 @@ def train_stage(
     best_dir = work / f"stage{stage}"
     state_file = _state_path(work)
     if state_file.is_file():
-        state = torch.load(state_file, weights_only=True)
+        state = torch.load(state_file, weights_only=True, map_location="cpu")
         net.load_state_dict(state["model"])
         if state["stage"] > stage:
             return history

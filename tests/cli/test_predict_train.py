@@ -70,3 +70,14 @@ def test_predict_rejects_unknown_structures_and_models(tmp_path, monkeypatch):
     assert out.exit_code != 0
     out = runner.invoke(app, ["predict", "PbTe-Fm-3m", "--model", "missing"])
     assert out.exit_code == 2 and "no model" in out.output
+
+
+def test_train_on_an_unusable_device_is_a_clear_error(tmp_path, monkeypatch):
+    import torch
+
+    monkeypatch.setattr(torch.cuda, "is_available", lambda: False)
+    work = tmp_path / "work"
+    args = ["train", "--device", "cuda", "--work", str(work), "--models", str(tmp_path)]
+    out = runner.invoke(app, args)
+    assert out.exit_code == 2 and "no usable CUDA device" in out.output
+    assert not work.exists()

@@ -129,3 +129,9 @@ def test_threaded_build_equals_serial_and_keeps_errors_in_place(model, errors, b
             assert type(b) is type(a) and str(b) == str(a)
             continue
         assert np.array_equal(a.H, b.H) and np.array_equal(a.S, b.S) and a.n_occ == b.n_occ
+
+
+def test_an_unusable_device_is_a_clear_error(model, monkeypatch):
+    monkeypatch.setattr(torch.cuda, "is_available", lambda: False)
+    with pytest.raises(ValueError, match="no usable CUDA device"):
+        model[0].predict(structures()[:1], device="cuda")

@@ -95,3 +95,26 @@ def test_overlap_penalty_is_zero_for_the_reference_and_positive_for_an_indefinit
     assert float(overlap_penalty(out, tb)) == 0.0
     out["onsite_s"] = out["onsite_s"] - 0.05 * torch.eye(layout.n_pad, dtype=torch.float64)
     assert float(overlap_penalty(out, tb)) > 0.01
+
+
+def test_target_batch_moves_every_tensor_to_the_device():
+    it, layout = item_of("PbTe-Fm-3m", r_cut=8.0)
+    tb = collate([it], layout.n_pad).to("meta")
+    tensors = [v for v in vars(tb).values() if isinstance(v, torch.Tensor)]
+    tensors += [v for v in vars(tb.graphs).values() if isinstance(v, torch.Tensor)]
+    assert len(tensors) > 15 and all(t.device.type == "meta" for t in tensors)
+    assert tb.items[0] is it and it.on_h.device.type == "cpu"
+
+
+def test_band_and_overlap_terms_pass_gradients_back_to_the_outputs():
+    from hts_z2.training.losses import overlap_penalty
+
+    it, layout = item_of("PbTe-Fm-3m", r_cut=8.0)
+    tb = collate([it], layout.n_pad, dtype=torch.float64)
+    out = outputs_from_targets(it, layout, theta=0.0)
+    out["edge_h"] = (out["edge_h"] * 1.05).requires_grad_(True)
+    out["onsite_s"] = (out["onsite_s"] - 0.05 * torch.eye(layout.n_pad)).requires_grad_(True)
+    loss, _ = band_loss(out, tb)
+    (loss + overlap_penalty(out, tb)).backward()
+    assert float(out["edge_h"].grad.abs().sum()) > 0
+    assert float(out["onsite_s"].grad.abs().sum()) > 0

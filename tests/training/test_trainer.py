@@ -7,6 +7,7 @@ from samples import link_dataset
 
 from hts_z2.model.checkpoint import load_checkpoint, save_checkpoint, weights_sha256
 from hts_z2.model.graph import batch_graphs, build_graph
+from hts_z2.training import trainer
 from hts_z2.training.run import (
     check_model_target,
     load_items,
@@ -217,3 +218,21 @@ def test_prepare_without_gpaw_tables_can_predict_the_overlap(tmp_path):
     split = prepare(link_dataset(tmp_path), tmp_path / "w", {"channels": 4}, overlap="predicted")
     assert json.loads(split.read_text())["config"]["overlap"] == "predicted"
     assert not (tmp_path / "w" / "overlap_basis.npz").exists()
+
+
+def test_basis_overlap_models_skip_the_overlap_eigensolve(monkeypatch):
+    def refuse(out, tb):
+        raise AssertionError("overlap penalty computed for a model that does not predict S")
+
+    monkeypatch.setattr(trainer, "overlap_penalty", refuse)
+    monkeypatch.setattr(trainer, "hamiltonian_losses", lambda out, tb: {"h0": torch.tensor(1.0)})
+    assert trainer.losses(None, None, predicted_s=False) == {"h0": torch.tensor(1.0)}
+    with pytest.raises(AssertionError, match="overlap penalty"):
+        trainer.losses(None, None, predicted_s=True)
+
+
+def test_training_on_an_unusable_device_fails_before_touching_the_work_dir(work, monkeypatch):
+    monkeypatch.setattr(torch.cuda, "is_available", lambda: False)
+    with pytest.raises(ValueError, match="no usable CUDA device"):
+        run_stage(work, 1, TrainSettings(max_epochs_stage1=1, batch_size=2, device="cuda"))
+    assert not (work / "state.pt").exists()
