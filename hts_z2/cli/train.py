@@ -48,6 +48,9 @@ def train(
     weight_rms: float = typer.Option(
         1.0, help="weight of the RMS H0/S terms (they weigh in the large hoppings)"
     ),
+    band_lambda: float = typer.Option(
+        1e-2, help="weight of the stage-2 band-energy MAE (eV) in the objective (paper: 1e-2)"
+    ),
     init_from: Path = typer.Option(
         None, help="start from this model directory's weights (fine-tune / continue)"
     ),
@@ -98,6 +101,7 @@ def train(
         batch_size=batch_size,
         seed=seed,
         weight_rms=weight_rms,
+        band_lambda=band_lambda,
         device=device,
     )
     arch = {

@@ -19,6 +19,7 @@ from hts_z2.training.exact_overlap import exact_overlap_values, model_matrices
 from hts_z2.training.losses import (
     band_window,
     gathered,
+    shift_corrected_mae,
     solved_bands,
     spinful_matrices,
     split_values,
@@ -75,9 +76,7 @@ def band_error(e: torch.Tensor | None, item: TrainingItem) -> float | None:
     if e is None:
         return None
     w = band_window(item)
-    ref = torch.from_numpy(item.band_energies[:, w])
-    pred = e[:, w] - (e[:, w] - ref).mean()
-    return float((pred - ref).abs().mean()) * 1e3
+    return float(shift_corrected_mae(e[:, w], torch.from_numpy(item.band_energies[:, w]))) * 1e3
 
 
 def predicted_label(build: Callable[[], object]) -> str:

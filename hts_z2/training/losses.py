@@ -7,7 +7,7 @@ import math
 
 import torch
 
-from hts_z2.hamiltonian.bloch import orthogonalized_eigh
+from hts_z2.hamiltonian.bloch import PROJECTED_OUT_ENERGY, orthogonalized_eigh
 from hts_z2.training.data import TargetBatch, TrainingItem
 
 
@@ -139,6 +139,26 @@ def band_window(item: TrainingItem, width: int = 8) -> slice:
     return slice(max(0, item.n_electrons - width), min(n_bands, item.n_electrons + width))
 
 
+def shift_corrected_mae(pred: torch.Tensor, ref: torch.Tensor) -> torch.Tensor:
+    """Eq. 10: mean ``|pred - ref - <pred - ref>|`` over the bands a solve kept.
+
+    A canonical solve (overlap cutoff > 0) puts the overlap directions it drops at
+    ``PROJECTED_OUT_ENERGY``; where a structure keeps fewer bands than its window at some
+    k-point, those entries are no bands and are left out of the shift and the mean.
+
+    Parameters
+    ----------
+    pred, ref : [n_k, n_bands] band energies (eV) in the same window.
+
+    Returns
+    -------
+    scalar tensor (eV); NaN when no entry is a kept band.
+    """
+    kept = pred < 0.5 * PROJECTED_OUT_ENERGY
+    diff = (pred - ref)[kept]
+    return (diff - diff.mean()).abs().mean()
+
+
 def spinful_matrices(
     vals: dict[str, torch.Tensor], item: TrainingItem, k: torch.Tensor
 ) -> tuple[torch.Tensor, torch.Tensor]:
@@ -238,10 +258,9 @@ def band_loss(
             if e is None:
                 continue
         w = band_window(it, width)
-        ref = torch.from_numpy(it.band_energies[:, w])
-        pred = e[:, w]
-        pred = pred - (pred - ref).mean()
-        losses.append((pred - ref).abs().mean())
+        mae = shift_corrected_mae(e[:, w], torch.from_numpy(it.band_energies[:, w]))
+        if bool(torch.isfinite(mae)):  # NaN: the solve kept no band of the window
+            losses.append(mae)
     if not losses:
         return None, skipped
     return torch.stack(losses).mean(), skipped

@@ -39,12 +39,19 @@ def test_train_then_predict_from_the_command_line(tmp_path, monkeypatch):
         "1",
         "--r-cut",
         "7.0",
+        "--band-lambda",
+        "0.05",
+        "--device",
+        "cpu",
         "--skip-z2",
     ]
     result = runner.invoke(app, args)
     assert result.exit_code == 0, result.output
     assert "model registered" in result.output and "(incl. 1 training-only)" in result.output
     assert (models / "cli-model" / "model.safetensors").is_file()
+    config = json.loads((models / "cli-model" / "config.json").read_text())
+    assert config["training"]["settings"]["band_lambda"] == 0.05
+    assert config["training"]["settings"]["device"] == "cpu"
     # resuming a finished run re-evaluates and re-registers without training again
     again = runner.invoke(app, args)
     assert again.exit_code == 0, again.output

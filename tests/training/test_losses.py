@@ -1,4 +1,5 @@
 import numpy as np
+import pytest
 import torch
 from samples import sample
 
@@ -118,3 +119,22 @@ def test_band_and_overlap_terms_pass_gradients_back_to_the_outputs():
     (loss + overlap_penalty(out, tb)).backward()
     assert float(out["edge_h"].grad.abs().sum()) > 0
     assert float(out["onsite_s"].grad.abs().sum()) > 0
+
+
+def test_shift_corrected_mae_leaves_out_projected_out_bands():
+    from hts_z2.hamiltonian.bloch import PROJECTED_OUT_ENERGY
+    from hts_z2.training.losses import shift_corrected_mae
+
+    ref = torch.tensor([[-1.0, 0.0, 1.0, 2.0], [-1.5, 0.5, 1.5, 2.5]], dtype=torch.float64)
+    assert float(shift_corrected_mae(ref + 0.3, ref)) == pytest.approx(0.0, abs=1e-12)
+    wiggle = torch.tensor([[0.1, -0.1, 0.1, -0.1], [0.1, -0.1, 0.1, -0.1]])
+    assert float(shift_corrected_mae(ref + 0.3 + wiggle, ref)) == pytest.approx(0.1)
+    # a k-point where the canonical solve kept only three of the four window bands
+    pred = ref + 0.3 + wiggle
+    pred[1, 3] = PROJECTED_OUT_ENERGY
+    kept_only = torch.cat([(ref + 0.3 + wiggle)[0], (ref + 0.3 + wiggle)[1, :3]])
+    expected = kept_only - torch.cat([ref[0], ref[1, :3]])
+    expected = float((expected - expected.mean()).abs().mean())
+    assert float(shift_corrected_mae(pred, ref)) == pytest.approx(expected)
+    assert expected < 0.11
+    assert torch.isnan(shift_corrected_mae(torch.full_like(ref, PROJECTED_OUT_ENERGY), ref))
