@@ -23,10 +23,8 @@ def torch_device(name: str = "cpu") -> torch.device:
     try:
         device = torch.device(name)
     except RuntimeError:
-        raise ValueError(
-            f"unknown torch device {name!r}; use cpu, cuda, cuda:<index> or auto"
-        ) from None
-    if device.type not in ("cpu", "cuda"):
+        device = None
+    if device is None or device.type not in ("cpu", "cuda"):
         raise ValueError(f"unsupported torch device {name!r}; use cpu, cuda, cuda:<index> or auto")
     if device.type == "cuda":
         if not torch.cuda.is_available():

@@ -3,7 +3,7 @@ block layout, and their batching."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 import torch
@@ -172,12 +172,8 @@ class TargetBatch:
     def to(self, device) -> TargetBatch:
         """The graphs and targets on ``device`` (the items, read by the per-structure band
         and overlap terms, stay where they are)."""
-        moved = {
-            k: (v.to(device) if isinstance(v, torch.Tensor) else v)
-            for k, v in self.__dict__.items()
-            if k not in ("graphs", "items")
-        }
-        return TargetBatch(graphs=self.graphs.to(device), items=self.items, **moved)
+        moved = {k: v.to(device) for k, v in vars(self).items() if isinstance(v, torch.Tensor)}
+        return replace(self, graphs=self.graphs.to(device), **moved)
 
 
 def collate(items: list[TrainingItem], n_pad: int, dtype=torch.float32) -> TargetBatch:
