@@ -59,6 +59,12 @@ def train(
         help="further dataset directory whose samples are used for training only; val and "
         "test stay the main dataset's split (repeatable)",
     ),
+    extra_val: list[Path] = typer.Option(
+        None,
+        help="further dataset directory whose compounds join the validation split only "
+        "(learning-rate schedule, early stop, overlap cutoff); test stays the main "
+        "dataset's (repeatable)",
+    ),
     overlap: str = typer.Option(
         "basis",
         help="basis: exact S from the radial functions of the basis (needs GPAW to export "
@@ -73,6 +79,11 @@ def train(
         "labels",
         help="choose the overlap cutoff by validation labels (gap + Z2 agreement, then band "
         "MAE) or by band MAE alone ('band', faster)",
+    ),
+    cutoffs: list[float] = typer.Option(
+        None,
+        help="candidate overlap cutoffs of the calibration (repeatable; default: "
+        "0, 1e-4, 1e-3, 3e-3, 1e-2, 3e-2, 0.1)",
     ),
     skip_z2: bool = typer.Option(False, help="skip the Z2 agreement in the evaluation"),
     device: str = typer.Option(
@@ -113,23 +124,27 @@ def train(
         "overlap": overlap,
     }
     check_criterion(calibrate_by)
+    check_cutoffs(cutoffs)
     try:
         torch_device(device)
         if not Path(work).exists():
             check_model_target(Path(models) / name, overwrite)
         split_file = prepare(
-            dataset, work, arch, seed, init_from, extra_train=extra_train, solve_basis=solve_basis
+            dataset,
+            work,
+            arch,
+            seed,
+            init_from,
+            extra_train=extra_train,
+            solve_basis=solve_basis,
+            extra_val=extra_val,
         )
     except (FileExistsError, FileNotFoundError, ValueError, RuntimeError) as err:
         console.print(f"[red]error:[/red] {err}")
         raise typer.Exit(2) from None
     record = json.loads(split_file.read_text())
-    split, extra = record["split"], record.get("extra_train", [])
-    console.print(
-        f"dataset {dataset}: train {len(split['train'])}"
-        + (f" (incl. {sum(e['samples'] for e in extra)} training-only)" if extra else "")
-        + f", val {len(split['val'])}, test {len(split['test'])}  (work dir {work})"
-    )
+    split = record["split"]
+    console.print(f"dataset {dataset}: {split_summary(record)}  (work dir {work})")
     for stage in (1, 2):
         with Progress(*progress_columns(), console=console) as bar:
             task = bar.add_task(f"stage {stage}", total=None, info="")
@@ -149,7 +164,34 @@ def train(
                 )
 
             run_stage(work, stage, settings, on_epoch, on_step)
-    finish(work, split, name, models, settings, calibrate_by, skip_z2, overwrite)
+    finish(work, split, name, models, settings, calibrate_by, skip_z2, overwrite, cutoffs)
+
+
+def split_summary(record: dict) -> str:
+    """``train N (incl. M training-only), val N (incl. M validation-only), test N``."""
+
+    def part(name: str, key: str, kind: str) -> str:
+        extra = sum(e["samples"] for e in record.get(key, []))
+        n = len(record["split"][name])
+        return f"{name} {n}" + (f" (incl. {extra} {kind})" if extra else "")
+
+    return ", ".join(
+        (
+            part("train", "extra_train", "training-only"),
+            part("val", "extra_val", "validation-only"),
+            f"test {len(record['split']['test'])}",
+        )
+    )
+
+
+def check_cutoffs(cutoffs: list[float] | None) -> None:
+    """Exit with a clear error for a candidate overlap cutoff outside [0, 1)."""
+    bad = [c for c in cutoffs or [] if not 0.0 <= c < 1.0]
+    if bad:
+        console.print(
+            f"[red]error:[/red] --cutoffs must lie in [0, 1) (overlap eigenvalues); got {bad}"
+        )
+        raise typer.Exit(2)
 
 
 def check_criterion(criterion: str) -> None:
@@ -170,8 +212,10 @@ def finish(
     criterion: str,
     skip_z2: bool,
     overwrite: bool,
+    cutoffs: list[float] | None = None,
 ) -> None:
     """Calibrate the overlap cutoff (validation), evaluate (test), register, with bars."""
+    from hts_z2.training.calibrate import CANDIDATE_CUTOFFS
     from hts_z2.training.run import register, run_calibration, run_evaluation
 
     passes = 2 if criterion == "labels" else 1
@@ -183,6 +227,7 @@ def finish(
         )
         cal = run_calibration(
             work,
+            candidates=tuple(sorted(cutoffs)) if cutoffs else CANDIDATE_CUTOFFS,
             on_progress=lambda sid: bar.update(task, advance=1, info=sid),
             criterion=criterion,
         )
@@ -227,6 +272,17 @@ def recalibrate(
     ),
     models: Path = typer.Option(None, help="models directory (default: the repository's models/)"),
     work: Path = typer.Option(Path("recalibrate-work"), help="work directory (resumes)"),
+    extra_val: list[Path] = typer.Option(
+        None,
+        help="further dataset directory whose compounds join the validation split only "
+        "(learning-rate schedule, early stop, overlap cutoff); test stays the main "
+        "dataset's (repeatable)",
+    ),
+    cutoffs: list[float] = typer.Option(
+        None,
+        help="candidate overlap cutoffs of the calibration (repeatable; default: "
+        "0, 1e-4, 1e-3, 3e-3, 1e-2, 3e-2, 0.1)",
+    ),
     calibrate_by: str = typer.Option(
         "labels", help="labels (gap + Z2 agreement, then band MAE) or band (band MAE alone)"
     ),
@@ -241,12 +297,15 @@ def recalibrate(
     from hts_z2.training.run import check_model_target, prepare_recalibration
 
     check_criterion(calibrate_by)
+    check_cutoffs(cutoffs)
     models = models or models_dir()
     source = model if model.is_dir() else Path(models) / model
     try:
         if not Path(work).exists():
             check_model_target(Path(models) / name, overwrite)
-        split_file = prepare_recalibration(source, dataset or embedded_dataset_path(), work)
+        split_file = prepare_recalibration(
+            source, dataset or embedded_dataset_path(), work, extra_val
+        )
     except (FileExistsError, FileNotFoundError, ValueError) as err:
         console.print(f"[red]error:[/red] {err}")
         raise typer.Exit(2) from None
@@ -256,4 +315,5 @@ def recalibrate(
         f"re-calibrating {source} (sha256 {record['recalibrated_from']['sha256'][:12]}) "
         f"by {calibrate_by}; work dir {work}"
     )
-    finish(work, record["split"], name, models, settings, calibrate_by, skip_z2, overwrite)
+    console.print(split_summary(record))
+    finish(work, record["split"], name, models, settings, calibrate_by, skip_z2, overwrite, cutoffs)

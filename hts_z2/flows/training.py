@@ -44,12 +44,22 @@ def prepare_job(
     seed: int,
     extra_train: list[str] | None = None,
     solve_basis: str = "full",
+    extra_val: list[str] | None = None,
 ) -> str:
-    """Fix basis, valence and split of ``dataset`` (plus training-only ``extra_train``
-    datasets) and the solved sub-basis in ``work``; returns ``work``."""
+    """Fix basis, valence and split of ``dataset`` (plus training-only ``extra_train`` and
+    validation-only ``extra_val`` datasets) and the solved sub-basis in ``work``; returns
+    ``work``."""
     from hts_z2.training.run import prepare
 
-    prepare(dataset, work, arch, seed, extra_train=extra_train, solve_basis=solve_basis)
+    prepare(
+        dataset,
+        work,
+        arch,
+        seed,
+        extra_train=extra_train,
+        solve_basis=solve_basis,
+        extra_val=extra_val,
+    )
     return work
 
 
@@ -104,6 +114,8 @@ class TrainingMaker(Maker):
     z2 : include the Z2-label agreement in the evaluation.
     extra_train : further dataset directories used for training only (validation and
         test stay the main dataset's split).
+    extra_val : further dataset directories whose compounds join the validation split
+        only (the test split stays the main dataset's).
     solve_basis : "full" or "szp" (bands and Z2 in the single-zeta + polarization
         shells of the dataset's basis; see :func:`hts_z2.training.run.prepare`).
     calibrate_by : how the overlap cutoff is chosen on the validation split: "labels"
@@ -118,6 +130,7 @@ class TrainingMaker(Maker):
     settings: TrainSettings = field(default_factory=TrainSettings)
     z2: bool = True
     extra_train: list[str] = field(default_factory=list)
+    extra_val: list[str] = field(default_factory=list)
     solve_basis: str = "full"
     calibrate_by: str = "labels"
     overwrite: bool = False
@@ -125,7 +138,13 @@ class TrainingMaker(Maker):
     def make(self, dataset: str, work: str, models_root: str) -> Flow:
         s = asdict(self.settings)
         prep = prepare_job(
-            dataset, work, self.arch, self.settings.seed, self.extra_train, self.solve_basis
+            dataset,
+            work,
+            self.arch,
+            self.settings.seed,
+            self.extra_train,
+            self.solve_basis,
+            self.extra_val,
         )
         s1 = stage_job(prep.output, 1, s)
         s2 = stage_job(s1.output.work, 2, s)

@@ -54,6 +54,20 @@ def extra_train_text(record: dict) -> str:
     )
 
 
+def extra_val_text(record: dict) -> str:
+    """One line on validation-only data from other datasets (``--extra-val``), if any."""
+    extra = record.get("extra_val") or []
+    if not extra:
+        return ""
+    shas = ", ".join(f"`{e['dataset_sha256'][:16]}...`" for e in extra)
+    n = sum(e["samples"] for e in extra)
+    return (
+        f"- Validation-only data: {n} of the {len(record['split']['val'])} validation samples "
+        f"come from {len(extra)} further dataset(s) (sha256 {shas}); the test split is the "
+        "main dataset's alone.\n"
+    )
+
+
 def recalibration_text(record: dict) -> str:
     """One line naming the registered model whose weights were re-calibrated, if any."""
     source = record.get("recalibrated_from")
@@ -176,7 +190,7 @@ and SOC strengths xi (Eq. 4: H = H0 (x) 1 + (xi/2) L.sigma) in GPAW's PBE dzp ba
   Training labels: {dict(counts)}.
 - Test compounds: {", ".join(sorted({i.split("__")[0].split("/")[0] for i in split["test"]}))}.
 - Rejected samples: {len(record.get("rejected", {}))}.
-{warm_start_text(record)}{extra_train_text(record)}{recalibration_text(record)}
+{warm_start_text(record)}{extra_train_text(record)}{extra_val_text(record)}{recalibration_text(record)}
 ## Architecture
 r_cut {cfg.r_cut} Å (pair blocks), message passing {cfg.r_mp} Å, {cfg.n_layers} layers,
 {cfg.channels} scalar channels, node l <= {cfg.l_hidden}, bond harmonics l <= {cfg.sh_lmax},

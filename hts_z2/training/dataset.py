@@ -254,3 +254,53 @@ def add_training_only(
         {**main.basis, **extra.basis},
         {**main.valence, **extra.valence},
     )
+
+
+def add_validation_only(
+    split: dict[str, list[str]],
+    basis: dict[int, tuple[int, ...]],
+    valence: dict[int, int],
+    extra: LoadedDataset,
+) -> dict[str, list[str]]:
+    """Put every sample of ``extra`` into the validation part of ``split``.
+
+    A validation part of 18 samples from 3 compounds cannot tell models apart by a couple
+    of screening labels; compounds computed for validation alone widen it without
+    touching the training data or the test split.
+
+    Parameters
+    ----------
+    split : train / val / test sample ids (training-only extras already in ``train``).
+    basis, valence : per element, those of the data the model is (or was) trained on.
+
+    Raises
+    ------
+    ValueError
+        A sample id of ``extra`` is already in the split; a parent compound of ``extra``
+        is in the training or test part; an element of ``extra`` is not in ``basis`` (a
+        model is not validated on elements it never saw); or an element's basis or
+        valence differs.
+    """
+    ids = {i for part in split.values() for i in part}
+    clash = sorted(ids & {s.sample_id for s in extra.samples})
+    if clash:
+        raise ValueError(f"extra validation samples already in the split: {clash[:5]}")
+    used = {group_of(i) for part in ("train", "test") for i in split[part]}
+    overlap = sorted({group_of(s.sample_id) for s in extra.samples} & used)
+    if overlap:
+        raise ValueError(
+            f"extra validation compounds {overlap[:5]} are in the training or test part"
+        )
+    unseen = sorted({int(z) for s in extra.samples for z in s.numbers} - set(basis))
+    if unseen:
+        raise ValueError(f"extra validation samples hold elements Z = {unseen} not trained on")
+    for name, a, b, norm in (
+        ("basis", basis, extra.basis, tuple),
+        ("valence", valence, extra.valence, int),
+    ):
+        differ = sorted(z for z in set(a) & set(b) if norm(a[z]) != norm(b[z]))
+        if differ:
+            raise ValueError(
+                f"the extra validation data's {name} differs for elements Z = {differ}"
+            )
+    return {**split, "val": sorted(split["val"] + [s.sample_id for s in extra.samples])}

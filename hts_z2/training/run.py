@@ -42,6 +42,7 @@ from hts_z2.training.data import TrainingItem, build_item
 from hts_z2.training.dataset import (
     LoadedDataset,
     add_training_only,
+    add_validation_only,
     load_dataset,
     model_split,
     split_ids,
@@ -68,6 +69,7 @@ def prepare(
     overlap: str = "basis",
     extra_train: list[str | Path] | None = None,
     solve_basis: str = "full",
+    extra_val: list[str | Path] | None = None,
 ) -> Path:
     """Read the dataset, fix the basis/valence and the split; writes ``work/split.json``.
 
@@ -77,6 +79,9 @@ def prepare(
 
     ``extra_train`` (dataset directories) adds training-only samples: the validation and
     test parts stay those of ``dataset`` alone (see :func:`add_training_only`).
+    ``extra_val`` (dataset directories of further compounds) widens the validation part,
+    on which the learning rate, the early stop and the overlap cutoff are decided
+    (:func:`add_validation_only`); the test part stays ``dataset``'s.
 
     ``arch`` overrides :class:`ModelConfig` fields (r_cut, channels, ...). ``init_from``
     (a model directory) starts stage 1 from that model's weights instead of a random
@@ -118,13 +123,33 @@ def prepare(
         export_basis_tables(cfg, gpaw_settings, work)
     record = split_record(dataset, data, split, cfg, start)
     for root, extra in extras:
-        record["extra_train"].append(
-            {"dataset": str(Path(root).resolve()), "dataset_sha256": extra.sha256,
-             "samples": len(extra.samples), "rejected": extra.rejected}
-        )  # fmt: skip
+        record["extra_train"].append(extra_entry(root, extra))
         record["labels"].update(sample_labels(extra))
+    add_extra_validation(record, extra_val or [])
     path.write_text(json.dumps(record, indent=1))
     return path
+
+
+def extra_entry(root: str | Path, extra: LoadedDataset) -> dict:
+    """How ``split.json`` names a further dataset directory."""
+    return {
+        "dataset": str(Path(root).resolve()),
+        "dataset_sha256": extra.sha256,
+        "samples": len(extra.samples),
+        "rejected": extra.rejected,
+    }
+
+
+def add_extra_validation(record: dict, roots: list[str | Path]) -> None:
+    """Add the samples of the dataset directories ``roots`` to the validation part of a
+    ``split.json`` record (with their reference labels), against the basis and valences
+    of its configuration; see :func:`add_validation_only`."""
+    cfg = ModelConfig.from_dict(record["config"])
+    for root in roots:
+        extra = load_dataset(root)
+        record["split"] = add_validation_only(record["split"], cfg.basis, cfg.valence, extra)
+        record.setdefault("extra_val", []).append(extra_entry(root, extra))
+        record["labels"].update(sample_labels(extra))
 
 
 def sample_labels(data: LoadedDataset) -> dict[str, str]:
@@ -151,11 +176,19 @@ def split_record(
     }
 
 
-def prepare_recalibration(model_dir: str | Path, dataset: str | Path, work: str | Path) -> Path:
+def prepare_recalibration(
+    model_dir: str | Path,
+    dataset: str | Path,
+    work: str | Path,
+    extra_val: list[str | Path] | None = None,
+) -> Path:
     """A work directory holding a registered model as its trained network, on the split it
     was trained with, so that :func:`run_calibration`, :func:`run_evaluation` and
     :func:`register` re-choose its overlap cutoff without training; writes
     ``work/split.json`` (with ``recalibrated_from``: the model's path and sha256).
+    ``extra_val`` widens the validation part with further datasets' compounds (which
+    must not be among the model's training compounds: only those of ``dataset`` can be
+    checked here, since a model records its training-only data by sha256 alone).
 
     Raises
     ------
@@ -187,6 +220,7 @@ def prepare_recalibration(model_dir: str | Path, dataset: str | Path, work: str 
         "settings": training.get("settings", {}),
         "date": training.get("date"),
     }
+    add_extra_validation(record, extra_val or [])
     path.write_text(json.dumps(record, indent=1))
     return path
 
@@ -230,7 +264,12 @@ def load_items(
     record = json.loads((Path(work) / SPLIT_FILE).read_text())
     cfg = ModelConfig.from_dict(record["config"])
     layout = SlotLayout.from_basis(cfg.basis)
-    extra = [e["dataset"] for e in record.get("extra_train", []) if "dataset" in e]
+    extra = [
+        e["dataset"]
+        for key in ("extra_train", "extra_val")
+        for e in record.get(key, [])
+        if "dataset" in e
+    ]
     roots = [record["dataset"], *extra]
     by_id = {s.sample_id: s for root in roots for s in load_dataset(root).samples}
     out: dict[str, list[TrainingItem]] = {}
@@ -412,6 +451,9 @@ def register(
         "init_from": record.get("init_from"),
         "extra_train": [
             {k: e[k] for k in ("dataset_sha256", "samples")} for e in record.get("extra_train", [])
+        ],
+        "extra_val": [
+            {k: e[k] for k in ("dataset_sha256", "samples")} for e in record.get("extra_val", [])
         ],
         "recalibrated_from": record.get("recalibrated_from"),
         "code_version": __version__,
