@@ -171,9 +171,15 @@ def split_summary(record: dict) -> str:
     """``train N (incl. M training-only), val N (incl. M validation-only), test N``."""
 
     def part(name: str, key: str, kind: str) -> str:
-        extra = sum(e["samples"] for e in record.get(key, []))
-        n = len(record["split"][name])
-        return f"{name} {n}" + (f" (incl. {extra} {kind})" if extra else "")
+        entries = record.get(key, [])
+        inside = sum(e["samples"] for e in entries if "dataset" in e)
+        recorded = sum(e["samples"] for e in entries if "dataset" not in e)
+        text = f"{name} {len(record['split'][name])}"
+        if inside:
+            text += f" (incl. {inside} {kind})"
+        if recorded:  # a registered model names its training-only data by sha256 alone
+            text += f" + {recorded} {kind} the model was trained on"
+        return text
 
     return ", ".join(
         (
