@@ -19,7 +19,7 @@ pinned to the identity (on-site S reference 1, S heads zeroed) so that the gap a
 run; random H gives metallic bands, so on metals the Z2 stage is timed as one forced pass
 over the six planes on the starting grid (marked ``*``), which is what one refinement level
 of a real insulator costs. Pass ``--model`` (a directory or a name under ``models/``, e.g.
-``hts-z2-soc-v3.1``) to measure a trained model. ``--device cuda`` runs the network on a
+``hts-z2-soc-v5``) to measure a trained model. ``--device cuda`` runs the network on a
 GPU (the dense models, gap and Z2 stay on the CPU) and adds its GPU memory per structure.
 
     OMP_NUM_THREADS=1 .venv/bin/python benchmarks/bench_model.py [--quick] [--model NAME]
