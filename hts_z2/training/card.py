@@ -115,6 +115,23 @@ def calibration_text(cfg: ModelConfig, record: dict) -> str:
     )
 
 
+def validation_labels_text(cfg: ModelConfig, record: dict) -> str:
+    """Per validation sample: reference label and the label predicted at the chosen
+    cutoff (when the calibration scored labels)."""
+    per_sample = (record.get("calibration") or {}).get("labels")
+    if not per_sample:
+        return ""
+    key = f"{cfg.overlap_cutoff:g}"
+    rows = "\n".join(
+        f"| {sid} | {v['reference']} | {v['predicted'].get(key, 'n/a')} |"
+        for sid, v in sorted(per_sample.items())
+    )
+    return (
+        f"\n\nLabels of the validation samples at cutoff {key}:\n\n"
+        f"| validation sample | reference label | predicted label |\n|---|---|---|\n{rows}"
+    )
+
+
 def caution_text(cfg: ModelConfig) -> str:
     """The gap below which screening marks this model's labels with a caution."""
     error = cfg.validated_band_error()
@@ -198,7 +215,7 @@ tensor product "{cfg.tensor_product}", {cfg.n_radial} Bessel functions.
 
 ## Solved basis and overlap cutoff
 {solved_basis_text(cfg)}
-{calibration_text(cfg, record)}
+{calibration_text(cfg, record)}{validation_labels_text(cfg, record)}
 
 ## Test metrics (test split; MAE over all stored matrix elements)
 | quantity | value |

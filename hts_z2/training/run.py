@@ -334,7 +334,10 @@ def run_calibration(
 
     Returns the record: ``overlap_cutoff``, ``criterion``, the ``split`` used and its
     ``scores`` per candidate (``reference_band_mae_meV``: the reference H solved at that
-    cutoff, i.e. the error the truncation alone costs; ``labels_agree``).
+    cutoff, i.e. the error the truncation alone costs; ``labels_agree``); with labels also
+    ``labels``: per validation sample its ``reference`` label and the ``predicted`` one at
+    every candidate (keyed by ``f"{cutoff:g}"``), so two models can be compared sample by
+    sample.
     """
     if criterion not in CRITERIA:
         raise ValueError(f"unknown calibration criterion {criterion!r}; use one of {CRITERIA}")
@@ -350,14 +353,21 @@ def run_calibration(
     overlap = load_overlap(work, net.cfg)
     values = ((predicted_values(net, it), it) for it in items[split])
     scores = score_cutoffs(values, candidates, on_progress, overlap, truncation=True)
+    per_sample: dict[str, dict] = {}
     if criterion == "labels":
-        scores = score_labels(scores, _labelled(net, items[split], candidates, overlap,
-                                                record["labels"], on_progress))  # fmt: skip
+        pairs = list(_labelled(net, items[split], candidates, overlap, record["labels"],
+                               on_progress))  # fmt: skip
+        scores = score_labels(scores, pairs)
+        per_sample = {
+            it.sample_id: {"reference": ref, "predicted": {f"{c:g}": lab for c, lab in got.items()}}
+            for it, (got, ref) in zip(items[split], pairs, strict=True)
+        }
     result = {
         "overlap_cutoff": pick_cutoff(scores, criterion),
         "criterion": criterion,
         "split": split,
         "scores": [asdict(s) for s in scores],
+        **({"labels": per_sample} if per_sample else {}),
     }
     (work / CALIBRATION_FILE).write_text(json.dumps(result, indent=1))
     return result

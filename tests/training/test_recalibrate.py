@@ -45,6 +45,13 @@ def test_recalibration_keeps_the_weights_and_gives_the_new_cutoff_its_own_identi
     assert record["recalibrated_from"]["sha256"] == sha0
     assert record["split"]["test"] == net0.cfg.training["test_ids"]
     cal = run_calibration(work, candidates=(1e-3, 1e-1), criterion="labels")
+    assert sorted(cal["labels"]) == sorted(record["split"]["val"] or record["split"]["train"])
+    for sid, got in cal["labels"].items():
+        assert got["reference"] == record["labels"][sid]
+        assert set(got["predicted"]) == {"0.001", "0.1"}
+    agree = {c: sum(g["predicted"][f"{c:g}"] == g["reference"] for g in cal["labels"].values())
+             for c in (1e-3, 1e-1)}  # fmt: skip
+    assert agree == {s["cutoff"]: s["labels_agree"] for s in cal["scores"]}
     run_evaluation(work, z2=True)
     target = register(work, "tiny-recal", tmp / "models", FAST)
     net1, sha1 = load_checkpoint(target)
@@ -55,6 +62,7 @@ def test_recalibration_keeps_the_weights_and_gives_the_new_cutoff_its_own_identi
     assert (sha1 != sha0) == (net1.cfg.overlap_cutoff != net0.cfg.overlap_cutoff)
     card = (target / "card.md").read_text()
     assert "Weights: those of `tiny`" in card and sha0[:16] in card
+    assert "| validation sample | reference label | predicted label |" in card
 
 
 def test_recalibration_refuses_another_dataset_or_split(registered, tmp_path):
