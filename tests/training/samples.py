@@ -17,12 +17,13 @@ def sample(name: str):
     return load_sample(path)
 
 
-def link_dataset(tmp: Path, names=SMALL) -> Path:
-    """A dataset directory of symlinks to the named embedded samples."""
+def link_dataset(tmp: Path, names=SMALL, source: Path = SAMPLES) -> Path:
+    """A dataset directory of symlinks to the named samples of ``source`` (default: the
+    embedded dataset's)."""
     root = tmp / "dataset"
     (root / "samples").mkdir(parents=True)
     for n in names:
-        src = SAMPLES / f"{n}.h5"
+        src = source / f"{n}.h5"
         assert src.is_file(), f"test data missing: {src}"
         (root / "samples" / src.name).symlink_to(src)
     return root

@@ -30,15 +30,9 @@ ARCH = {"channels": 4, "n_layers": 1, "r_cut": 7.0, "r_mp": 4.0, "n_radial": 4}
 FAST = TrainSettings(max_epochs_stage1=1, batch_size=2, seed=1)
 
 
-def link_extra(tmp: Path, names=VAL_ONLY) -> Path:
-    """A dataset directory of symlinks to samples of the training-only extra dataset."""
-    root = tmp / "dataset"
-    (root / "samples").mkdir(parents=True)
-    for n in names:
-        src = EXTRA_SAMPLES / f"{n}.h5"
-        assert src.is_file(), f"test data missing: {src}"
-        (root / "samples" / src.name).symlink_to(src)
-    return root
+def link_extra(tmp: Path) -> Path:
+    """A dataset directory holding alpha-Sn from the training-only extra dataset."""
+    return link_dataset(tmp, VAL_ONLY, EXTRA_SAMPLES)
 
 
 def small_split(main):
