@@ -41,16 +41,25 @@ def warm_start_text(record: dict) -> str:
     )
 
 
+def sample_count(extra: list[dict]) -> int:
+    """Samples of the further datasets a training record names."""
+    return sum(e["samples"] for e in extra)
+
+
+def datasets_text(extra: list[dict]) -> str:
+    """``N further dataset(s) (sha256 ...)`` of a training record's further datasets."""
+    shas = ", ".join(f"`{e['dataset_sha256'][:16]}...`" for e in extra)
+    return f"{len(extra)} further dataset(s) (sha256 {shas})"
+
+
 def extra_train_text(record: dict) -> str:
     """One line on training-only data from other datasets (``--extra-train``), if any."""
     extra = record.get("extra_train") or []
     if not extra:
         return ""
-    shas = ", ".join(f"`{e['dataset_sha256'][:16]}...`" for e in extra)
-    n = sum(e["samples"] for e in extra)
     return (
-        f"- Training-only data: {n} samples from {len(extra)} further dataset(s) (sha256 "
-        f"{shas}); validation and test are the main dataset's split alone.\n"
+        f"- Training-only data: {sample_count(extra)} samples from {datasets_text(extra)}; "
+        "validation and test are the main dataset's split alone.\n"
     )
 
 
@@ -59,12 +68,10 @@ def extra_val_text(record: dict) -> str:
     extra = record.get("extra_val") or []
     if not extra:
         return ""
-    shas = ", ".join(f"`{e['dataset_sha256'][:16]}...`" for e in extra)
-    n = sum(e["samples"] for e in extra)
     return (
-        f"- Validation-only data: {n} of the {len(record['split']['val'])} validation samples "
-        f"come from {len(extra)} further dataset(s) (sha256 {shas}); the test split is the "
-        "main dataset's alone.\n"
+        f"- Validation-only data: {sample_count(extra)} of the {len(record['split']['val'])} "
+        f"validation samples come from {datasets_text(extra)}; the test split is the main "
+        "dataset's alone.\n"
     )
 
 

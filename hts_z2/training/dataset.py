@@ -213,6 +213,28 @@ def model_split(training: dict, data: LoadedDataset) -> dict[str, list[str]]:
     return split
 
 
+def check_new_samples(split: dict[str, list[str]], extra: LoadedDataset, kind: str) -> None:
+    """Raise ``ValueError`` when a sample id of ``extra`` (``kind`` data) is in ``split``."""
+    ids = {i for part in split.values() for i in part}
+    clash = sorted(ids & {s.sample_id for s in extra.samples})
+    if clash:
+        raise ValueError(f"extra {kind} samples already in the split: {clash[:5]}")
+
+
+def check_same_elements(
+    basis: dict[int, tuple[int, ...]], valence: dict[int, int], extra: LoadedDataset, kind: str
+) -> None:
+    """Raise ``ValueError`` when an element shared with ``extra`` (``kind`` data) has
+    another basis or valence."""
+    for name, a, b, norm in (
+        ("basis", basis, extra.basis, tuple),
+        ("valence", valence, extra.valence, int),
+    ):
+        differ = sorted(z for z in set(a) & set(b) if norm(a[z]) != norm(b[z]))
+        if differ:
+            raise ValueError(f"the extra {kind} data's {name} differs for elements Z = {differ}")
+
+
 def add_training_only(
     split: dict[str, list[str]], main: LoadedDataset, extra: LoadedDataset
 ) -> tuple[dict[str, list[str]], dict[int, tuple[int, ...]], dict[int, int]]:
@@ -233,21 +255,14 @@ def add_training_only(
         held out (val/test) in ``main`` (its variants would leak into training); or an
         element's basis or valence differs between the two.
     """
-    ids = {i for part in split.values() for i in part}
-    clash = sorted(ids & {s.sample_id for s in extra.samples})
-    if clash:
-        raise ValueError(f"extra training samples already in the split: {clash[:5]}")
+    check_new_samples(split, extra, "training")
     held = {group_of(i) for part in ("val", "test") for i in split[part]}
     leak = sorted({group_of(s.sample_id) for s in extra.samples} & held)
     if leak:
         raise ValueError(
             f"extra training samples of held-out compounds {leak[:5]} would leak into training"
         )
-    for name, a, b in (("basis", main.basis, extra.basis), ("valence", main.valence,
-                                                             extra.valence)):  # fmt: skip
-        differ = sorted(z for z in set(a) & set(b) if a[z] != b[z])
-        if differ:
-            raise ValueError(f"the extra data's {name} differs for elements Z = {differ}")
+    check_same_elements(main.basis, main.valence, extra, "training")
     train = sorted(split["train"] + [s.sample_id for s in extra.samples])
     return (
         {**split, "train": train},
@@ -281,10 +296,7 @@ def add_validation_only(
         model is not validated on elements it never saw); or an element's basis or
         valence differs.
     """
-    ids = {i for part in split.values() for i in part}
-    clash = sorted(ids & {s.sample_id for s in extra.samples})
-    if clash:
-        raise ValueError(f"extra validation samples already in the split: {clash[:5]}")
+    check_new_samples(split, extra, "validation")
     used = {group_of(i) for part in ("train", "test") for i in split[part]}
     overlap = sorted({group_of(s.sample_id) for s in extra.samples} & used)
     if overlap:
@@ -294,13 +306,5 @@ def add_validation_only(
     unseen = sorted({int(z) for s in extra.samples for z in s.numbers} - set(basis))
     if unseen:
         raise ValueError(f"extra validation samples hold elements Z = {unseen} not trained on")
-    for name, a, b, norm in (
-        ("basis", basis, extra.basis, tuple),
-        ("valence", valence, extra.valence, int),
-    ):
-        differ = sorted(z for z in set(a) & set(b) if norm(a[z]) != norm(b[z]))
-        if differ:
-            raise ValueError(
-                f"the extra validation data's {name} differs for elements Z = {differ}"
-            )
+    check_same_elements(basis, valence, extra, "validation")
     return {**split, "val": sorted(split["val"] + [s.sample_id for s in extra.samples])}
