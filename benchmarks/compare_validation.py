@@ -1,5 +1,5 @@
 """Two models' screening labels on the validation samples, side by side, with McNemar's
-exact test on the samples where they differ (``hts_z2.training.compare``).
+exact test on the samples where they differ (``hts_z2.training.paired_labels``).
 
 A model diagnostic for model selection, not a speed target. It reads the per-sample
 validation labels that the calibration stores in each model's ``config.json`` (models
@@ -19,7 +19,7 @@ import sys
 from pathlib import Path
 
 from hts_z2.model.predictor import models_dir
-from hts_z2.training.compare import agreement, compare
+from hts_z2.training.paired_labels import agreement, compare
 
 
 def calibration_labels(model: str) -> tuple[dict, float, str]:

@@ -2,7 +2,7 @@
 
 import pytest
 
-from hts_z2.training.compare import agreement, compare, mcnemar_exact
+from hts_z2.training.paired_labels import agreement, compare, mcnemar_exact
 
 
 def test_mcnemar_exact_known_values():
