@@ -9,9 +9,13 @@ import typer
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
+from hts_z2.training.calibrate import CANDIDATE_CUTOFFS
 from hts_z2.training.trainer import EpochReport, TrainSettings
 
 console = Console()
+CUTOFFS_HELP = "candidate overlap cutoffs of the calibration (repeatable; default: " + (
+    ", ".join(f"{c:g}" for c in CANDIDATE_CUTOFFS) + ")"
+)
 
 
 def progress_columns() -> tuple:
@@ -82,8 +86,7 @@ def train(
     ),
     cutoffs: list[float] = typer.Option(
         None,
-        help="candidate overlap cutoffs of the calibration (repeatable; default: "
-        "0, 1e-4, 1e-3, 3e-3, 1e-2, 3e-2, 0.1)",
+        help=CUTOFFS_HELP,
     ),
     skip_z2: bool = typer.Option(False, help="skip the Z2 agreement in the evaluation"),
     device: str = typer.Option(
@@ -221,7 +224,6 @@ def finish(
     cutoffs: list[float] | None = None,
 ) -> None:
     """Calibrate the overlap cutoff (validation), evaluate (test), register, with bars."""
-    from hts_z2.training.calibrate import CANDIDATE_CUTOFFS
     from hts_z2.training.run import register, run_calibration, run_evaluation
 
     passes = 2 if criterion == "labels" else 1
@@ -286,8 +288,7 @@ def recalibrate(
     ),
     cutoffs: list[float] = typer.Option(
         None,
-        help="candidate overlap cutoffs of the calibration (repeatable; default: "
-        "0, 1e-4, 1e-3, 3e-3, 1e-2, 3e-2, 0.1)",
+        help=CUTOFFS_HELP,
     ),
     calibrate_by: str = typer.Option(
         "labels", help="labels (gap + Z2 agreement, then band MAE) or band (band MAE alone)"

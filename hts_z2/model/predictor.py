@@ -21,7 +21,7 @@ from hts_z2.model.device import torch_device
 from hts_z2.model.graph import CrystalGraph, batch_graphs, build_graph
 from hts_z2.model.network import HamiltonianNet
 
-DEFAULT_MODEL = "hts-z2-soc-v5"
+DEFAULT_MODEL = "hts-z2-soc-v5.1"
 MODELS_DIR = Path(__file__).resolve().parents[2] / "models"
 
 

@@ -171,11 +171,35 @@ def solved_basis_text(cfg: ModelConfig) -> str:
     )
 
 
+def train_count(record: dict) -> int:
+    """Training samples behind the weights of a ``split.json`` record (with a registered
+    model's: see :func:`hts_z2.training.run.register`).
+
+    A recalibrated model's split is rebuilt from its main dataset alone, so its
+    training-only samples (recorded by sha256 and count) are not among the split's ids:
+    they are counted from the record of further datasets.
+    """
+    n = len(record["split"]["train"])
+    if record.get("recalibrated_from"):
+        n += sum(e["samples"] for e in record.get("extra_train", []))
+    return n
+
+
+def train_text(record: dict) -> str:
+    """The split line's training count, naming the samples whose labels are not listed
+    (a recalibrated model's training-only data)."""
+    n_ids, n_all = len(record["split"]["train"]), train_count(record)
+    if n_ids == n_all:
+        return f"train {n_all}"
+    return f"train {n_all} ({n_ids} of this dataset + {n_all - n_ids} training-only)"
+
+
 def model_card(name: str, cfg: ModelConfig, record: dict, metrics: dict) -> str:
     """Markdown card: data, split, architecture, measured test metrics, coverage limits."""
     split = record["split"]
     labels = record.get("labels", {})
     counts = Counter(labels.get(i, "?").split(" ")[0] for i in split["train"])
+    labels_scope = "" if train_count(record) == len(split["train"]) else " (this dataset's)"
     rows = "\n".join(
         f"| {m['sample_id']} | {_fmt(m['h0_mae_meV'])} | {_fmt(m.get('h0_mae_large_meV'))} | "
         f"{_fmt(m['soc_mae_meV'], '', 2)} | "
@@ -209,9 +233,9 @@ and SOC strengths xi (Eq. 4: H = H0 (x) 1 + (xi/2) L.sigma) in GPAW's PBE dzp ba
 - GPAW LCAO dzp PBE + PAW-sphere SOC reference dataset (`hts_z2/data/dataset`,
   sha256 `{record["dataset_sha256"][:16]}...`): embedded structures and their strained,
   rattled and substituted variants.
-- Split by parent compound (variants stay together), seeded: train {len(split["train"])},
+- Split by parent compound (variants stay together), seeded: {train_text(record)},
   validation {len(split["val"])}, test {len(split["test"])} samples.
-  Training labels: {dict(counts)}.
+  Training labels{labels_scope}: {dict(counts)}.
 - Test compounds: {", ".join(sorted({i.split("__")[0].split("/")[0] for i in split["test"]}))}.
 - Rejected samples: {len(record.get("rejected", {}))}.
 {warm_start_text(record)}{extra_train_text(record)}{extra_val_text(record)}{recalibration_text(record)}

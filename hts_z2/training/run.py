@@ -38,6 +38,7 @@ from hts_z2.training.calibrate import (
     score_cutoffs,
     score_labels,
 )
+from hts_z2.training.card import model_card, train_count
 from hts_z2.training.data import TrainingItem, build_item
 from hts_z2.training.dataset import (
     LoadedDataset,
@@ -451,7 +452,7 @@ def register(
         history = {"state_stage": torch.load(state, weights_only=True)["stage"]}
     training = {
         "dataset_sha256": record["dataset_sha256"],
-        "n_train": len(record["split"]["train"]),
+        "n_train": train_count(record),
         "n_val": len(record["split"]["val"]),
         "n_test": len(record["split"]["test"]),
         "test_ids": record["split"]["test"],
@@ -475,8 +476,6 @@ def register(
     existing = target / WEIGHTS
     same = existing.is_file() and file_sha256(existing) == weights_sha256(net)
     check_model_target(target, overwrite or same)
-    from hts_z2.training.card import model_card
-
     save_checkpoint(net, target, model_card(name, net.cfg, record, metrics))
     if net.cfg.overlap == "basis":
         shutil.copyfile(work / OVERLAP_BASIS, target / OVERLAP_BASIS)

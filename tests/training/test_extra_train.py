@@ -6,8 +6,16 @@ import json
 import pytest
 from samples import link_dataset
 
+from hts_z2.model.checkpoint import load_checkpoint
 from hts_z2.training.dataset import add_training_only, load_dataset, split_ids
-from hts_z2.training.run import load_items, prepare, register, run_evaluation, run_stage
+from hts_z2.training.run import (
+    load_items,
+    prepare,
+    prepare_recalibration,
+    register,
+    run_evaluation,
+    run_stage,
+)
 from hts_z2.training.trainer import TrainSettings
 
 EXTRA = ("PbSe-Fm-3m", "PbSe-Fm-3m__strain+0.02", "Bi-R-3m")
@@ -54,9 +62,32 @@ def test_prepare_trains_on_the_extra_data_and_records_it(tmp_path):
     assert len(extra_ids) == len(EXTRA) and all(i in record["labels"] for i in extra_ids)
     _, items, _ = load_items(work, ("train",))
     assert {it.sample_id for it in items["train"]} >= extra_ids
-    fast = TrainSettings(max_epochs_stage1=1, batch_size=2)
+    fast = TrainSettings(max_epochs_stage1=1, batch_size=2, seed=1)
     run_stage(work, 1, fast)
     run_evaluation(work, z2=False)
     target = register(work, "extra", tmp_path / "models", fast)
     card = (target / "card.md").read_text()
     assert f"Training-only data: {len(EXTRA)} samples from 1 further dataset" in card
+    n_train = len(record["split"]["train"])
+    assert load_checkpoint(target)[0].cfg.training["n_train"] == n_train
+    assert f"seeded: train {n_train},\n" in card
+
+
+def test_a_recalibrated_model_counts_its_training_only_samples(tmp_path):
+    main, extra = link_dataset(tmp_path / "a"), link_dataset(tmp_path / "b", EXTRA)
+    work = tmp_path / "work"
+    record = json.loads(prepare(main, work, ARCH, seed=1, extra_train=[extra]).read_text())
+    fast = TrainSettings(max_epochs_stage1=1, batch_size=2, seed=1)
+    run_stage(work, 1, fast)
+    run_evaluation(work, z2=False)
+    source = register(work, "extra", tmp_path / "models", fast)
+    recal = tmp_path / "recal"
+    rebuilt = json.loads(prepare_recalibration(source, main, recal).read_text())
+    n_train, n_main = len(record["split"]["train"]), len(rebuilt["split"]["train"])
+    assert n_train == n_main + len(EXTRA)
+    run_evaluation(recal, z2=False)
+    target = register(recal, "extra-recal", tmp_path / "models", fast)
+    assert load_checkpoint(target)[0].cfg.training["n_train"] == n_train
+    card = (target / "card.md").read_text()
+    assert f"train {n_train} ({n_main} of this dataset + {len(EXTRA)} training-only)" in card
+    assert "Training labels (this dataset's):" in card
