@@ -10,7 +10,7 @@ import typer
 from rich.console import Console
 
 from hts_z2.hamiltonian.bloch import OverlapNotPositiveDefiniteError
-from hts_z2.hamiltonian.gap import band_gap, gap_caution
+from hts_z2.hamiltonian.gap import band_gap, gap_caution, merge_gaps
 from hts_z2.topology import compute_z2
 
 console = Console()
@@ -84,10 +84,12 @@ def predict(
             t0 = time.perf_counter()
             z2 = compute_z2(tb, n_max=64)
             timings["z2"] = time.perf_counter() - t0
+            if z2.plane_gap is not None:
+                gap = merge_gaps(gap, z2.plane_gap)
     except OverlapNotPositiveDefiniteError as err:
         console.print(f"[yellow]{sid}: undefined[/yellow] — predicted overlap: {err}")
         raise typer.Exit(1) from None
-    label = "metal" if z2 is None else z2.label
+    label = "metal" if z2 is None or gap.is_metal else z2.label
     caution = None if gap.is_metal else gap_caution(gap.indirect, m.band_error)
     if hr is not None:
         from hts_z2.hamiltonian.formats import write_hamiltonian

@@ -10,7 +10,7 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from hts_z2.hamiltonian.gap import BandGap, band_gap
+from hts_z2.hamiltonian.gap import BandGap, band_gap, merge_gaps
 from hts_z2.hamiltonian.lattice_models import EXAMPLES
 from hts_z2.hamiltonian.tightbinding import TightBinding, TightBindingError
 from hts_z2.reference.sample import SampleError
@@ -105,6 +105,8 @@ def z2(
         t0 = time.perf_counter()
         results.append(compute_z2(tb, method=m, n_max=n_max, allow_overlap=allow_overlap))
         timings[m] = time.perf_counter() - t0
+        if results[-1].plane_gap is not None:
+            gap = merge_gaps(gap, results[-1].plane_gap)
     agree = len({r.label for r in results}) == 1
     if as_json:
         out = {

@@ -172,10 +172,12 @@ def topology(
 ) -> dict[str, Any]:
     """Gap, then Z2 for insulators: the fields of a ``done`` document and stage seconds.
 
-    ``band_error`` (eV, the model's validation band error) adds a ``caution`` to
-    insulators whose gap is smaller.
+    The stored gap is over the band grid and, when Z2 is computed, every k-point of its
+    planes as well (:func:`~hts_z2.hamiltonian.gap.merge_gaps`): a gap minimum between the
+    grid's points is not reported as a larger gap. ``band_error`` (eV, the model's
+    validation band error) adds a ``caution`` to insulators whose gap is smaller.
     """
-    from hts_z2.hamiltonian.gap import band_gap, gap_caution
+    from hts_z2.hamiltonian.gap import band_gap, merge_gaps
     from hts_z2.topology.invariants import compute_z2
 
     t0 = time.perf_counter()
@@ -185,19 +187,35 @@ def topology(
     if gap.is_metal:
         out["label"] = METAL_LABEL
         return out
-    caution = gap_caution(gap.indirect, band_error)
-    if caution:
-        out["caution"] = caution
     if settings.z2_max_gap is not None and gap.indirect > settings.z2_max_gap:
         out["label"] = "insulator"
         out["reason"] = f"Z2 not computed: gap {gap.indirect:.3f} eV > {settings.z2_max_gap} eV"
-        return out
+        return _with_caution(out, gap.indirect, band_error)
     res = compute_z2(tb, method=settings.z2_method, n_max=settings.z2_n_max)
     out["timings"]["z2"] = time.perf_counter() - t1
     out["z2"] = _z2_doc(res)
     out["label"] = res.label
+    if res.plane_gap is not None:
+        gap = merge_gaps(gap, res.plane_gap)
+        out["gap"] = _gap_doc(gap)
+    if gap.is_metal and res.label != METAL_LABEL:
+        out["label"] = METAL_LABEL
+        out["reason"] = f"bands overlap on the Z2 planes: indirect gap {gap.indirect:.4f} eV"
+        return out
     if not res.converged or not res.defined:
         out["reason"] = res.reason or "Z2 not converged"
+    if res.label == METAL_LABEL:
+        return out
+    return _with_caution(out, gap.indirect, band_error)
+
+
+def _with_caution(out: dict[str, Any], gap: float, band_error: float | None) -> dict[str, Any]:
+    """``out`` with a ``caution`` when the insulator's ``gap`` is below ``band_error``."""
+    from hts_z2.hamiltonian.gap import gap_caution
+
+    caution = gap_caution(gap, band_error)
+    if caution:
+        out["caution"] = caution
     return out
 
 

@@ -116,6 +116,18 @@ def band_gap(
         k_path = high_symmetry_path(tb.lattice, tb.positions, tb.numbers).k
         k, n_path = np.concatenate([k, k_path]), len(k_path)
     v, c = band_edges(tb, k)
+    return edges_gap(k, v, c, n_grid + n_path)
+
+
+def edges_gap(k: np.ndarray, v: np.ndarray, c: np.ndarray, n_k: int) -> BandGap:
+    """Gap from the band edges at sampled k-points.
+
+    Parameters
+    ----------
+    k : [m, 3] reduced k-points.
+    v, c : [m] highest occupied and lowest empty band energy at each point (eV).
+    n_k : points the sample stands for (e.g. counting time-reversal partners).
+    """
     iv, ic, idir = int(np.argmax(v)), int(np.argmin(c)), int(np.argmin(c - v))
     indirect = float(c[ic] - v[iv])
     return BandGap(
@@ -127,7 +139,28 @@ def band_gap(
         k_cbm=tuple(np.round(k[ic], 6).tolist()),
         k_direct=tuple(np.round(k[idir], 6).tolist()),
         is_metal=indirect <= METAL_TOL,
-        n_k=n_grid + n_path,
+        n_k=int(n_k),
+    )
+
+
+def merge_gaps(a: BandGap, b: BandGap) -> BandGap:
+    """The gap over the union of the k-points behind ``a`` and ``b`` (e.g. a band grid and
+    the Z2 planes): each band edge and the direct gap come from whichever sample holds the
+    more extreme value, so the merged gaps are never larger than either's."""
+    top = a if a.vbm >= b.vbm else b
+    bottom = a if a.cbm <= b.cbm else b
+    direct = a if a.direct <= b.direct else b
+    indirect = bottom.cbm - top.vbm
+    return BandGap(
+        indirect=indirect,
+        direct=direct.direct,
+        vbm=top.vbm,
+        cbm=bottom.cbm,
+        k_vbm=top.k_vbm,
+        k_cbm=bottom.k_cbm,
+        k_direct=direct.k_direct,
+        is_metal=indirect <= METAL_TOL,
+        n_k=a.n_k + b.n_k,
     )
 
 

@@ -14,6 +14,7 @@ from collections.abc import Callable
 
 import numpy as np
 
+from hts_z2.hamiltonian.gap import BandGap, edges_gap, merge_gaps
 from hts_z2.hamiltonian.tightbinding import TightBinding
 from hts_z2.topology.fhs import fhs_refinement
 from hts_z2.topology.planes import (
@@ -71,6 +72,18 @@ def _evaluate_plane(
     return PlaneResult(z_fine, grid, min_gap, bool(converged), q_fine), None
 
 
+def plane_edges(edges: BandGap | None, k: np.ndarray, E: np.ndarray, n_occ: int) -> BandGap:
+    """``edges`` widened by one plane grid.
+
+    Parameters
+    ----------
+    k : [n, n/2 + 1, 3] reduced k-points; E : [n, n/2 + 1, n_bands] their energies (eV).
+    """
+    v, c = E[..., n_occ - 1].ravel(), E[..., n_occ].ravel()
+    grid = edges_gap(k.reshape(-1, 3), v, c, len(v))
+    return grid if edges is None else merge_gaps(edges, grid)
+
+
 def compute_z2(
     tb: TightBinding,
     method: str = "fhs",
@@ -107,7 +120,7 @@ def compute_z2(
     fn = METHODS[method]
     results: list[PlaneResult | None] = [None] * 6
     reasons: list[str] = []
-    vbm, cbm = -np.inf, np.inf
+    edges: BandGap | None = None
     pending = list(range(6))
     n = n_start
     while pending and n <= n_max:
@@ -115,8 +128,7 @@ def compute_z2(
         for p in pending:  # one plane at a time keeps memory at one grid of states
             grid = half_plane_grid(*PLANES[p], n)
             E, Y = plane_states(tb, [grid], device, orthogonalization)
-            vbm = max(vbm, float(E[..., tb.n_occ - 1].max()))
-            cbm = min(cbm, float(E[..., tb.n_occ].min()))
+            edges = plane_edges(edges, grid, E[0], tb.n_occ)
             context = (tb, *PLANES[p], device, orthogonalization)
             res, reason = _evaluate_plane(
                 Y[0], E[0], grid, tb.n_occ, fn, gap_tol, PLANE_NAMES[p], context
@@ -133,7 +145,14 @@ def compute_z2(
     planes_done = tuple(r for r in results if r is not None)
     min_gap = min(r.min_gap for r in planes_done)
     grid = max(r.grid for r in planes_done)
-    kw = {"min_gap": min_gap, "lattice": tb.lattice, "plane_results": planes_done, "grid": grid}
+    kw = {
+        "min_gap": min_gap,
+        "lattice": tb.lattice,
+        "plane_results": planes_done,
+        "grid": grid,
+        "plane_gap": edges,
+    }
+    vbm, cbm = edges.vbm, edges.cbm  # type: ignore[union-attr]
     overlap = cbm - vbm
     metal = undefined(method, f"bands overlap: VBM {vbm:.4f} eV >= CBM {cbm:.4f} eV", "metal", **kw)
     if overlap < -gap_tol and not allow_overlap:
@@ -168,6 +187,7 @@ def compute_z2(
         reason=note,
         lattice=tuple(map(tuple, tb.lattice.tolist())),
         plane_results=planes_done,
+        plane_gap=edges,
     )
 
 

@@ -6,6 +6,7 @@ from dataclasses import asdict, dataclass, field
 
 import numpy as np
 
+from hts_z2.hamiltonian.gap import BandGap
 from hts_z2.topology.planes import PLANE_NAMES
 
 
@@ -50,6 +51,8 @@ class Z2Result:
     reason: str | None = None
     lattice: tuple[tuple[float, ...], ...] | None = None
     plane_results: tuple[PlaneResult, ...] = ()
+    plane_gap: BandGap | None = None
+    """Band edges over every k-point of the planes (finer than a screening's band grid)."""
 
     @property
     def defined(self) -> bool:
@@ -95,6 +98,7 @@ def undefined(
     lattice: np.ndarray | None = None,
     plane_results: tuple[PlaneResult, ...] = (),
     grid: tuple[int, int] | None = None,
+    plane_gap: BandGap | None = None,
 ) -> Z2Result:
     """A result that carries no indices, only the reason."""
     return Z2Result(
@@ -109,4 +113,5 @@ def undefined(
         reason=reason,
         lattice=None if lattice is None else tuple(map(tuple, np.asarray(lattice).tolist())),
         plane_results=plane_results,
+        plane_gap=plane_gap,
     )

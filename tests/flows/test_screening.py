@@ -1,10 +1,14 @@
 """Screening chunks and flows with a test-double model into the embedded (montydb) store."""
 
+from types import SimpleNamespace
+
+import numpy as np
 import pytest
 from jobflow import run_locally
 from pymatgen.core import Lattice, Structure
 from screening_double import CalibratedToyModel, ToyScreeningModel
 
+import hts_z2.hamiltonian.gap as gap_module
 from hts_z2.flows.screening import (
     CampaignCounts,
     HamiltonianModel,
@@ -14,7 +18,9 @@ from hts_z2.flows.screening import (
     resolve_model,
     run_campaign,
     screen_records,
+    topology,
 )
+from hts_z2.hamiltonian.lattice_models import wilson_dirac
 from hts_z2.store import open_store
 from hts_z2.structures.filter import CandidateFilter
 from hts_z2.structures.sources import SourceSpec, StructureRecord, iter_source
@@ -128,3 +134,28 @@ def test_caution_on_gaps_below_the_model_band_error(band_error):
     assert docs["Au-Fm-3m"].label == "metal" and docs["Au-Fm-3m"].caution is None
     if band_error == 50.0:
         assert docs["Bi2Se3-R-3m"].caution and docs["Bi2Se3-R-3m"].label == "STI (1;000)"
+
+
+def anisotropic_wilson_dirac():
+    """wilson_dirac(1.1) with 1.5x the hopping along the third axis: the smallest gap,
+    0.8 eV, sits at the TRIM (0, 1/2, 1/2) and (1/2, 0, 1/2) of the Z2 planes."""
+    tb = wilson_dirac(1.1)
+    H = tb.H.copy()
+    H[np.flatnonzero(np.abs(tb.R[:, 2]) == 1)] *= 1.5
+    return tb.replace(H=H)
+
+
+def test_the_stored_gap_and_caution_include_the_z2_planes(monkeypatch):
+    """A band grid of Gamma alone (mesh and path replaced) misses the 0.8 eV minimum; the
+    planes of the Z2 calculation find it, and the caution follows the smaller gap."""
+    gamma_only = SimpleNamespace(k=np.zeros((1, 3)))
+    monkeypatch.setattr(gap_module, "high_symmetry_path", lambda *a, **k: gamma_only)
+    monkeypatch.setattr(gap_module, "mesh_for_spacing", lambda *a: (1, 1, 1))
+    tb = anisotropic_wilson_dirac()
+    settings = ScreeningSettings(kspacing=10.0)
+    grid = gap_module.band_gap(tb, kspacing=settings.kspacing)
+    assert grid.n_k == 2 and grid.indirect > 5.0
+    out = topology(tb, settings, band_error=1.0)
+    assert out["gap"].indirect == pytest.approx(0.8) and out["gap"].n_k > grid.n_k
+    assert sorted(out["gap"].k_vbm) == [0.0, 0.5, 0.5]
+    assert out["label"] == "STI (1;001)" and "0.800 eV <" in out["caution"]

@@ -3,8 +3,10 @@ import pytest
 
 from hts_z2.hamiltonian.gap import (
     band_gap,
+    edges_gap,
     gap_caution,
     has_time_reversal,
+    merge_gaps,
     mesh_for_spacing,
     monkhorst_pack,
     time_reversal_partners,
@@ -123,3 +125,25 @@ def test_gap_caution_only_below_the_model_band_error():
     assert gap_caution(0.6, 0.541) is None and gap_caution(0.541, 0.541) is None
     note = gap_caution(0.057, 0.541)
     assert "0.057 eV < the model's validation band error 0.541 eV" in note
+
+
+def test_edges_gap_and_merge_take_each_edge_from_where_it_lies():
+    k = np.array([[0.0, 0, 0], [0.5, 0, 0], [0, 0.5, 0]])
+    a = edges_gap(k, np.array([0.0, -0.2, -0.1]), np.array([1.0, 0.6, 0.8]), 8)
+    assert (a.indirect, a.direct, a.k_vbm, a.k_cbm) == (0.6, 0.8, (0, 0, 0), (0.5, 0, 0))
+    assert a.k_direct == (0.5, 0, 0) and not a.is_metal and a.n_k == 8
+    b = edges_gap(k[:2] + 0.25, np.array([0.3, -1.0]), np.array([0.7, 2.0]), 2)
+    m = merge_gaps(a, b)
+    assert m.vbm == 0.3 and m.k_vbm == (0.25, 0.25, 0.25) and m.cbm == 0.6
+    assert m.indirect == pytest.approx(0.3) and m.direct == pytest.approx(0.4)
+    assert m.k_direct == (0.25, 0.25, 0.25) and m.n_k == 10
+    assert merge_gaps(b, a) == m
+    assert merge_gaps(a, a).indirect == a.indirect
+
+
+def test_merged_gaps_flag_an_overlap_neither_sample_shows():
+    k = np.zeros((1, 3))
+    a = edges_gap(k, np.array([0.0]), np.array([0.5]), 1)
+    b = edges_gap(k + 0.5, np.array([0.6]), np.array([1.0]), 1)
+    assert not a.is_metal and not b.is_metal
+    assert merge_gaps(a, b).is_metal and merge_gaps(a, b).indirect == pytest.approx(-0.1)

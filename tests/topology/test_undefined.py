@@ -160,3 +160,4 @@ def test_wilson_inserts_lines_where_wccs_move_fast():
 def test_invalid_arguments_raise(kwargs, match):
     with pytest.raises(ValueError, match=match):
         compute_z2(wilson_dirac(2.0), **kwargs)
+
