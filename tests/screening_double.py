@@ -59,6 +59,27 @@ class CalibratedToyModel(ToyScreeningModel):
         self.band_error = band_error
 
 
+def tilted_sti(a: float):
+    """wilson_dirac(-2), STI (1;000), with a band-wide tilt 2 a (cos 2pi k1 + ...): the
+    bands overlap by 12 (a - 1/2) eV (the valence top at Gamma rises above the conduction
+    bottom at the X points) while the direct gap stays 2 eV."""
+    tb = wilson_dirac(-2.0)
+    H = tb.H.copy()
+    H[np.abs(tb.R).sum(axis=1) == 1] += a * np.eye(4)
+    return tb.replace(H=H)
+
+
+class NearMetalToyModel(CalibratedToyModel):
+    """Every structure becomes ``tilted_sti(0.51)``: a metal whose bands overlap by
+    0.12 eV, with inverted occupied bands; band error 0.5 eV."""
+
+    def __init__(self):
+        super().__init__(0.5)
+
+    def predict(self, structures, batch_size=8, device="cpu", errors="raise"):
+        return [tilted_sti(0.51) for _ in structures]
+
+
 def make_model():
     """Factory for ``model="py:screening_double:make_model"``."""
     return ToyScreeningModel()

@@ -10,7 +10,13 @@ import typer
 from rich.console import Console
 
 from hts_z2.hamiltonian.bloch import OverlapNotPositiveDefiniteError
-from hts_z2.hamiltonian.gap import band_gap, gap_caution, merge_gaps
+from hts_z2.hamiltonian.gap import (
+    DIRECT_GAP_TOL,
+    band_gap,
+    gap_caution,
+    merge_gaps,
+    overlap_caution,
+)
 from hts_z2.topology import compute_z2
 
 console = Console()
@@ -79,18 +85,22 @@ def predict(
         t0 = time.perf_counter()
         gap = band_gap(tb, kspacing=0.25)
         timings["gap"] = time.perf_counter() - t0
-        z2 = None
+        z2 = manifold = None
         if not gap.is_metal:
             t0 = time.perf_counter()
             z2 = compute_z2(tb, n_max=64)
             timings["z2"] = time.perf_counter() - t0
             if z2.plane_gap is not None:
                 gap = merge_gaps(gap, z2.plane_gap)
+        elif overlap_caution(gap.indirect, m.band_error) and gap.direct > DIRECT_GAP_TOL:
+            t0 = time.perf_counter()
+            manifold = compute_z2(tb, n_max=64, allow_overlap=True)
+            timings["z2"] = time.perf_counter() - t0
     except OverlapNotPositiveDefiniteError as err:
         console.print(f"[yellow]{sid}: undefined[/yellow] — predicted overlap: {err}")
         raise typer.Exit(1) from None
     label = "metal" if z2 is None or gap.is_metal else z2.label
-    caution = None if gap.is_metal else gap_caution(gap.indirect, m.band_error)
+    caution = (overlap_caution if gap.is_metal else gap_caution)(gap.indirect, m.band_error)
     if hr is not None:
         from hts_z2.hamiltonian.formats import write_hamiltonian
         from hts_z2.hamiltonian.orthogonalize import lowdin_orthogonalized
@@ -113,6 +123,7 @@ def predict(
         "model": {"name": m.name, "sha256": m.sha256},
         "gap": gap.to_dict(),
         "z2": z2.to_dict() if z2 is not None else {"label": "metal"},
+        "z2_manifold": manifold.to_dict() if manifold is not None else None,
         "caution": caution,
         "timings_s": timings,
     }
@@ -127,6 +138,8 @@ def predict(
     style = "green" if z2 is not None and z2.defined else "yellow"
     reason = f" — {z2.reason}" if z2 is not None and z2.reason else ""
     console.print(f"Z2: [{style}]{label}[/{style}]{reason}")
+    if manifold is not None:
+        console.print(f"Z2 of the occupied bands (the lowest n_occ): {manifold.label}")
     if caution:
         console.print(f"[yellow]caution:[/yellow] {caution}")
     for path, what in ((hr, "Wannier90 hr"), (deeph, "DeepH"), (bands, "band structure")):

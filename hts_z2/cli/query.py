@@ -15,7 +15,7 @@ console = Console()
 CSV_COLUMNS = (
     "material_id", "source", "campaign", "formula", "elements", "nsites", "spacegroup",
     "status", "reason", "label", "caution", "gap_indirect", "gap_direct", "z2_planes",
-    "z2_converged", "model_name", "model_sha256",
+    "z2_converged", "z2_manifold", "model_name", "model_sha256",
 )
 
 
@@ -29,16 +29,19 @@ def build_filter(
     status: str | None = None,
     model_sha256: str | None = None,
     no_caution: bool = False,
+    manifold_label: str | None = None,
 ) -> dict[str, Any]:
     """MongoDB filter for the query options.
 
     ``label`` matches a whole label (``"STI (1;000)"``) or a prefix (``STI``, ``trivial``,
     ``metal``); ``elements`` must all be present; ``no_caution`` drops results whose gap
-    is below the model's band error (``caution`` set).
+    is below the model's band error (``caution`` set); ``manifold_label`` matches the
+    occupied-manifold Z2 of near-insulating metals (``z2_manifold.label``) like ``label``.
     """
     crit: dict[str, Any] = {}
-    if label:
-        crit["label"] = label if "(" in label else {"$regex": f"^{re.escape(label)}"}
+    for key, value in (("label", label), ("z2_manifold.label", manifold_label)):
+        if value:
+            crit[key] = value if "(" in value else {"$regex": f"^{re.escape(value)}"}
     gap: dict[str, float] = {}
     if min_gap is not None:
         gap["$gte"] = min_gap
@@ -67,6 +70,7 @@ def csv_row(doc: dict) -> dict[str, Any]:
         "gap_direct": gap.get("direct"),
         "z2_planes": "".join(map(str, z2.get("planes") or [])),
         "z2_converged": z2.get("converged"),
+        "z2_manifold": (doc.get("z2_manifold") or {}).get("label"),
         "model_name": model.get("name"),
         "model_sha256": model.get("sha256"),
     }
@@ -97,6 +101,10 @@ def query(
     no_caution: bool = typer.Option(
         False, help="only results without a caution (gap above the model's band error)"
     ),
+    manifold_label: str = typer.Option(
+        None,
+        help="occupied-manifold Z2 label or prefix of near-insulating metals (STI, WTI, ...)",
+    ),
 ) -> None:
     """Query stored results."""
     from hts_z2.cli.screen import candidates_table, sort_docs
@@ -106,7 +114,15 @@ def query(
         console.print(f"[red]error:[/red] unknown format {fmt!r} (table, json, csv)")
         raise typer.Exit(2)
     crit = build_filter(
-        label, min_gap, max_gap, elements, source, campaign, status, no_caution=no_caution
+        label,
+        min_gap,
+        max_gap,
+        elements,
+        source,
+        campaign,
+        status,
+        no_caution=no_caution,
+        manifold_label=manifold_label,
     )
     try:
         store = open_store(db)

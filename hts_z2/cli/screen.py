@@ -14,8 +14,9 @@ console = Console()
 
 CAUTION_NOTE = "caution*"
 CAUTION_CAPTION = (
-    "* the gap is below the model's validation band error (the result's caution field "
-    "gives both), so the label can flip within the model's accuracy; confirm with DFT"
+    "* the gap (for a metal: the band overlap) is below the model's validation band error "
+    "(the result's caution field gives both), so the label can flip within the model's "
+    "accuracy; confirm with DFT"
 )
 
 
@@ -26,7 +27,7 @@ def candidates_table(docs: list[dict], title: str = "candidates") -> Table:
         table.add_column(col)
     for d in sort_docs(docs):
         gap = d.get("gap") or {}
-        z2 = d.get("z2") or {}
+        z2 = d.get("z2") or d.get("z2_manifold") or {}
         planes = z2.get("planes")
         table.add_row(
             d["material_id"],
@@ -35,11 +36,22 @@ def candidates_table(docs: list[dict], title: str = "candidates") -> Table:
             _num(gap.get("indirect")),
             _num(gap.get("direct")),
             "".join(map(str, planes)) if planes else "",
-            "; ".join(x for x in (d.get("reason"), d.get("caution") and CAUTION_NOTE) if x),
+            "; ".join(x for x in (d.get("reason"), manifold_note(d), caution_note(d)) if x),
         )
     if any(d.get("caution") for d in docs):
         table.caption = CAUTION_CAPTION
     return table
+
+
+def caution_note(doc: dict) -> str | None:
+    """The table's marker for a result with a caution."""
+    return CAUTION_NOTE if doc.get("caution") else None
+
+
+def manifold_note(doc: dict) -> str | None:
+    """``occupied bands: <label>`` for a near-insulating metal with a ``z2_manifold``."""
+    manifold = doc.get("z2_manifold")
+    return f"occupied bands: {manifold['label']}" if manifold else None
 
 
 def sort_docs(docs: list[dict]) -> list[dict]:
@@ -127,10 +139,9 @@ def screen(
             where["campaign"] = campaign
         if show != "none":
             crit = dict(where)
-            if show == "candidates":
-                crit["status"] = "done"
-                crit["label"] = {"$ne": "metal"}
             docs = list(store.find(crit, projection={"structure": 0}))
+            if show == "candidates":
+                docs = [d for d in docs if is_candidate(d)]
             console.print(candidates_table(docs, title=f"{kind}: {resolved.name}"))
         _print_reasons(store, where)
     console.print(
@@ -140,6 +151,15 @@ def screen(
     if counts.seconds:
         split = ", ".join(f"{k} {v:.2f}s" for k, v in counts.seconds.items())
         console.print(f"time by stage: {split}")
+
+
+def is_candidate(doc: dict) -> bool:
+    """A done insulator, or a metal within the model's error of an insulator whose
+    occupied bands are topological."""
+    if doc.get("status") != "done":
+        return False
+    manifold = (doc.get("z2_manifold") or {}).get("label") or ""
+    return doc.get("label") != "metal" or manifold.startswith(("STI", "WTI"))
 
 
 def _print_reasons(store, where: dict, top: int = 6) -> None:

@@ -175,7 +175,9 @@ def topology(
     The stored gap is over the band grid and, when Z2 is computed, every k-point of its
     planes as well (:func:`~hts_z2.hamiltonian.gap.merge_gaps`): a gap minimum between the
     grid's points is not reported as a larger gap. ``band_error`` (eV, the model's
-    validation band error) adds a ``caution`` to insulators whose gap is smaller.
+    validation band error) adds a ``caution`` to insulators whose gap is smaller, and to
+    metals whose bands overlap by less (with the Z2 of their occupied manifold, see
+    :func:`near_insulator`).
     """
     from hts_z2.hamiltonian.gap import band_gap, merge_gaps
     from hts_z2.topology.invariants import compute_z2
@@ -186,7 +188,7 @@ def topology(
     out: dict[str, Any] = {"gap": _gap_doc(gap), "timings": {"gap": t1 - t0}}
     if gap.is_metal:
         out["label"] = METAL_LABEL
-        return out
+        return near_insulator(tb, gap, settings, band_error, out)
     if settings.z2_max_gap is not None and gap.indirect > settings.z2_max_gap:
         out["label"] = "insulator"
         out["reason"] = f"Z2 not computed: gap {gap.indirect:.3f} eV > {settings.z2_max_gap} eV"
@@ -207,6 +209,28 @@ def topology(
     if res.label == METAL_LABEL:
         return out
     return _with_caution(out, gap.indirect, band_error)
+
+
+def near_insulator(
+    tb: Any, gap: Any, settings: ScreeningSettings, band_error: float | None, out: dict
+) -> dict[str, Any]:
+    """``out`` (a metal's fields) with a ``caution`` when its bands overlap by less than
+    ``band_error``, and then, if the direct gap is open, ``z2_manifold``: the Z2 of the
+    lowest ``n_occ`` bands (``compute_z2(..., allow_overlap=True)``)."""
+    from hts_z2.hamiltonian.gap import DIRECT_GAP_TOL, overlap_caution
+    from hts_z2.topology.invariants import compute_z2
+
+    caution = overlap_caution(gap.indirect, band_error)
+    if caution is None:
+        return out
+    out["caution"] = caution
+    if gap.direct <= DIRECT_GAP_TOL:
+        return out
+    t0 = time.perf_counter()
+    res = compute_z2(tb, method=settings.z2_method, n_max=settings.z2_n_max, allow_overlap=True)
+    out["timings"]["z2"] = time.perf_counter() - t0
+    out["z2_manifold"] = _z2_doc(res)
+    return out
 
 
 def _with_caution(out: dict[str, Any], gap: float, band_error: float | None) -> dict[str, Any]:

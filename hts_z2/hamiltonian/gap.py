@@ -11,6 +11,9 @@ from hts_z2.hamiltonian.tightbinding import TightBinding
 
 METAL_TOL = 1e-4
 """Indirect gaps at or below this (eV) are metallic."""
+DIRECT_GAP_TOL = 1e-3
+"""Direct gaps (eV) at or below this close the occupied manifold: its Z2 is not computed
+(the Z2 planes' own tolerance, ``compute_z2(gap_tol=...)``, is the same by default)."""
 
 
 @dataclass(frozen=True)
@@ -172,4 +175,15 @@ def gap_caution(gap: float, band_error: float | None) -> str | None:
     return (
         f"gap {gap:.3f} eV < the model's validation band error {band_error:.3f} eV: "
         "the label can flip within the model's accuracy; confirm with DFT"
+    )
+
+
+def overlap_caution(indirect: float, band_error: float | None) -> str | None:
+    """Why a metal's label may not hold: its bands overlap (``-indirect``, eV) by less than
+    the model's validated band error (eV), so a gap could open within the model's accuracy."""
+    if band_error is None or -indirect >= band_error:
+        return None
+    return (
+        f"bands overlap by {-indirect:.3f} eV < the model's validation band error "
+        f"{band_error:.3f} eV: may be an insulator within the model's accuracy; confirm with DFT"
     )

@@ -66,7 +66,10 @@ class ResultDoc(BaseModel):
     ``label`` repeats ``z2.label`` for insulators, is ``"metal"`` for metals (no Z2) and None
     for skipped and failed materials, so that one indexed field answers label queries.
     ``caution`` says why a defined label may still not hold (e.g. a gap smaller than the
-    model's validated band error).
+    model's validated band error, or bands of a metal overlapping by less than it).
+    ``z2_manifold`` holds, for such a near-insulating metal whose direct gap stays open,
+    the indices of its lowest ``n_occ`` bands: what the label would be if the overlap
+    closed (a band inversion a screening should not hide).
     """
 
     model_config = ConfigDict(protected_namespaces=())
@@ -88,6 +91,7 @@ class ResultDoc(BaseModel):
     caution: str | None = None
     gap: GapDoc | None = None
     z2: Z2Doc | None = None
+    z2_manifold: Z2Doc | None = None
     timings: dict[str, float] = Field(default_factory=dict)
     versions: dict[str, str] = Field(default_factory=dict)
     meta: dict[str, Any] = Field(default_factory=dict)

@@ -6,7 +6,7 @@ import json
 
 import pytest
 import typer
-from screening_double import CalibratedToyModel, ToyScreeningModel
+from screening_double import CalibratedToyModel, NearMetalToyModel, ToyScreeningModel
 from typer.testing import CliRunner
 
 from hts_z2.cli import query as query_command
@@ -93,3 +93,17 @@ def test_no_caution_keeps_gaps_above_the_model_band_error(tmp_path):
     assert "validation band error" in " ".join(out.output.split())  # the caption explains
     out = runner.invoke(app, ["query", "--db", path, "--label", "trivial"], env={"COLUMNS": "250"})
     assert "caution" not in out.output
+
+
+def test_near_insulating_metals_by_their_occupied_bands(tmp_path):
+    path = str(tmp_path / "db")
+    with open_store(path) as store:
+        run_campaign(SourceSpec(kind="demo", paths=IDS[:1]), NearMetalToyModel(), store)
+    assert build_filter(manifold_label="STI") == {"z2_manifold.label": {"$regex": "^STI"}}
+    out = runner.invoke(app, ["query", "--db", path, "--manifold-label", "STI", "--format", "csv"])
+    [row] = list(csv.DictReader(io.StringIO(out.output)))
+    assert row["label"] == "metal" and row["z2_manifold"] == "STI (1;000)" and row["caution"]
+    out = runner.invoke(app, ["query", "--db", path, "--manifold-label", "trivial"])
+    assert "0 result(s)" in out.output
+    out = runner.invoke(app, ["query", "--db", path], env={"COLUMNS": "250"})
+    assert "occupied bands: STI (1;000)" in out.output and "101010" in out.output

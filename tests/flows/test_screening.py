@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 from jobflow import run_locally
 from pymatgen.core import Lattice, Structure
-from screening_double import CalibratedToyModel, ToyScreeningModel
+from screening_double import CalibratedToyModel, ToyScreeningModel, tilted_sti
 
 import hts_z2.hamiltonian.gap as gap_module
 from hts_z2.flows.screening import (
@@ -131,7 +131,9 @@ def test_caution_on_gaps_below_the_model_band_error(band_error):
             assert f"{doc.gap.indirect:.3f} eV <" in doc.caution and "band error" in doc.caution
         else:
             assert doc.caution is None
-    assert docs["Au-Fm-3m"].label == "metal" and docs["Au-Fm-3m"].caution is None
+    metal = docs["Au-Fm-3m"]  # bands overlap by 12 eV, direct gap 0 (degenerate bands)
+    assert metal.label == "metal" and metal.z2_manifold is None
+    assert (metal.caution is not None) == (band_error == 50.0)
     if band_error == 50.0:
         assert docs["Bi2Se3-R-3m"].caution and docs["Bi2Se3-R-3m"].label == "STI (1;000)"
 
@@ -159,3 +161,18 @@ def test_the_stored_gap_and_caution_include_the_z2_planes(monkeypatch):
     assert out["gap"].indirect == pytest.approx(0.8) and out["gap"].n_k > grid.n_k
     assert sorted(out["gap"].k_vbm) == [0.0, 0.5, 0.5]
     assert out["label"] == "STI (1;001)" and "0.800 eV <" in out["caution"]
+
+
+@pytest.mark.parametrize(("band_error", "flagged"), [(None, False), (0.1, False), (0.5, True)])
+def test_a_metal_within_the_band_error_gets_a_caution_and_its_manifold_z2(band_error, flagged):
+    out = topology(tilted_sti(0.51), ScreeningSettings(kspacing=0.5), band_error)
+    assert out["label"] == "metal" and out["gap"].indirect == pytest.approx(-0.12)
+    assert ("caution" in out) == flagged and ("z2_manifold" in out) == flagged
+    if flagged:
+        assert "bands overlap by 0.120 eV < the model's validation band error 0.500" in (
+            out["caution"]
+        )
+        manifold = out["z2_manifold"]
+        assert manifold.label == "STI (1;000)" and "semimetal" in manifold.reason
+    deep = topology(tilted_sti(0.6), ScreeningSettings(kspacing=0.5), band_error)
+    assert deep["label"] == "metal" and "caution" not in deep and "z2_manifold" not in deep

@@ -9,6 +9,7 @@ from hts_z2.hamiltonian.gap import (
     merge_gaps,
     mesh_for_spacing,
     monkhorst_pack,
+    overlap_caution,
     time_reversal_partners,
 )
 from hts_z2.hamiltonian.lattice_models import kane_mele, wilson_dirac
@@ -147,3 +148,10 @@ def test_merged_gaps_flag_an_overlap_neither_sample_shows():
     b = edges_gap(k + 0.5, np.array([0.6]), np.array([1.0]), 1)
     assert not a.is_metal and not b.is_metal
     assert merge_gaps(a, b).is_metal and merge_gaps(a, b).indirect == pytest.approx(-0.1)
+
+
+def test_overlap_caution_only_for_overlaps_below_the_model_band_error():
+    assert overlap_caution(-0.015, None) is None
+    assert overlap_caution(-0.7, 0.6) is None
+    text = overlap_caution(-0.015, 0.6)
+    assert "bands overlap by 0.015 eV < the model's validation band error 0.600 eV" in text
