@@ -11,7 +11,8 @@ from rich.console import Console
 
 from hts_z2.hamiltonian.bloch import OverlapNotPositiveDefiniteError
 from hts_z2.hamiltonian.gap import (
-    DIRECT_GAP_TOL,
+    MANIFOLD_MIN_DIRECT_GAP,
+    MANIFOLD_N_MAX,
     band_gap,
     gap_caution,
     merge_gaps,
@@ -92,9 +93,9 @@ def predict(
             timings["z2"] = time.perf_counter() - t0
             if z2.plane_gap is not None:
                 gap = merge_gaps(gap, z2.plane_gap)
-        elif overlap_caution(gap.indirect, m.band_error) and gap.direct > DIRECT_GAP_TOL:
+        elif overlap_caution(gap.indirect, m.band_error) and gap.direct > MANIFOLD_MIN_DIRECT_GAP:
             t0 = time.perf_counter()
-            manifold = compute_z2(tb, n_max=64, allow_overlap=True)
+            manifold = compute_z2(tb, n_max=MANIFOLD_N_MAX, allow_overlap=True)
             timings["z2"] = time.perf_counter() - t0
     except OverlapNotPositiveDefiniteError as err:
         console.print(f"[yellow]{sid}: undefined[/yellow] — predicted overlap: {err}")

@@ -216,18 +216,20 @@ def near_insulator(
 ) -> dict[str, Any]:
     """``out`` (a metal's fields) with a ``caution`` when its bands overlap by less than
     ``band_error``, and then, if the direct gap is open, ``z2_manifold``: the Z2 of the
-    lowest ``n_occ`` bands (``compute_z2(..., allow_overlap=True)``)."""
-    from hts_z2.hamiltonian.gap import DIRECT_GAP_TOL, overlap_caution
+    lowest ``n_occ`` bands (``compute_z2(..., allow_overlap=True)``; see
+    :data:`~hts_z2.hamiltonian.gap.MANIFOLD_MIN_DIRECT_GAP` and ``MANIFOLD_N_MAX``)."""
+    from hts_z2.hamiltonian.gap import MANIFOLD_MIN_DIRECT_GAP, MANIFOLD_N_MAX, overlap_caution
     from hts_z2.topology.invariants import compute_z2
 
     caution = overlap_caution(gap.indirect, band_error)
     if caution is None:
         return out
     out["caution"] = caution
-    if gap.direct <= DIRECT_GAP_TOL:
+    if gap.direct <= MANIFOLD_MIN_DIRECT_GAP:
         return out
     t0 = time.perf_counter()
-    res = compute_z2(tb, method=settings.z2_method, n_max=settings.z2_n_max, allow_overlap=True)
+    n_max = min(settings.z2_n_max, MANIFOLD_N_MAX)
+    res = compute_z2(tb, method=settings.z2_method, n_max=n_max, allow_overlap=True)
     out["timings"]["z2"] = time.perf_counter() - t0
     out["z2_manifold"] = _z2_doc(res)
     return out
