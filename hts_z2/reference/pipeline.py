@@ -90,6 +90,20 @@ def reference_labels(tb, manifold: bool = True) -> dict:
     return out
 
 
+CLOSED_MANIFOLD = "metal (direct gap closes)"
+
+
+def occupied_label(labels: dict) -> str:
+    """Topology of the lowest ``n_occ`` bands from :func:`reference_labels` (with
+    ``manifold``): an insulator's label, a metal's ``z2_manifold`` label (what it would
+    be if its bands stopped overlapping), or :data:`CLOSED_MANIFOLD` when the direct gap
+    closes (no manifold). Compares band inversions even where the gap's sign differs."""
+    label = labels["z2"]["label"]
+    if label != "metal":
+        return label
+    return (labels.get("z2_manifold") or {}).get("label", CLOSED_MANIFOLD)
+
+
 def gpaw_reference(
     structure, sample_id: str, settings: ReferenceSettings | None = None
 ) -> ReferenceSample:

@@ -1,9 +1,18 @@
 import numpy as np
 import pytest
 from pymatgen.core import Lattice, Structure
+from screening_double import metal_model, tilted_sti
 
+from hts_z2.hamiltonian.lattice_models import wilson_dirac
 from hts_z2.reference.gpaw_scf import GpawSettings
-from hts_z2.reference.pipeline import ReferenceError, ReferenceSettings, gpaw_reference
+from hts_z2.reference.pipeline import (
+    CLOSED_MANIFOLD,
+    ReferenceError,
+    ReferenceSettings,
+    gpaw_reference,
+    occupied_label,
+    reference_labels,
+)
 
 FAST = ReferenceSettings(gpaw=GpawSettings(basis="sz(dzp)", kpts=(2, 2, 2)), verify=True)
 
@@ -51,3 +60,18 @@ def test_pbte_sample_matches_gpaw_and_is_labelled(gpaw_available, tmp_path):
 def test_refused_structures(structure, reason):
     with pytest.raises(ReferenceError, match=reason):
         gpaw_reference(structure, "bad", FAST)
+
+
+@pytest.mark.parametrize(
+    ("tb", "label", "occupied"),
+    [
+        (wilson_dirac(-2.0), "STI (1;000)", "STI (1;000)"),
+        (wilson_dirac(5.0), "trivial (0;000)", "trivial (0;000)"),
+        (tilted_sti(0.51), "metal", "STI (1;000)"),  # bands overlap by 0.12 eV
+        (metal_model(), "metal", CLOSED_MANIFOLD),  # degenerate bands: no direct gap
+    ],
+)
+def test_occupied_label_is_the_band_topology_whatever_the_gap_sign(tb, label, occupied):
+    labels = reference_labels(tb)
+    assert labels["z2"]["label"] == label
+    assert occupied_label(labels) == occupied
