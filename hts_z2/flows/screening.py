@@ -200,14 +200,16 @@ def topology(
     if res.plane_gap is not None:
         gap = merge_gaps(gap, res.plane_gap)
         out["gap"] = _gap_doc(gap)
-    if gap.is_metal and res.label != METAL_LABEL:
+    if gap.is_metal or res.label == METAL_LABEL:
         out["label"] = METAL_LABEL
-        out["reason"] = f"bands overlap on the Z2 planes: indirect gap {gap.indirect:.4f} eV"
-        return out
+        out["reason"] = (
+            res.reason
+            if res.label == METAL_LABEL
+            else f"bands overlap on the Z2 planes: indirect gap {gap.indirect:.4f} eV"
+        )
+        return near_insulator(tb, gap, settings, band_error, out)
     if not res.converged or not res.defined:
         out["reason"] = res.reason or "Z2 not converged"
-    if res.label == METAL_LABEL:
-        return out
     return _with_caution(out, gap.indirect, band_error)
 
 
@@ -230,7 +232,7 @@ def near_insulator(
     t0 = time.perf_counter()
     n_max = min(settings.z2_n_max, MANIFOLD_N_MAX)
     res = compute_z2(tb, method=settings.z2_method, n_max=n_max, allow_overlap=True)
-    out["timings"]["z2"] = time.perf_counter() - t0
+    out["timings"]["z2"] = out["timings"].get("z2", 0.0) + time.perf_counter() - t0
     out["z2_manifold"] = _z2_doc(res)
     return out
 

@@ -8,7 +8,7 @@ from dataclasses import asdict, dataclass, field
 import numpy as np
 
 from hts_z2 import __version__
-from hts_z2.hamiltonian.gap import band_gap
+from hts_z2.hamiltonian.gap import band_gap, merge_gaps
 from hts_z2.reference.convert import PruneSettings, make_sample
 from hts_z2.reference.gpaw_scf import GpawSettings
 from hts_z2.reference.sample import ReferenceSample
@@ -65,9 +65,10 @@ def check_structure(structure, max_atoms: int) -> None:
 def reference_labels(tb, manifold: bool = True) -> dict:
     """Band gap and Z2 of a full reference model.
 
-    ``z2`` is what a screening reports (``metal`` when bands overlap anywhere).
-    With ``manifold``, ``z2_manifold`` is added for such semimetals when the direct gap
-    stays open: the indices of the lowest ``n_occ`` bands (Z2 needs only a direct gap).
+    ``z2`` is what a screening reports (``metal`` when bands overlap anywhere, on the band
+    grid or on the Z2 planes; ``gap`` covers both sets of k-points). With ``manifold``,
+    ``z2_manifold`` is added for such semimetals when the direct gap stays open: the
+    indices of the lowest ``n_occ`` bands (Z2 needs only a direct gap).
     """
 
     def summary(z2) -> dict:
@@ -82,26 +83,38 @@ def reference_labels(tb, manifold: bool = True) -> dict:
     gap = band_gap(tb, kspacing=0.25)
     out: dict = {"gap": gap.to_dict()}
     if not gap.is_metal:
-        out["z2"] = summary(z2_invariants(tb, n_max=64))
-        return out
-    out["z2"] = {"label": "metal", "reason": f"indirect gap {gap.indirect:.4f} eV", "planes": None}
+        z2 = z2_invariants(tb, n_max=64)
+        out["z2"] = summary(z2)
+        if z2.plane_gap is not None:  # the planes' k-points join the gap search
+            gap = merge_gaps(gap, z2.plane_gap)
+            out["gap"] = gap.to_dict()
+        if z2.label != "metal":
+            return out
+    else:
+        out["z2"] = {
+            "label": "metal",
+            "reason": f"indirect gap {gap.indirect:.4f} eV",
+            "planes": None,
+        }
     if manifold and gap.direct > 1e-3:
         out["z2_manifold"] = summary(z2_invariants(tb, n_max=64, allow_overlap=True))
     return out
 
 
-CLOSED_MANIFOLD = "metal (direct gap closes)"
+NO_MANIFOLD = "metal, no occupied-band Z2"
+"""A metal without ``z2_manifold``: its direct gap closes, or (labels stored before
+2026-12-03) its bands overlap on the Z2 planes only, for which no manifold was computed."""
 
 
 def occupied_label(labels: dict) -> str:
     """Topology of the lowest ``n_occ`` bands from :func:`reference_labels` (with
     ``manifold``): an insulator's label, a metal's ``z2_manifold`` label (what it would
-    be if its bands stopped overlapping), or :data:`CLOSED_MANIFOLD` when the direct gap
-    closes (no manifold). Compares band inversions even where the gap's sign differs."""
+    be if its bands stopped overlapping), or :data:`NO_MANIFOLD`. Compares band
+    inversions even where the gap's sign differs."""
     label = labels["z2"]["label"]
     if label != "metal":
         return label
-    return (labels.get("z2_manifold") or {}).get("label", CLOSED_MANIFOLD)
+    return (labels.get("z2_manifold") or {}).get("label", NO_MANIFOLD)
 
 
 def gpaw_reference(

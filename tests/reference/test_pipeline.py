@@ -6,7 +6,7 @@ from screening_double import metal_model, tilted_sti
 from hts_z2.hamiltonian.lattice_models import wilson_dirac
 from hts_z2.reference.gpaw_scf import GpawSettings
 from hts_z2.reference.pipeline import (
-    CLOSED_MANIFOLD,
+    NO_MANIFOLD,
     ReferenceError,
     ReferenceSettings,
     gpaw_reference,
@@ -68,7 +68,7 @@ def test_refused_structures(structure, reason):
         (wilson_dirac(-2.0), "STI (1;000)", "STI (1;000)"),
         (wilson_dirac(5.0), "trivial (0;000)", "trivial (0;000)"),
         (tilted_sti(0.51), "metal", "STI (1;000)"),  # bands overlap by 0.12 eV
-        (metal_model(), "metal", CLOSED_MANIFOLD),  # degenerate bands: no direct gap
+        (metal_model(), "metal", NO_MANIFOLD),  # degenerate bands: no direct gap
     ],
 )
 def test_occupied_label_is_the_band_topology_whatever_the_gap_sign(tb, label, occupied):
