@@ -147,12 +147,18 @@ def anisotropic_wilson_dirac():
     return tb.replace(H=H)
 
 
-def test_the_stored_gap_and_caution_include_the_z2_planes(monkeypatch):
-    """A band grid of Gamma alone (mesh and path replaced) misses the 0.8 eV minimum; the
-    planes of the Z2 calculation find it, and the caution follows the smaller gap."""
+@pytest.fixture
+def gamma_only_grid(monkeypatch):
+    """Band gaps searched at Gamma alone (no grid beyond it, no path)."""
     gamma_only = SimpleNamespace(k=np.zeros((1, 3)))
     monkeypatch.setattr(gap_module, "high_symmetry_path", lambda *a, **k: gamma_only)
     monkeypatch.setattr(gap_module, "mesh_for_spacing", lambda *a: (1, 1, 1))
+
+
+@pytest.mark.usefixtures("gamma_only_grid")
+def test_the_stored_gap_and_caution_include_the_z2_planes():
+    """A band grid of Gamma alone (mesh and path replaced) misses the 0.8 eV minimum; the
+    planes of the Z2 calculation find it, and the caution follows the smaller gap."""
     tb = anisotropic_wilson_dirac()
     settings = ScreeningSettings(kspacing=10.0)
     grid = gap_module.band_gap(tb, kspacing=settings.kspacing)
@@ -176,3 +182,14 @@ def test_a_metal_within_the_band_error_gets_a_caution_and_its_manifold_z2(band_e
         assert manifold.label == "STI (1;000)" and "semimetal" in manifold.reason
     deep = topology(tilted_sti(0.6), ScreeningSettings(kspacing=0.5), band_error)
     assert deep["label"] == "metal" and "caution" not in deep and "z2_manifold" not in deep
+
+
+@pytest.mark.usefixtures("gamma_only_grid")
+def test_a_metal_found_on_the_z2_planes_only_gets_its_manifold_z2():
+    """With a band grid of Gamma alone, tilted_sti(0.51) looks like a 2 eV insulator; the
+    Z2 planes find the 0.12 eV overlap, and the near-metal fields follow."""
+    out = topology(tilted_sti(0.51), ScreeningSettings(), band_error=0.5)
+    assert out["label"] == "metal" and "bands overlap" in out["reason"]
+    assert out["gap"].indirect == pytest.approx(-0.12) and out["gap"].is_metal
+    assert "bands overlap by 0.120 eV" in out["caution"]
+    assert out["z2_manifold"].label == "STI (1;000)"
