@@ -93,10 +93,11 @@ def predict(
             timings["z2"] = time.perf_counter() - t0
             if z2.plane_gap is not None:
                 gap = merge_gaps(gap, z2.plane_gap)
-        elif overlap_caution(gap.indirect, m.band_error) and gap.direct > MANIFOLD_MIN_DIRECT_GAP:
+        near = overlap_caution(gap.indirect, m.band_error) and gap.is_metal
+        if near and gap.direct > MANIFOLD_MIN_DIRECT_GAP:
             t0 = time.perf_counter()
             manifold = compute_z2(tb, n_max=MANIFOLD_N_MAX, allow_overlap=True)
-            timings["z2"] = time.perf_counter() - t0
+            timings["z2"] = timings.get("z2", 0.0) + time.perf_counter() - t0
     except OverlapNotPositiveDefiniteError as err:
         console.print(f"[yellow]{sid}: undefined[/yellow] — predicted overlap: {err}")
         raise typer.Exit(1) from None

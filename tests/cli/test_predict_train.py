@@ -3,6 +3,7 @@ import sys
 from pathlib import Path
 
 import pytest
+from screening_double import NearMetalToyModel
 from typer.testing import CliRunner
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "training"))
@@ -88,3 +89,19 @@ def test_train_on_an_unusable_device_is_a_clear_error(tmp_path, monkeypatch):
     out = runner.invoke(app, args)
     assert out.exit_code == 2 and "no usable CUDA device" in out.output
     assert not work.exists()
+
+
+def test_predict_names_the_occupied_band_topology_of_a_near_metal(monkeypatch):
+    """A prediction whose bands overlap by 0.12 eV (band error 0.5 eV): label metal, a
+    caution, and the Z2 of the occupied bands."""
+    import hts_z2.model
+
+    monkeypatch.setattr(hts_z2.model, "load_model", lambda name=None: NearMetalToyModel())
+    out = runner.invoke(app, ["predict", "Bi2Se3-R-3m", "--json"])
+    assert out.exit_code == 0, out.output
+    doc = json.loads(out.output)
+    assert doc["z2"]["label"] == "metal" and doc["gap"]["indirect"] == pytest.approx(-0.12)
+    assert doc["z2_manifold"]["label"] == "STI (1;000)"
+    assert "bands overlap by 0.120" in doc["caution"]
+    out = runner.invoke(app, ["predict", "Bi2Se3-R-3m"], env={"COLUMNS": "200"})
+    assert "Z2 of the occupied bands (the lowest n_occ): STI (1;000)" in out.output
