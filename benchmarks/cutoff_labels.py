@@ -29,10 +29,9 @@ from pathlib import Path
 from hts_z2.hamiltonian.basis import orbital_table
 from hts_z2.model.predictor import load_model
 from hts_z2.model.slots import SlotLayout
-from hts_z2.reference.dataset import embedded_dataset_path
 from hts_z2.training.calibrate import labels_by_cutoff
 from hts_z2.training.data import build_item
-from hts_z2.training.dataset import load_dataset, model_split
+from hts_z2.training.dataset import embedded_split
 from hts_z2.training.evaluate import predicted_label
 
 
@@ -69,13 +68,10 @@ def main() -> None:
         from hts_z2.reference.basis_export import solve_shells
 
         cfg = replace(cfg, solve_shells=solve_shells(cfg.basis, args.solve_basis))
-    training = model.config.training or {}
-    data = load_dataset(embedded_dataset_path())
     try:
-        split = model_split(training, data)
+        split, by_id = embedded_split(model.config.training or {})
     except ValueError as err:
         raise SystemExit(str(err)) from None
-    by_id = {s.sample_id: s for s in data.samples}
     layout = SlotLayout.from_basis(model.config.basis)
     print(f"model {model.name} (sha256 {model.sha256[:12]}), shipped cutoff "
           f"{model.config.overlap_cutoff:g}")  # fmt: skip

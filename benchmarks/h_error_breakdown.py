@@ -24,9 +24,8 @@ import torch
 from hts_z2.hamiltonian.basis import orbital_table
 from hts_z2.model.predictor import load_model
 from hts_z2.model.slots import SlotLayout
-from hts_z2.reference.dataset import embedded_dataset_path
 from hts_z2.training.data import build_item, collate, reference_values
-from hts_z2.training.dataset import load_dataset, model_split
+from hts_z2.training.dataset import embedded_split
 from hts_z2.training.losses import gathered, zero_point_corrected
 
 L_NAMES = "spdf"
@@ -77,12 +76,10 @@ def main() -> None:
     model = load_model(args.model)
     net = model.net.eval()
     layout = SlotLayout.from_basis(model.config.basis)
-    data = load_dataset(embedded_dataset_path())
     try:
-        split = model_split(model.config.training or {}, data)
+        split, by_id = embedded_split(model.config.training or {})
     except ValueError as err:
         raise SystemExit(str(err)) from None
-    by_id = {s.sample_id: s for s in data.samples}
     print(f"model {model.name} (sha256 {model.sha256[:12]}); elements with |H| > "
           f"{args.threshold:g} eV, every {args.every}th sample")  # fmt: skip
     table: dict[str, dict[tuple[str, str], list]] = {}

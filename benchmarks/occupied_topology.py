@@ -25,9 +25,8 @@ from pathlib import Path
 from pymatgen.core import Lattice, Structure
 
 from hts_z2.model.predictor import load_model
-from hts_z2.reference.dataset import embedded_dataset_path
 from hts_z2.reference.pipeline import occupied_label, reference_labels
-from hts_z2.training.dataset import add_validation_only, load_dataset, model_split
+from hts_z2.training.dataset import add_validation_only, embedded_split, load_dataset
 
 
 def structure_of(sample) -> Structure:
@@ -50,12 +49,10 @@ def main() -> None:
     parser.add_argument("--out", type=Path, default=None, help="write every row as JSON")
     args = parser.parse_args()
     model = load_model(args.model)
-    data = load_dataset(embedded_dataset_path())
     try:
-        split = model_split(model.config.training or {}, data)
+        split, by_id = embedded_split(model.config.training or {})
     except ValueError as err:
         raise SystemExit(str(err)) from None
-    by_id = {s.sample_id: s for s in data.samples}
     for root in args.extra_val:
         extra = load_dataset(root)
         split = add_validation_only(split, model.config.basis, model.config.valence, extra)

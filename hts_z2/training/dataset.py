@@ -213,6 +213,15 @@ def model_split(training: dict, data: LoadedDataset) -> dict[str, list[str]]:
     return split
 
 
+def embedded_split(training: dict) -> tuple[dict[str, list[str]], dict[str, object]]:
+    """The split of a model trained on the embedded dataset (see :func:`model_split`) and
+    the dataset's samples by id. Raises ``ValueError`` like :func:`model_split`."""
+    from hts_z2.reference.dataset import embedded_dataset_path
+
+    data = load_dataset(embedded_dataset_path())
+    return model_split(training, data), {s.sample_id: s for s in data.samples}
+
+
 def check_new_samples(split: dict[str, list[str]], extra: LoadedDataset, kind: str) -> None:
     """Raise ``ValueError`` when a sample id of ``extra`` (``kind`` data) is in ``split``."""
     ids = {i for part in split.values() for i in part}

@@ -7,7 +7,7 @@ from pathlib import Path
 from hts_z2.model.checkpoint import load_checkpoint
 from hts_z2.model.predictor import DEFAULT_MODEL, MODELS_DIR
 from hts_z2.reference.dataset import embedded_dataset_path
-from hts_z2.training.dataset import add_validation_only, group_of, load_dataset, model_split
+from hts_z2.training.dataset import add_validation_only, embedded_split, group_of, load_dataset
 
 DATA = Path(embedded_dataset_path()).parent
 EXTRA_VAL = DATA / "extra_val"
@@ -30,7 +30,8 @@ def test_extra_val_holds_new_compounds_with_reference_labels():
 
 def test_extra_val_widens_the_default_models_validation_split():
     net, _ = load_checkpoint(MODELS_DIR / DEFAULT_MODEL)
-    split = model_split(net.cfg.training, load_dataset(embedded_dataset_path()))
+    split, by_id = embedded_split(net.cfg.training)
+    assert sorted(by_id) == sorted(i for part in split.values() for i in part)
     wide = add_validation_only(split, net.cfg.basis, net.cfg.valence, load_dataset(EXTRA_VAL))
     assert wide["train"] == split["train"] and wide["test"] == split["test"]
     assert len(wide["val"]) == len(split["val"]) + N_SAMPLES
