@@ -10,15 +10,7 @@ import typer
 from rich.console import Console
 
 from hts_z2.hamiltonian.bloch import OverlapNotPositiveDefiniteError
-from hts_z2.hamiltonian.gap import (
-    MANIFOLD_MIN_DIRECT_GAP,
-    MANIFOLD_N_MAX,
-    band_gap,
-    gap_caution,
-    merge_gaps,
-    overlap_caution,
-)
-from hts_z2.topology import compute_z2
+from hts_z2.topology.assess import assess
 
 console = Console()
 
@@ -83,26 +75,12 @@ def predict(
         raise typer.Exit(2) from None
     timings = {"predict": time.perf_counter() - t0}
     try:
-        t0 = time.perf_counter()
-        gap = band_gap(tb, kspacing=0.25)
-        timings["gap"] = time.perf_counter() - t0
-        z2 = manifold = None
-        if not gap.is_metal:
-            t0 = time.perf_counter()
-            z2 = compute_z2(tb, n_max=64)
-            timings["z2"] = time.perf_counter() - t0
-            if z2.plane_gap is not None:
-                gap = merge_gaps(gap, z2.plane_gap)
-        near = overlap_caution(gap.indirect, m.band_error) and gap.is_metal
-        if near and gap.direct > MANIFOLD_MIN_DIRECT_GAP:
-            t0 = time.perf_counter()
-            manifold = compute_z2(tb, n_max=MANIFOLD_N_MAX, allow_overlap=True)
-            timings["z2"] = timings.get("z2", 0.0) + time.perf_counter() - t0
+        a = assess(tb, 0.25, m.band_error, n_max=64)
     except OverlapNotPositiveDefiniteError as err:
         console.print(f"[yellow]{sid}: undefined[/yellow] — predicted overlap: {err}")
         raise typer.Exit(1) from None
-    label = "metal" if z2 is None or gap.is_metal else z2.label
-    caution = (overlap_caution if gap.is_metal else gap_caution)(gap.indirect, m.band_error)
+    timings.update(a.seconds)
+    gap, z2, manifold, label, caution = a.gap, a.z2, a.manifold, a.label, a.caution
     if hr is not None:
         from hts_z2.hamiltonian.formats import write_hamiltonian
         from hts_z2.hamiltonian.orthogonalize import lowdin_orthogonalized

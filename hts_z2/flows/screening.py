@@ -170,80 +170,26 @@ def _z2_doc(res: Any) -> Z2Doc:
 def topology(
     tb: Any, settings: ScreeningSettings, band_error: float | None = None
 ) -> dict[str, Any]:
-    """Gap, then Z2 for insulators: the fields of a ``done`` document and stage seconds.
+    """The fields of a ``done`` document and stage seconds, from
+    :func:`~hts_z2.topology.assess.assess` (gap over the band grid and the Z2 planes,
+    Z2, caution below ``band_error``, a near-insulating metal's occupied-band Z2)."""
+    from hts_z2.topology.assess import assess
 
-    The stored gap is over the band grid and, when Z2 is computed, every k-point of its
-    planes as well (:func:`~hts_z2.hamiltonian.gap.merge_gaps`): a gap minimum between the
-    grid's points is not reported as a larger gap. ``band_error`` (eV, the model's
-    validation band error) adds a ``caution`` to insulators whose gap is smaller, and to
-    metals whose bands overlap by less (with the Z2 of their occupied manifold, see
-    :func:`near_insulator`).
-    """
-    from hts_z2.hamiltonian.gap import band_gap, merge_gaps
-    from hts_z2.topology.invariants import compute_z2
-
-    t0 = time.perf_counter()
-    gap = band_gap(tb, kspacing=settings.kspacing)
-    t1 = time.perf_counter()
-    out: dict[str, Any] = {"gap": _gap_doc(gap), "timings": {"gap": t1 - t0}}
-    if gap.is_metal:
-        out["label"] = METAL_LABEL
-        return near_insulator(tb, gap, settings, band_error, out)
-    if settings.z2_max_gap is not None and gap.indirect > settings.z2_max_gap:
-        out["label"] = "insulator"
-        out["reason"] = f"Z2 not computed: gap {gap.indirect:.3f} eV > {settings.z2_max_gap} eV"
-        return _with_caution(out, gap.indirect, band_error)
-    res = compute_z2(tb, method=settings.z2_method, n_max=settings.z2_n_max)
-    out["timings"]["z2"] = time.perf_counter() - t1
-    out["z2"] = _z2_doc(res)
-    out["label"] = res.label
-    if res.plane_gap is not None:
-        gap = merge_gaps(gap, res.plane_gap)
-        out["gap"] = _gap_doc(gap)
-    if gap.is_metal or res.label == METAL_LABEL:
-        out["label"] = METAL_LABEL
-        out["reason"] = (
-            res.reason
-            if res.label == METAL_LABEL
-            else f"bands overlap on the Z2 planes: indirect gap {gap.indirect:.4f} eV"
-        )
-        return near_insulator(tb, gap, settings, band_error, out)
-    if not res.converged or not res.defined:
-        out["reason"] = res.reason or "Z2 not converged"
-    return _with_caution(out, gap.indirect, band_error)
-
-
-def near_insulator(
-    tb: Any, gap: Any, settings: ScreeningSettings, band_error: float | None, out: dict
-) -> dict[str, Any]:
-    """``out`` (a metal's fields) with a ``caution`` when its bands overlap by less than
-    ``band_error``, and then, if the direct gap is open, ``z2_manifold``: the Z2 of the
-    lowest ``n_occ`` bands (``compute_z2(..., allow_overlap=True)``; see
-    :data:`~hts_z2.hamiltonian.gap.MANIFOLD_MIN_DIRECT_GAP` and ``MANIFOLD_N_MAX``)."""
-    from hts_z2.hamiltonian.gap import MANIFOLD_MIN_DIRECT_GAP, MANIFOLD_N_MAX, overlap_caution
-    from hts_z2.topology.invariants import compute_z2
-
-    caution = overlap_caution(gap.indirect, band_error)
-    if caution is None:
-        return out
-    out["caution"] = caution
-    if gap.direct <= MANIFOLD_MIN_DIRECT_GAP:
-        return out
-    t0 = time.perf_counter()
-    n_max = min(settings.z2_n_max, MANIFOLD_N_MAX)
-    res = compute_z2(tb, method=settings.z2_method, n_max=n_max, allow_overlap=True)
-    out["timings"]["z2"] = out["timings"].get("z2", 0.0) + time.perf_counter() - t0
-    out["z2_manifold"] = _z2_doc(res)
-    return out
-
-
-def _with_caution(out: dict[str, Any], gap: float, band_error: float | None) -> dict[str, Any]:
-    """``out`` with a ``caution`` when the insulator's ``gap`` is below ``band_error``."""
-    from hts_z2.hamiltonian.gap import gap_caution
-
-    caution = gap_caution(gap, band_error)
-    if caution:
-        out["caution"] = caution
+    a = assess(
+        tb,
+        settings.kspacing,
+        band_error,
+        method=settings.z2_method,
+        n_max=settings.z2_n_max,
+        z2_max_gap=settings.z2_max_gap,
+    )
+    out: dict[str, Any] = {"gap": _gap_doc(a.gap), "timings": a.seconds, "label": a.label}
+    for key, value in (("z2", a.z2), ("z2_manifold", a.manifold)):
+        if value is not None:
+            out[key] = _z2_doc(value)
+    for key, value in (("caution", a.caution), ("reason", a.reason)):
+        if value:
+            out[key] = value
     return out
 
 
