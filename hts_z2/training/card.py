@@ -181,7 +181,7 @@ def train_count(record: dict) -> int:
     """
     n = len(record["split"]["train"])
     if record.get("recalibrated_from"):
-        n += sum(e["samples"] for e in record.get("extra_train", []))
+        n += sample_count(record.get("extra_train") or [])
     return n
 
 
