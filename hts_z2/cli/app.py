@@ -6,6 +6,7 @@ import typer
 
 from hts_z2 import __version__
 from hts_z2.cli import db as db_commands
+from hts_z2.cli import domain as domain_command
 from hts_z2.cli import predict as predict_command
 from hts_z2.cli import query as query_command
 from hts_z2.cli import reference as reference_commands
@@ -25,6 +26,7 @@ app.command(name="reference")(reference_commands.reference)
 app.add_typer(reference_commands.dataset_app, name="dataset")
 app.command(name="train")(train_command.train)
 app.command(name="recalibrate")(train_command.recalibrate)
+app.command(name="domain")(domain_command.domain)
 app.command(name="predict")(predict_command.predict)
 app.command(name="screen")(screen_commands.screen)
 app.command(name="submit")(screen_commands.submit)

@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import json
 import time
+from math import isfinite
 from pathlib import Path
 
 import typer
 from rich.console import Console
 
 from hts_z2.hamiltonian.bloch import OverlapNotPositiveDefiniteError
+from hts_z2.model.domain import domain_note
 from hts_z2.topology.assess import assess
 
 console = Console()
@@ -81,6 +83,10 @@ def predict(
         raise typer.Exit(1) from None
     timings.update(a.seconds)
     gap, z2, manifold, label, caution = a.gap, a.z2, a.manifold, a.label, a.caution
+    distance = m.domain_distances([st], device=device)[0]
+    note = domain_note(distance, m.domain)
+    if note:
+        caution = f"{caution}; {note}" if caution else note
     if hr is not None:
         from hts_z2.hamiltonian.formats import write_hamiltonian
         from hts_z2.hamiltonian.orthogonalize import lowdin_orthogonalized
@@ -105,6 +111,8 @@ def predict(
         "z2": z2.to_dict() if z2 is not None else {"label": "metal"},
         "z2_manifold": manifold.to_dict() if manifold is not None else None,
         "caution": caution,
+        "domain_distance": distance if distance is None or isfinite(distance) else None,
+        "domain_threshold": None if m.domain is None else m.domain.threshold,
         "timings_s": timings,
     }
     if as_json:
@@ -120,6 +128,11 @@ def predict(
     console.print(f"Z2: [{style}]{label}[/{style}]{reason}")
     if manifold is not None:
         console.print(f"Z2 of the occupied bands (the lowest n_occ): {manifold.label}")
+    if distance is not None and m.domain is not None:
+        console.print(
+            f"domain distance {distance:.2f} (threshold {m.domain.threshold:.2f}: "
+            f"{'inside' if distance <= m.domain.threshold else 'outside'} the training domain)"
+        )
     if caution:
         console.print(f"[yellow]caution:[/yellow] {caution}")
     for path, what in ((hr, "Wannier90 hr"), (deeph, "DeepH"), (bands, "band structure")):

@@ -215,6 +215,37 @@ def _predict(model: HamiltonianModel, records: list[StructureRecord], settings: 
     return tbs, (time.perf_counter() - t0) / max(1, len(records))
 
 
+def _domain_distances(
+    model: Any, records: list[StructureRecord], tbs: list[Any], settings: ScreeningSettings
+) -> tuple[list[float | None], float | None]:
+    """Domain distance per record (None where inference failed or the model has no
+    reference) and the seconds per record it took (None when not computed)."""
+    measure = getattr(model, "domain_distances", None)
+    if measure is None or getattr(model, "domain", None) is None:
+        return [None] * len(records), None
+    ok = [k for k, tb in enumerate(tbs) if not isinstance(tb, Exception)]
+    out: list[float | None] = [None] * len(records)
+    t0 = time.perf_counter()
+    try:
+        found = measure([records[k].structure for k in ok], device=settings.device)
+    except Exception:  # a distance is a caution, never a reason to fail a material
+        return out, None
+    for k, d in zip(ok, found, strict=True):
+        out[k] = d
+    return out, (time.perf_counter() - t0) / max(1, len(records))
+
+
+def _domain_fields(distance: float | None, ref: Any, caution: str | None) -> dict[str, Any]:
+    """``domain_distance`` and the caution joined with the domain's note, if any."""
+    from hts_z2.model.domain import domain_note
+
+    note = domain_note(distance, ref)
+    out: dict[str, Any] = {"domain_distance": distance}
+    if note:
+        out["caution"] = f"{caution}; {note}" if caution else note
+    return out
+
+
 def _write_hamiltonian(tb: Any, record: StructureRecord, sha: str, root: str) -> dict[str, str]:
     from hts_z2.hamiltonian.formats import write_deeph
 
@@ -264,9 +295,12 @@ def screen_records(
     if not todo:
         return docs
     tbs, t_inf = _predict(model, todo, settings)
-    for record, tb in zip(todo, tbs, strict=True):
+    distances, t_dom = _domain_distances(model, todo, tbs, settings)
+    for record, tb, distance in zip(todo, tbs, distances, strict=True):
         structure = record.structure.as_dict() if settings.store_structure else None
         timings = {"read": t_read, "inference": t_inf}
+        if t_dom is not None:
+            timings["domain"] = t_dom
         if isinstance(tb, Exception):
             reason = f"inference failed: {type(tb).__name__}: {str(tb)[:300]}"
             docs.append(
@@ -282,6 +316,7 @@ def screen_records(
             )
             continue
         fields["timings"] = timings | fields["timings"]
+        fields |= _domain_fields(distance, getattr(model, "domain", None), fields.get("caution"))
         doc = base_doc(record, ref, campaign, status="done", structure=structure, **fields)
         if settings.hamiltonian_dir:
             doc.meta.update(_write_hamiltonian(tb, record, model.sha256, settings.hamiltonian_dir))

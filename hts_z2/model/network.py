@@ -195,6 +195,23 @@ class HamiltonianNet(nn.Module):
             raise ValueError(f"elements with Z = {bad} are outside the model's basis")
         return idx
 
+    def node_features(self, batch: GraphBatch) -> torch.Tensor:
+        """Atomic environments after the message-passing layers (bonds up to ``r_mp``).
+
+        Returns
+        -------
+        [N, dim hidden irreps]; the first ``channels`` columns are the invariant scalars
+        that feed the on-site heads and the radial inputs of the pair heads.
+        """
+        z = self.species(batch.numbers)
+        scalars = self.embed(z)
+        h = scalars
+        vec = batch.edge_vec.to(self.block_map.dtype)
+        mp = vec.norm(dim=-1) <= self.cfg.r_mp
+        for layer in self.layers:
+            h = layer(h, scalars, batch.edge_index[mp], vec[mp])
+        return h
+
     def _blocks(self, features: torch.Tensor) -> torch.Tensor:
         n = self.layout.n_pad
         return (features @ self.block_map.to(features.dtype)).reshape(-1, n, n)
@@ -218,13 +235,9 @@ class HamiltonianNet(nn.Module):
         cfg = self.cfg
         dtype = self.block_map.dtype
         z = self.species(batch.numbers)
-        scalars = self.embed(z)
-        h = scalars
+        h = self.node_features(batch)
         vec = batch.edge_vec.to(dtype)
         d = vec.norm(dim=-1)
-        mp = d <= cfg.r_mp
-        for layer in self.layers:
-            h = layer(h, scalars, batch.edge_index[mp], vec[mp])
         s0 = h[:, : cfg.channels]
 
         sc = self.scales.to(dtype)

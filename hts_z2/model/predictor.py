@@ -18,6 +18,12 @@ from hts_z2.hamiltonian.tightbinding import TightBinding
 from hts_z2.model.checkpoint import load_checkpoint, load_overlap
 from hts_z2.model.config import ModelConfig
 from hts_z2.model.device import torch_device
+from hts_z2.model.domain import (
+    DomainReference,
+    load_reference,
+    nearest_distances,
+    structure_distance,
+)
 from hts_z2.model.graph import CrystalGraph, batch_graphs, build_graph
 from hts_z2.model.network import HamiltonianNet
 
@@ -156,6 +162,7 @@ class HamiltonianModel:
     sha256 : sha256 of ``model.safetensors`` (the identity recorded with results).
     path : the model directory.
     overlap : exact-overlap calculator when the config says ``overlap == "basis"``.
+    domain : the training environments (:mod:`hts_z2.model.domain`), when shipped.
     """
 
     net: HamiltonianNet
@@ -163,6 +170,7 @@ class HamiltonianModel:
     sha256: str
     path: Path | None = None
     overlap: OverlapCalculator | None = None
+    domain: DomainReference | None = None
 
     @property
     def config(self) -> ModelConfig:
@@ -291,6 +299,54 @@ class HamiltonianModel:
                 f.cancel()
         return results  # type: ignore[return-value]
 
+    def environment_graphs(self, structures) -> list[CrystalGraph]:
+        """Graphs of the message-passing bonds only (``r_mp``): what the environments
+        (:meth:`~hts_z2.model.network.HamiltonianNet.node_features`) depend on."""
+        out = []
+        for st in structures:
+            lattice, positions, numbers, name = structure_arrays(st)
+            out.append(build_graph(lattice, positions, numbers, self.config.r_mp, name=name))
+        return out
+
+    @torch.inference_mode()
+    def environments(
+        self, graphs: list[CrystalGraph], batch_size: int = 32, device: str = "cpu"
+    ) -> list[np.ndarray]:
+        """Invariant environments [N_atoms, channels] (float32) of every graph, batched."""
+        net = self.net.to(torch_device(device))
+        out: list[np.ndarray] = []
+        for k in range(0, len(graphs), batch_size):
+            chunk = graphs[k : k + batch_size]
+            batch = batch_graphs(chunk, dtype=torch.float32).to(device)
+            h = net.node_features(batch)[:, : self.config.channels].cpu().numpy()
+            out += [h[n0:n1] for n0, n1 in batch.node_slices]
+        return out
+
+    def domain_distances(
+        self, structures, batch_size: int = 32, device: str = "cpu"
+    ) -> list[float | None]:
+        """Each structure's distance to the training environments (see
+        :mod:`hts_z2.model.domain`); all None without a domain reference, None for a
+        structure without a bond within ``r_mp`` or with elements outside the basis."""
+        if self.domain is None:
+            return [None] * len(structures)
+        graphs, where = [], []
+        for k, st in enumerate(structures):
+            try:
+                graph = self.environment_graphs([st])[0]
+            except ValueError:  # no bond within r_mp, overlapping atoms, NaN
+                continue
+            if set(graph.numbers.tolist()) <= self.elements:
+                graphs.append(graph)
+                where.append(k)
+        out: list[float | None] = [None] * len(structures)
+        for k, graph, env in zip(
+            where, graphs, self.environments(graphs, batch_size, device), strict=True
+        ):
+            d = nearest_distances(env, graph.numbers, self.domain.features)
+            out[k] = structure_distance(d)
+        return out
+
     def predict(
         self,
         structures,
@@ -336,4 +392,6 @@ def load_model(name_or_path: str | Path | None = None) -> HamiltonianModel:
                 "train one with `hts-z2 train`)"
             )
     net, sha = load_checkpoint(target)
-    return HamiltonianModel(net, target.name, sha, target, load_overlap(target, net.cfg))
+    return HamiltonianModel(
+        net, target.name, sha, target, load_overlap(target, net.cfg), load_reference(target, sha)
+    )

@@ -70,6 +70,9 @@ class ResultDoc(BaseModel):
     ``z2_manifold`` holds, for such a near-insulating metal whose direct gap stays open,
     the indices of its lowest ``n_occ`` bands: what the label would be if the overlap
     closed (a band inversion a screening should not hide).
+    ``domain_distance`` is how far the structure's atomic environments lie from those
+    the model was trained on (:mod:`hts_z2.model.domain`; None when the model ships no
+    reference); beyond the model's threshold the ``caution`` says so.
     """
 
     model_config = ConfigDict(protected_namespaces=())
@@ -92,10 +95,16 @@ class ResultDoc(BaseModel):
     gap: GapDoc | None = None
     z2: Z2Doc | None = None
     z2_manifold: Z2Doc | None = None
+    domain_distance: float | None = None
     timings: dict[str, float] = Field(default_factory=dict)
     versions: dict[str, str] = Field(default_factory=dict)
     meta: dict[str, Any] = Field(default_factory=dict)
     last_updated: datetime = Field(default_factory=lambda: datetime.now(timezone.utc))
+
+    @field_validator("domain_distance", mode="before")
+    @classmethod
+    def _finite_distance(cls, value: float | None) -> float | None:
+        return _finite(value)
 
     def key(self) -> dict[str, str]:
         """The unique key as a MongoDB filter."""

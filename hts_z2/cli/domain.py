@@ -1,0 +1,78 @@
+"""``hts-z2 domain``: build a model's applicability-domain reference (``domain.npz``)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import typer
+from rich.console import Console
+from rich.progress import Progress
+
+from hts_z2.cli.train import progress_columns
+from hts_z2.model.domain import DEFAULT_QUANTILE, DomainReference, save_reference
+
+console = Console()
+
+
+def write_domain(
+    model_dir: Path,
+    dataset: Path | None,
+    extra_train: list[Path] | None,
+    quantile: float = DEFAULT_QUANTILE,
+) -> DomainReference:
+    """Build and save the reference of the model in ``model_dir`` from its training
+    samples, with a progress bar. Raises ``ValueError`` when the data is not the model's."""
+    from hts_z2.model.predictor import load_model
+    from hts_z2.training.domain import build_domain, training_samples
+
+    model = load_model(model_dir)
+    samples = training_samples(model.config.training or {}, dataset, extra_train)
+    with Progress(*progress_columns(), console=console) as bar:
+        task = bar.add_task("training environments", total=len(samples), info="")
+        ref = build_domain(
+            model, samples, quantile, on_progress=lambda n: bar.update(task, advance=n)
+        )
+    save_reference(ref, model_dir)
+    return ref
+
+
+def describe(ref: DomainReference) -> str:
+    """One paragraph on a reference: size, threshold, spread of training distances."""
+    s = ref.summary
+    pct = s.get("leave_parent_out", {})
+    spread = ", ".join(f"{k} {v:.2f}" for k, v in pct.items())
+    return (
+        f"{s.get('samples')} training samples of {s.get('parents')} parent compounds, "
+        f"{len(ref.elements)} elements; leave-one-parent-out distances {spread}; "
+        f"threshold {ref.threshold:.2f} (quantile {ref.quantile:g})"
+    )
+
+
+def domain(
+    model: str = typer.Argument(..., help="model directory or name under models/"),
+    dataset: Path = typer.Option(
+        None, help="the model's training dataset (default: the embedded one)"
+    ),
+    extra_train: list[Path] = typer.Option(
+        None, help="training-only dataset directory the model was trained with (repeatable)"
+    ),
+    quantile: float = typer.Option(
+        DEFAULT_QUANTILE,
+        help="quantile of the training compounds' leave-one-parent-out distances that "
+        "sets the threshold",
+    ),
+) -> None:
+    """Store the environments of a model's training atoms next to its weights, so that
+    screening and `hts-z2 predict` report how far each structure lies from them."""
+    from hts_z2.model.predictor import models_dir
+
+    target = Path(model) if Path(model).is_dir() else models_dir() / model
+    if not (0.0 < quantile <= 1.0):
+        console.print("[red]error:[/red] --quantile must lie in (0, 1]")
+        raise typer.Exit(2)
+    try:
+        ref = write_domain(target, dataset, extra_train, quantile)
+    except (FileNotFoundError, ValueError) as err:
+        console.print(f"[red]error:[/red] {err}")
+        raise typer.Exit(2) from None
+    console.print(f"{target}/domain.npz: {describe(ref)}")

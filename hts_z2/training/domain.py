@@ -1,0 +1,73 @@
+"""Build a model's applicability-domain reference from the samples it was trained on
+(:mod:`hts_z2.model.domain`)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+
+from hts_z2.model.domain import DEFAULT_QUANTILE, DomainReference, build_reference
+from hts_z2.model.predictor import HamiltonianModel
+from hts_z2.training.dataset import group_of, load_dataset, model_split
+
+
+def training_samples(
+    training: dict,
+    dataset: str | Path | None = None,
+    extra_train: list[str | Path] | None = None,
+) -> list:
+    """The samples behind a registered model's weights: the training part of its split of
+    ``dataset`` (default: the embedded one), and the training-only datasets
+    ``extra_train``.
+
+    Raises
+    ------
+    ValueError
+        ``dataset`` is not the model's, or ``extra_train`` does not match the
+        training-only datasets its record names (by sha256), one missing or one too many.
+    """
+    from hts_z2.reference.dataset import embedded_dataset_path
+
+    data = load_dataset(dataset or embedded_dataset_path())
+    by_id = {s.sample_id: s for s in data.samples}
+    samples = [by_id[i] for i in model_split(training, data)["train"]]
+    wanted = {e["dataset_sha256"] for e in training.get("extra_train") or []}
+    given = set()
+    for root in extra_train or []:
+        extra = load_dataset(root)
+        if extra.sha256 not in wanted:
+            raise ValueError(
+                f"{root} (sha256 {extra.sha256[:12]}) is not a training dataset of this model"
+            )
+        given.add(extra.sha256)
+        samples += extra.samples
+    missing = sorted(wanted - given)
+    if missing:
+        short = ", ".join(m[:12] for m in missing)
+        raise ValueError(
+            f"the model was also trained on datasets with sha256 {short}: pass them with "
+            "--extra-train (hts_z2/data/extra for the shipped models)"
+        )
+    return samples
+
+
+def build_domain(
+    model: HamiltonianModel,
+    samples: list,
+    quantile: float = DEFAULT_QUANTILE,
+    on_progress: Callable[[int], None] | None = None,
+    batch_size: int = 16,
+) -> DomainReference:
+    """The environments of ``samples`` under ``model``'s weights, with the threshold at
+    ``quantile`` of the training compounds' leave-one-parent-out distances.
+    ``on_progress(n)`` is called after each batch of ``n`` samples."""
+    features, numbers = [], []
+    for k in range(0, len(samples), batch_size):
+        chunk = samples[k : k + batch_size]
+        graphs = model.environment_graphs([(s.lattice, s.positions, s.numbers) for s in chunk])
+        features += model.environments(graphs, batch_size)
+        numbers += [g.numbers for g in graphs]
+        if on_progress is not None:
+            on_progress(len(chunk))
+    parents = [group_of(s.sample_id) for s in samples]
+    return build_reference(features, numbers, parents, model.sha256, quantile)
