@@ -83,3 +83,18 @@ class NearMetalToyModel(CalibratedToyModel):
 def make_model():
     """Factory for ``model="py:screening_double:make_model"``."""
     return ToyScreeningModel()
+
+
+class DomainToyModel(CalibratedToyModel):
+    """The toy model with a domain reference (threshold 1.0): Bi2Se3 lies inside it
+    (distance 0.5), PbTe outside (3.0), the rest has an element it never saw (inf)."""
+
+    def __init__(self):
+        from hts_z2.model.domain import DomainReference
+
+        super().__init__(None)
+        self.domain = DomainReference({83: np.zeros((1, 2), np.float32)}, 1.0, 0.75, "toy")
+
+    def domain_distances(self, structures, batch_size=32, device="cpu"):
+        by_formula = {"Bi2Se3": 0.5, "TePb": 3.0}
+        return [by_formula.get(s.composition.reduced_formula, np.inf) for s in structures]

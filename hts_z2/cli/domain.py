@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from pathlib import Path
 
 import typer
@@ -34,6 +35,35 @@ def write_domain(
         )
     save_reference(ref, model_dir)
     return ref
+
+
+def domain_after_register(target: Path, record: dict) -> str:
+    """Give a just-registered model its domain reference; returns what was done.
+
+    Built from the run's data (``split.json`` record: main dataset and training-only
+    dataset paths); for a recalibrated model whose training-only data the record does not
+    locate, the source model's reference is carried over (the environments do not depend
+    on the overlap cutoff, the only thing a recalibration changes)."""
+    from hts_z2.model.checkpoint import WEIGHTS, file_sha256
+    from hts_z2.model.domain import load_reference
+
+    extra = [Path(e["dataset"]) for e in record.get("extra_train", []) if "dataset" in e]
+    try:
+        ref = write_domain(target, Path(record["dataset"]), extra)
+        return f"domain reference: {describe(ref)}"
+    except (FileNotFoundError, KeyError, ValueError) as err:
+        problem = str(err)
+    source = (record.get("recalibrated_from") or {}).get("model")
+    if source:
+        old = load_reference(source, file_sha256(Path(source) / WEIGHTS))
+        if old is not None:
+            ref = replace(old, weights_sha256=file_sha256(target / WEIGHTS))
+            save_reference(ref, target)
+            return f"domain reference carried over from {source}: {describe(ref)}"
+    return (
+        f"no domain reference written ({problem}); build it with "
+        f"`hts-z2 domain {target} --extra-train DIR`"
+    )
 
 
 def describe(ref: DomainReference) -> str:

@@ -83,8 +83,9 @@ def predict(
         raise typer.Exit(1) from None
     timings.update(a.seconds)
     gap, z2, manifold, label, caution = a.gap, a.z2, a.manifold, a.label, a.caution
-    distance = m.domain_distances([st], device=device)[0]
-    note = domain_note(distance, m.domain)
+    reference = getattr(m, "domain", None)
+    distance = m.domain_distances([st], device=device)[0] if reference is not None else None
+    note = domain_note(distance, reference)
     if note:
         caution = f"{caution}; {note}" if caution else note
     if hr is not None:
@@ -112,7 +113,7 @@ def predict(
         "z2_manifold": manifold.to_dict() if manifold is not None else None,
         "caution": caution,
         "domain_distance": distance if distance is None or isfinite(distance) else None,
-        "domain_threshold": None if m.domain is None else m.domain.threshold,
+        "domain_threshold": None if reference is None else reference.threshold,
         "timings_s": timings,
     }
     if as_json:
@@ -128,10 +129,11 @@ def predict(
     console.print(f"Z2: [{style}]{label}[/{style}]{reason}")
     if manifold is not None:
         console.print(f"Z2 of the occupied bands (the lowest n_occ): {manifold.label}")
-    if distance is not None and m.domain is not None:
+    if distance is not None and reference is not None:
+        inside = "inside" if distance <= reference.threshold else "outside"
         console.print(
-            f"domain distance {distance:.2f} (threshold {m.domain.threshold:.2f}: "
-            f"{'inside' if distance <= m.domain.threshold else 'outside'} the training domain)"
+            f"domain distance {distance:.2f} (threshold {reference.threshold:.2f}: "
+            f"{inside} the training domain)"
         )
     if caution:
         console.print(f"[yellow]caution:[/yellow] {caution}")

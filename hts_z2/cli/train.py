@@ -270,6 +270,10 @@ def finish(
         + f", Z2 agreement {metrics.z2_agree}/{metrics.z2_total}"
     )
     console.print(f"model registered in {target}")
+    from hts_z2.cli.domain import domain_after_register
+    from hts_z2.training.run import SPLIT_FILE
+
+    console.print(domain_after_register(target, json.loads((work / SPLIT_FILE).read_text())))
 
 
 def recalibrate(

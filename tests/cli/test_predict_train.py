@@ -17,7 +17,8 @@ runner = CliRunner()
 @pytest.mark.slow
 def test_train_then_predict_from_the_command_line(tmp_path, monkeypatch):
     dataset = link_dataset(tmp_path)
-    extra = link_dataset(tmp_path / "extra", ("Bi-R-3m",))
+    # PbTe made from PbSe (another parent) gives the domain reference a finite distance
+    extra = link_dataset(tmp_path / "extra", ("Bi-R-3m", "PbSe-Fm-3m__sub-Se_Te"))
     models = tmp_path / "models"
     args = [
         "train",
@@ -48,8 +49,10 @@ def test_train_then_predict_from_the_command_line(tmp_path, monkeypatch):
     ]
     result = runner.invoke(app, args)
     assert result.exit_code == 0, result.output
-    assert "model registered" in result.output and "(incl. 1 training-only)" in result.output
+    assert "model registered" in result.output and "(incl. 2 training-only)" in result.output
     assert (models / "cli-model" / "model.safetensors").is_file()
+    assert (models / "cli-model" / "domain.npz").is_file()
+    assert "domain reference:" in result.output and "threshold" in result.output
     config = json.loads((models / "cli-model" / "config.json").read_text())
     assert config["training"]["settings"]["band_lambda"] == 0.05
     assert config["training"]["settings"]["device"] == "cpu"
@@ -68,6 +71,7 @@ def test_train_then_predict_from_the_command_line(tmp_path, monkeypatch):
     if out.exit_code == 0:
         doc = json.loads(out.output)
         assert doc["model"]["name"] == "cli-model" and "gap" in doc
+        assert doc["domain_distance"] >= 0 and doc["domain_threshold"] > 0
     else:
         assert out.exit_code == 1 and "undefined" in out.output and "overlap S(k)" in out.output
 
@@ -103,5 +107,6 @@ def test_predict_names_the_occupied_band_topology_of_a_near_metal(monkeypatch):
     assert doc["z2"]["label"] == "metal" and doc["gap"]["indirect"] == pytest.approx(-0.12)
     assert doc["z2_manifold"]["label"] == "STI (1;000)"
     assert "bands overlap by 0.120" in doc["caution"]
+    assert doc["domain_distance"] is None and doc["domain_threshold"] is None
     out = runner.invoke(app, ["predict", "Bi2Se3-R-3m"], env={"COLUMNS": "200"})
     assert "Z2 of the occupied bands (the lowest n_occ): STI (1;000)" in out.output

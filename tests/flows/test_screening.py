@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 from jobflow import run_locally
 from pymatgen.core import Lattice, Structure
-from screening_double import CalibratedToyModel, ToyScreeningModel, tilted_sti
+from screening_double import CalibratedToyModel, DomainToyModel, ToyScreeningModel, tilted_sti
 
 import hts_z2.hamiltonian.gap as gap_module
 from hts_z2.flows.screening import (
@@ -136,6 +136,21 @@ def test_caution_on_gaps_below_the_model_band_error(band_error):
     assert (metal.caution is not None) == (band_error == 50.0)
     if band_error == 50.0:
         assert docs["Bi2Se3-R-3m"].caution and docs["Bi2Se3-R-3m"].label == "STI (1;000)"
+
+
+def test_domain_distance_is_stored_and_cautions_outside_the_threshold():
+    recs = records("Bi2Se3-R-3m", "PbTe-Fm-3m", "Au-Fm-3m")
+    docs = {d.material_id: d for d in screen_records(recs, DomainToyModel(), CandidateFilter(),
+                                                     ScreeningSettings())}  # fmt: skip
+    inside, outside, unseen = docs["Bi2Se3-R-3m"], docs["PbTe-Fm-3m"], docs["Au-Fm-3m"]
+    assert inside.domain_distance == 0.5 and inside.caution is None
+    assert inside.label == "STI (1;000)" and "domain" in inside.timings
+    assert outside.domain_distance == 3.0 and "domain distance 3.00 > 1.00" in outside.caution
+    assert unseen.domain_distance is None and "no environment" in unseen.caution
+    assert unseen.label == "metal"
+    plain = screen_records(recs[:1], CalibratedToyModel(None), CandidateFilter(),
+                           ScreeningSettings())[0]  # fmt: skip
+    assert plain.domain_distance is None and "domain" not in plain.timings
 
 
 def anisotropic_wilson_dirac():
