@@ -15,7 +15,7 @@ console = Console()
 CSV_COLUMNS = (
     "material_id", "source", "campaign", "formula", "elements", "nsites", "spacegroup",
     "status", "reason", "label", "caution", "gap_indirect", "gap_direct", "z2_planes",
-    "z2_converged", "z2_manifold", "model_name", "model_sha256",
+    "z2_converged", "z2_manifold", "domain_distance", "model_name", "model_sha256",
 )
 
 
@@ -30,13 +30,16 @@ def build_filter(
     model_sha256: str | None = None,
     no_caution: bool = False,
     manifold_label: str | None = None,
+    max_domain_distance: float | None = None,
 ) -> dict[str, Any]:
     """MongoDB filter for the query options.
 
     ``label`` matches a whole label (``"STI (1;000)"``) or a prefix (``STI``, ``trivial``,
     ``metal``); ``elements`` must all be present; ``no_caution`` drops results whose gap
     is below the model's band error (``caution`` set); ``manifold_label`` matches the
-    occupied-manifold Z2 of near-insulating metals (``z2_manifold.label``) like ``label``.
+    occupied-manifold Z2 of near-insulating metals (``z2_manifold.label``) like ``label``;
+    ``max_domain_distance`` keeps results whose ``domain_distance`` is known and at most
+    that (:mod:`hts_z2.model.domain`).
     """
     crit: dict[str, Any] = {}
     for key, value in (("label", label), ("z2_manifold.label", manifold_label)):
@@ -57,6 +60,8 @@ def build_filter(
             crit[key] = value
     if no_caution:
         crit["caution"] = None
+    if max_domain_distance is not None:
+        crit["domain_distance"] = {"$lte": max_domain_distance}
     return crit
 
 
@@ -105,6 +110,11 @@ def query(
         None,
         help="occupied-manifold Z2 label or prefix of near-insulating metals (STI, WTI, ...)",
     ),
+    max_domain_distance: float = typer.Option(
+        None,
+        help="only results whose atomic environments lie at most this far from the "
+        "model's training data (domain_distance; results without one are left out)",
+    ),
 ) -> None:
     """Query stored results."""
     from hts_z2.cli.screen import candidates_table, sort_docs
@@ -123,6 +133,7 @@ def query(
         status,
         no_caution=no_caution,
         manifold_label=manifold_label,
+        max_domain_distance=max_domain_distance,
     )
     try:
         store = open_store(db)

@@ -14,16 +14,19 @@ console = Console()
 
 CAUTION_NOTE = "caution*"
 CAUTION_CAPTION = (
-    "* the gap (for a metal: the band overlap) is below the model's validation band error "
-    "(the result's caution field gives both), so the label can flip within the model's "
-    "accuracy; confirm with DFT"
+    "* the gap (for a metal: the band overlap) is below the model's validation band error, "
+    "or the atomic environments lie beyond the model's training domain (domain: distance "
+    "to the training data); the result's caution field says which. The label may not hold "
+    "within the model's accuracy: confirm with DFT"
 )
 
 
 def candidates_table(docs: list[dict], title: str = "candidates") -> Table:
     """Rich table of result documents, sorted by label then indirect gap."""
     table = Table(title=title)
-    for col in ("material", "formula", "label", "gap (eV)", "direct (eV)", "Z2 planes", "note"):
+    columns = ("material", "formula", "label", "gap (eV)", "direct (eV)", "Z2 planes",
+               "domain", "note")  # fmt: skip
+    for col in columns:
         table.add_column(col)
     for d in sort_docs(docs):
         gap = d.get("gap") or {}
@@ -36,6 +39,7 @@ def candidates_table(docs: list[dict], title: str = "candidates") -> Table:
             _num(gap.get("indirect")),
             _num(gap.get("direct")),
             "".join(map(str, planes)) if planes else "",
+            _num(d.get("domain_distance"), 2),
             "; ".join(x for x in (d.get("reason"), manifold_note(d), caution_note(d)) if x),
         )
     if any(d.get("caution") for d in docs):
@@ -66,8 +70,8 @@ def sort_docs(docs: list[dict]) -> list[dict]:
     return sorted(docs, key=key)
 
 
-def _num(x: float | None) -> str:
-    return "" if x is None else f"{x:.3f}"
+def _num(x: float | None, digits: int = 3) -> str:
+    return "" if x is None else f"{x:.{digits}f}"
 
 
 def _source(kind: str | None, paths: list[str]) -> str:

@@ -6,7 +6,12 @@ import json
 
 import pytest
 import typer
-from screening_double import CalibratedToyModel, NearMetalToyModel, ToyScreeningModel
+from screening_double import (
+    CalibratedToyModel,
+    DomainToyModel,
+    NearMetalToyModel,
+    ToyScreeningModel,
+)
 from typer.testing import CliRunner
 
 from hts_z2.cli import query as query_command
@@ -107,3 +112,21 @@ def test_near_insulating_metals_by_their_occupied_bands(tmp_path):
     assert "0 result(s)" in out.output
     out = runner.invoke(app, ["query", "--db", path], env={"COLUMNS": "250"})
     assert "occupied bands: STI (1;000)" in out.output and "101010" in out.output
+
+
+def test_results_by_their_distance_to_the_training_domain(tmp_path):
+    """DomainToyModel: Bi2Se3 at 0.5 (inside its threshold 1.0), PbTe at 3.0 (outside,
+    caution), the rest without a distance (an element without training environments)."""
+    path = str(tmp_path / "db")
+    with open_store(path) as store:
+        run_campaign(SourceSpec(kind="demo", paths=IDS), DomainToyModel(), store)
+    assert build_filter(max_domain_distance=1.0) == {"domain_distance": {"$lte": 1.0}}
+    out = runner.invoke(app, ["query", "--db", path, "--max-domain-distance", "1.0",
+                              "--format", "csv"])  # fmt: skip
+    [row] = list(csv.DictReader(io.StringIO(out.output)))
+    assert row["material_id"] == "Bi2Se3-R-3m" and float(row["domain_distance"]) == 0.5
+    out = runner.invoke(app, ["query", "--db", path, "--max-domain-distance", "5"])
+    assert "2 result(s)" in out.output
+    out = runner.invoke(app, ["query", "--db", path, "--label", "trivial"], env={"COLUMNS": "250"})
+    assert "3.00" in out.output and "caution*" in out.output
+    assert "training domain" in " ".join(out.output.split())
