@@ -33,8 +33,32 @@ def write_domain(
         ref = build_domain(
             model, samples, quantile, on_progress=lambda n: bar.update(task, advance=n)
         )
-    save_reference(ref, model_dir)
+    store_reference(ref, model_dir)
     return ref
+
+
+def store_reference(ref: DomainReference, model_dir: Path) -> None:
+    """Save ``domain.npz`` and describe it in the model card (when there is one)."""
+    save_reference(ref, model_dir)
+    card = Path(model_dir) / "card.md"
+    if card.is_file():
+        card.write_text(card_with_domain(card.read_text(), ref))
+
+
+CARD_SECTION = "## Training domain"
+
+
+def card_with_domain(card: str, ref: DomainReference) -> str:
+    """``card`` (a model card in Markdown) with its training-domain section written anew
+    at the end."""
+    head = card.split(f"\n{CARD_SECTION}\n")[0].rstrip("\n")
+    return (
+        f"{head}\n\n{CARD_SECTION}\n"
+        f"`domain.npz`: the learned environments of the training atoms. {describe(ref)}. "
+        "Screening stores each structure's `domain_distance` (nearest training environment "
+        "of the same element, largest over its atoms) and adds a caution beyond the "
+        "threshold: its Hamiltonian error is expected to be larger (see docs/model.md).\n"
+    )
 
 
 def domain_after_register(target: Path, record: dict) -> str:
@@ -58,7 +82,7 @@ def domain_after_register(target: Path, record: dict) -> str:
         old = load_reference(source, file_sha256(Path(source) / WEIGHTS))
         if old is not None:
             ref = replace(old, weights_sha256=file_sha256(target / WEIGHTS))
-            save_reference(ref, target)
+            store_reference(ref, target)
             return f"domain reference carried over from {source}: {describe(ref)}"
     return (
         f"no domain reference written ({problem}); build it with "

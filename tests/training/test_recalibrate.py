@@ -3,6 +3,7 @@
 import json
 from dataclasses import replace
 
+import numpy as np
 import pytest
 import torch
 from samples import SMALL, link_dataset
@@ -10,6 +11,8 @@ from typer.testing import CliRunner
 
 from hts_z2.cli.app import app
 from hts_z2.model.checkpoint import load_checkpoint, save_checkpoint
+from hts_z2.model.domain import DomainReference, save_reference
+from hts_z2.model.predictor import load_model
 from hts_z2.training.run import (
     prepare,
     prepare_recalibration,
@@ -86,11 +89,22 @@ def test_recalibrate_command(registered, tmp_path):
     assert out.exit_code == 2 and "--calibrate-by must be one of" in out.output
     out = runner.invoke(app, [*base, "--name", "tiny", "--work", str(tmp_path / "w")])
     assert out.exit_code == 2 and "already holds another model" in " ".join(out.output.split())
+    # the source's domain reference (environments do not depend on the cutoff)
+    source_model = load_model(source)
+    features = {z: np.full((2, 4), float(z), np.float32) for z in source_model.elements}
+    save_reference(DomainReference(features, 1.5, 0.75, source_model.sha256), source)
     out = runner.invoke(
         app, [*base, "--name", "tiny-band", "--work", str(tmp_path / "w2"), "--skip-z2",
               "--calibrate-by", "band"],
     )  # fmt: skip
     assert out.exit_code == 0, out.output
+    recalibrated = load_model(source.parent / "tiny-band")
+    assert recalibrated.sha256 != source_model.sha256
+    assert recalibrated.domain is not None and recalibrated.domain.weights_sha256 == (
+        recalibrated.sha256
+    )
+    assert "domain reference" in out.output
+    assert "## Training domain" in (source.parent / "tiny-band" / "card.md").read_text()
     assert "model registered in" in out.output and "labels agree" not in out.output
     net, _ = load_checkpoint(source.parent / "tiny-band")
     assert net.cfg.training["overlap_calibration"]["criterion"] == "band"
