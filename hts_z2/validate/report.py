@@ -124,7 +124,8 @@ def _summary_lines(summary: Summary) -> list[str]:
     if summary.n_cautioned:
         rest = summary.n_compared - summary.n_cautioned
         lines.append(
-            f"with a caution (gap below the model's band error): {summary.n_cautioned} "
+            f"with a caution (gap below the model's band error, or environments outside its "
+            f"training domain): {summary.n_cautioned} "
             f"compared, {summary.n_agree_full_cautioned} agree on (nu0;nu1nu2nu3); without: "
             f"{rest} compared, {summary.n_agree_full - summary.n_agree_full_cautioned} agree"
         )
