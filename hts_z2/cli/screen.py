@@ -148,9 +148,10 @@ def screen(
                 docs = [d for d in docs if is_candidate(d)]
             console.print(candidates_table(docs, title=f"{kind}: {resolved.name}"))
         _print_reasons(store, where)
+    backfilled = f", {counts.backfilled} given a domain distance" if counts.backfilled else ""
     console.print(
-        f"read {counts.read} = done {counts.done} (already stored {counts.existing}) "
-        f"+ skipped {counts.skipped} + failed {counts.failed}  -> {store.location}"
+        f"read {counts.read} = done {counts.done} (already stored {counts.existing}"
+        f"{backfilled}) + skipped {counts.skipped} + failed {counts.failed}  -> {store.location}"
     )
     if counts.seconds:
         split = ", ".join(f"{k} {v:.2f}s" for k, v in counts.seconds.items())

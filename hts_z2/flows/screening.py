@@ -9,6 +9,7 @@ routable to GPU workers through ``manager_config``) and a summary job.
 
 from __future__ import annotations
 
+import math
 import time
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import asdict, dataclass, field
@@ -69,6 +70,7 @@ class CampaignCounts(BaseModel):
     skipped: int = 0
     failed: int = 0
     existing: int = 0
+    backfilled: int = 0
     seconds: dict[str, float] = {}
 
     def add(self, other: CampaignCounts) -> CampaignCounts:
@@ -82,6 +84,7 @@ class CampaignCounts(BaseModel):
             skipped=self.skipped + other.skipped,
             failed=self.failed + other.failed,
             existing=self.existing + other.existing,
+            backfilled=self.backfilled + other.backfilled,
             seconds=seconds,
         )
 
@@ -336,10 +339,16 @@ def process_chunk(
     done_before = store.existing(model.sha256, [r.material_id for r in records])
     todo = [r for r in records if done_before.get(r.material_id) != "done"]
     existing = len(records) - len(todo)
+    t0 = time.perf_counter()
+    stored = [r for r in records if done_before.get(r.material_id) == "done"]
+    backfilled = backfill_domain(stored, model, store, settings)
+    t_backfill = time.perf_counter() - t0
     docs = screen_records(todo, model, candidate_filter, settings, campaign)
     t0 = time.perf_counter()
     store.upsert(docs)
     seconds: dict[str, float] = {"store": time.perf_counter() - t0}
+    if backfilled:
+        seconds["domain"] = t_backfill
     for doc in docs:
         for stage, s in doc.timings.items():
             seconds[stage] = seconds.get(stage, 0.0) + s
@@ -350,8 +359,38 @@ def process_chunk(
         skipped=status.count("skipped"),
         failed=status.count("failed"),
         existing=existing,
+        backfilled=backfilled,
         seconds=seconds,
     )
+
+
+def backfill_domain(
+    records: list[StructureRecord], model: Any, store: Any, settings: ScreeningSettings
+) -> int:
+    """Give the ``done`` documents of this model that were stored without a domain
+    distance (screened before the model had a reference) their distance, and the domain
+    caution beyond the threshold; nothing else in them changes. Returns how many were
+    updated."""
+    ref = getattr(model, "domain", None)
+    measure = getattr(model, "domain_distances", None)
+    if ref is None or measure is None or not records:
+        return 0
+    lacking = store.lacking(model.sha256, [r.material_id for r in records], "domain_distance")
+    todo = [r for r in records if r.material_id in lacking]
+    if not todo:
+        return 0
+    load_structures(todo)
+    todo = [r for r in todo if r.structure is not None]
+    n = 0
+    for record, d in zip(
+        todo, measure([r.structure for r in todo], device=settings.device), strict=True
+    ):
+        if d is None or not math.isfinite(d):
+            continue
+        fields = _domain_fields(d, ref, lacking[record.material_id]["caution"])
+        store.set_fields(model.sha256, record.material_id, fields)
+        n += 1
+    return n
 
 
 def plan(

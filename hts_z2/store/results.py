@@ -106,6 +106,35 @@ class ResultStore:
             out.update({d["material_id"]: d["status"] for d in cursor})
         return out
 
+    def lacking(
+        self, model_sha256: str, material_ids: Iterable[str], field: str
+    ) -> dict[str, dict[str, Any]]:
+        """``{material_id: {"caution": ...}}`` of the ``done`` documents of this model among
+        ``material_ids`` whose ``field`` is null or absent (stored before it existed)."""
+        ids = list(material_ids)
+        out: dict[str, dict[str, Any]] = {}
+        for start in range(0, len(ids), 500):
+            cursor = self.collection.find(
+                {
+                    "model.sha256": model_sha256,
+                    "material_id": {"$in": ids[start : start + 500]},
+                    "status": "done",
+                    field: None,
+                },
+                {"material_id": 1, "caution": 1, "_id": 0},
+            )
+            out.update({d["material_id"]: {"caution": d.get("caution")} for d in cursor})
+        return out
+
+    def set_fields(self, model_sha256: str, material_id: str, values: dict[str, Any]) -> None:
+        """Set top-level fields of one stored document (and its ``last_updated``)."""
+        from datetime import datetime, timezone
+
+        self.collection.update_one(
+            {"material_id": material_id, "model.sha256": model_sha256},
+            {"$set": {**values, "last_updated": datetime.now(timezone.utc)}},
+        )
+
     def find(
         self,
         criteria: dict[str, Any] | None = None,

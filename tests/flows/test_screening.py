@@ -153,6 +153,29 @@ def test_domain_distance_is_stored_and_cautions_outside_the_threshold():
     assert plain.domain_distance is None and "domain" not in plain.timings
 
 
+def test_a_rerun_gives_stored_results_their_domain_distance(tmp_path):
+    """Results stored before the model had a domain reference (same sha256) get their
+    distance and, beyond the threshold, the caution; nothing else in them changes."""
+    ids = ["Bi2Se3-R-3m", "PbTe-Fm-3m", "Au-Fm-3m"]
+    with open_store(tmp_path / "db") as store:
+        first = run_campaign(SourceSpec(kind="demo", paths=ids), CalibratedToyModel(None), store)
+        before = {d["material_id"]: d for d in store.find()}
+        assert first.backfilled == 0 and all(d["domain_distance"] is None for d in before.values())
+        again = run_campaign(SourceSpec(kind="demo", paths=ids), DomainToyModel(), store)
+        assert again.existing == 3 and again.backfilled == 2  # Au has no finite distance
+        after = {d["material_id"]: d for d in store.find()}
+        assert after["Bi2Se3-R-3m"]["domain_distance"] == 0.5
+        assert after["Bi2Se3-R-3m"]["caution"] is None
+        assert after["PbTe-Fm-3m"]["domain_distance"] == 3.0
+        assert "domain distance 3.00 > 1.00" in after["PbTe-Fm-3m"]["caution"]
+        assert after["Au-Fm-3m"]["domain_distance"] is None
+        for mid, doc in before.items():
+            for key in ("label", "gap", "z2", "status", "timings"):
+                assert after[mid][key] == doc[key]
+        third = run_campaign(SourceSpec(kind="demo", paths=ids), DomainToyModel(), store)
+        assert third.backfilled == 0 and store.duplicates() == 0 and store.count() == 3
+
+
 def anisotropic_wilson_dirac():
     """wilson_dirac(1.1) with 1.5x the hopping along the third axis: the smallest gap,
     0.8 eV, sits at the TRIM (0, 1/2, 1/2) and (1/2, 0, 1/2) of the Z2 planes."""
