@@ -95,6 +95,12 @@ class DomainToyModel(CalibratedToyModel):
         super().__init__(None)
         self.domain = DomainReference({83: np.zeros((1, 2), np.float32)}, 1.0, 0.75, "toy")
 
-    def domain_distances(self, structures, batch_size=32, device="cpu"):
+    def domain_atoms(self, structures, batch_size=32, device="cpu"):
         by_formula = {"Bi2Se3": 0.5, "TePb": 3.0}
-        return [by_formula.get(s.composition.reduced_formula, np.inf) for s in structures]
+        return [
+            (
+                np.array([site.specie.Z for site in s]),
+                np.full(len(s), by_formula.get(s.composition.reduced_formula, np.inf)),
+            )
+            for s in structures
+        ]

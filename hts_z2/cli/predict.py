@@ -11,7 +11,12 @@ import typer
 from rich.console import Console
 
 from hts_z2.hamiltonian.bloch import OverlapNotPositiveDefiniteError
-from hts_z2.model.domain import domain_note
+from hts_z2.model.domain import (
+    domain_note,
+    element_distances,
+    structure_distance,
+    with_domain_note,
+)
 from hts_z2.topology.assess import assess
 
 console = Console()
@@ -83,11 +88,13 @@ def predict(
         raise typer.Exit(1) from None
     timings.update(a.seconds)
     gap, z2, manifold, label, caution = a.gap, a.z2, a.manifold, a.label, a.caution
+    from pymatgen.core import Element
+
     reference = getattr(m, "domain", None)
-    distance = m.domain_distances([st], device=device)[0] if reference is not None else None
-    note = domain_note(distance, reference)
-    if note:
-        caution = f"{caution}; {note}" if caution else note
+    atoms = m.domain_atoms([st], device=device)[0] if reference is not None else None
+    distance = None if atoms is None else structure_distance(atoms[1])
+    by_element = {} if atoms is None else element_distances(*atoms)
+    caution = with_domain_note(caution, domain_note(distance, reference))
     if hr is not None:
         from hts_z2.hamiltonian.formats import write_hamiltonian
         from hts_z2.hamiltonian.orthogonalize import lowdin_orthogonalized
@@ -114,6 +121,9 @@ def predict(
         "caution": caution,
         "domain_distance": distance if distance is None or isfinite(distance) else None,
         "domain_threshold": None if reference is None else reference.threshold,
+        "domain_by_element": {
+            Element.from_Z(z).symbol: d if isfinite(d) else None for z, d in by_element.items()
+        },
         "timings_s": timings,
     }
     if as_json:
@@ -131,9 +141,13 @@ def predict(
         console.print(f"Z2 of the occupied bands (the lowest n_occ): {manifold.label}")
     if distance is not None and reference is not None:
         inside = "inside" if distance <= reference.threshold else "outside"
+        per_element = ", ".join(
+            f"{Element.from_Z(z).symbol} {d:.2f}"
+            for z, d in sorted(by_element.items(), key=lambda x: -x[1])
+        )
         console.print(
             f"domain distance {distance:.2f} (threshold {reference.threshold:.2f}: "
-            f"{inside} the training domain)"
+            f"{inside} the training domain; by element {per_element})"
         )
     if caution:
         console.print(f"[yellow]caution:[/yellow] {caution}")

@@ -218,34 +218,50 @@ def _predict(model: HamiltonianModel, records: list[StructureRecord], settings: 
     return tbs, (time.perf_counter() - t0) / max(1, len(records))
 
 
-def _domain_distances(
+def _domain_atoms(
     model: Any, records: list[StructureRecord], tbs: list[Any], settings: ScreeningSettings
-) -> tuple[list[float | None], float | None]:
-    """Domain distance per record (None where inference failed or the model has no
-    reference) and the seconds per record it took (None when not computed)."""
-    measure = getattr(model, "domain_distances", None)
+) -> tuple[list[Any], float | None]:
+    """Per record (atomic numbers, atom distances) to the training domain (None where
+    inference failed or the model has no reference) and the seconds per record it took
+    (None when not computed)."""
+    measure = getattr(model, "domain_atoms", None)
     if measure is None or getattr(model, "domain", None) is None:
         return [None] * len(records), None
     ok = [k for k, tb in enumerate(tbs) if not isinstance(tb, Exception)]
-    out: list[float | None] = [None] * len(records)
+    out: list[Any] = [None] * len(records)
     t0 = time.perf_counter()
     try:
         found = measure([records[k].structure for k in ok], device=settings.device)
     except Exception:  # a distance is a caution, never a reason to fail a material
         return out, None
-    for k, d in zip(ok, found, strict=True):
-        out[k] = d
+    for k, atoms in zip(ok, found, strict=True):
+        out[k] = atoms
     return out, (time.perf_counter() - t0) / max(1, len(records))
 
 
-def _domain_fields(distance: float | None, ref: Any, caution: str | None) -> dict[str, Any]:
-    """``domain_distance`` and the caution joined with the domain's note, if any."""
-    from hts_z2.model.domain import domain_note
+def _domain_fields(atoms: Any, ref: Any, caution: str | None) -> dict[str, Any]:
+    """``domain_distance``, ``domain_by_element`` and the caution joined with the
+    domain's note, if any, from ``atoms`` = (atomic numbers, atom distances) or None."""
+    from pymatgen.core import Element
 
-    note = domain_note(distance, ref)
-    out: dict[str, Any] = {"domain_distance": distance}
-    if note:
-        out["caution"] = f"{caution}; {note}" if caution else note
+    from hts_z2.model.domain import (
+        domain_note,
+        element_distances,
+        structure_distance,
+        with_domain_note,
+    )
+
+    if atoms is None:
+        return {"domain_distance": None}
+    distance = structure_distance(atoms[1])
+    out: dict[str, Any] = {
+        "domain_distance": distance if math.isfinite(distance) else None,
+        "domain_by_element": {
+            Element.from_Z(z).symbol: d if math.isfinite(d) else None
+            for z, d in element_distances(*atoms).items()
+        },
+    }
+    out["caution"] = with_domain_note(caution, domain_note(distance, ref))
     return out
 
 
@@ -298,8 +314,8 @@ def screen_records(
     if not todo:
         return docs
     tbs, t_inf = _predict(model, todo, settings)
-    distances, t_dom = _domain_distances(model, todo, tbs, settings)
-    for record, tb, distance in zip(todo, tbs, distances, strict=True):
+    domain, t_dom = _domain_atoms(model, todo, tbs, settings)
+    for record, tb, atoms in zip(todo, tbs, domain, strict=True):
         structure = record.structure.as_dict() if settings.store_structure else None
         timings = {"read": t_read, "inference": t_inf}
         if t_dom is not None:
@@ -319,7 +335,7 @@ def screen_records(
             )
             continue
         fields["timings"] = timings | fields["timings"]
-        fields |= _domain_fields(distance, getattr(model, "domain", None), fields.get("caution"))
+        fields |= _domain_fields(atoms, getattr(model, "domain", None), fields.get("caution"))
         doc = base_doc(record, ref, campaign, status="done", structure=structure, **fields)
         if settings.hamiltonian_dir:
             doc.meta.update(_write_hamiltonian(tb, record, model.sha256, settings.hamiltonian_dir))
@@ -367,27 +383,27 @@ def process_chunk(
 def backfill_domain(
     records: list[StructureRecord], model: Any, store: Any, settings: ScreeningSettings
 ) -> int:
-    """Give the ``done`` documents of this model that were stored without a domain
-    distance (screened before the model had a reference) their distance, and the domain
+    """Give the ``done`` documents of this model that were stored without domain
+    distances (screened before the model had a reference) their distances, and the domain
     caution beyond the threshold; nothing else in them changes. Returns how many were
     updated."""
     ref = getattr(model, "domain", None)
-    measure = getattr(model, "domain_distances", None)
+    measure = getattr(model, "domain_atoms", None)
     if ref is None or measure is None or not records:
         return 0
-    lacking = store.lacking(model.sha256, [r.material_id for r in records], "domain_distance")
+    lacking = store.lacking(model.sha256, [r.material_id for r in records], "domain_by_element")
     todo = [r for r in records if r.material_id in lacking]
     if not todo:
         return 0
     load_structures(todo)
     todo = [r for r in todo if r.structure is not None]
     n = 0
-    for record, d in zip(
+    for record, atoms in zip(
         todo, measure([r.structure for r in todo], device=settings.device), strict=True
     ):
-        if d is None or not math.isfinite(d):
+        if atoms is None:  # no environment graph: nothing to add
             continue
-        fields = _domain_fields(d, ref, lacking[record.material_id]["caution"])
+        fields = _domain_fields(atoms, ref, lacking[record.material_id]["caution"])
         store.set_fields(model.sha256, record.material_id, fields)
         n += 1
     return n

@@ -97,6 +97,17 @@ def structure_distance(distances: np.ndarray) -> float:
     return float(np.max(distances)) if len(distances) else float("inf")
 
 
+def element_distances(numbers: np.ndarray, distances: np.ndarray) -> dict[int, float]:
+    """Z -> the largest distance among that element's atoms.
+
+    Parameters
+    ----------
+    numbers, distances : [N] atomic numbers and their atoms' distances.
+    """
+    numbers = np.asarray(numbers)
+    return {int(z): float(np.max(distances[numbers == z])) for z in np.unique(numbers)}
+
+
 def leave_parent_out(
     features: Sequence[np.ndarray], numbers: Sequence[np.ndarray], parents: Sequence[str]
 ) -> np.ndarray:
@@ -228,13 +239,27 @@ def load_reference(directory: str | Path, weights_sha256: str) -> DomainReferenc
     return ref
 
 
+NOTE_UNSEEN = "an element of this structure has no environment in the training data"
+NOTE_FAR = "atomic environments far from the training data"
+
+
 def domain_note(distance: float | None, ref: DomainReference | None) -> str | None:
     """The caution for a structure outside the domain, None inside it (or unknown)."""
     if distance is None or ref is None or distance <= ref.threshold:
         return None
     if np.isinf(distance):
-        return "an element of this structure has no environment in the training data"
+        return NOTE_UNSEEN
     return (
-        f"atomic environments far from the training data (domain distance "
-        f"{distance:.2f} > {ref.threshold:.2f}): larger Hamiltonian error expected"
+        f"{NOTE_FAR} (domain distance {distance:.2f} > {ref.threshold:.2f}): larger "
+        "Hamiltonian error expected"
     )
+
+
+def with_domain_note(caution: str | None, note: str | None) -> str | None:
+    """``caution`` (parts joined by ``"; "``) with any earlier domain note replaced by
+    ``note`` (or removed when ``note`` is None)."""
+    parts = [p for p in (caution or "").split("; ") if p]
+    kept = [p for p in parts if not p.startswith((NOTE_FAR, NOTE_UNSEEN))]
+    if note:
+        kept.append(note)
+    return "; ".join(kept) or None

@@ -322,12 +322,13 @@ class HamiltonianModel:
             out += [h[n0:n1] for n0, n1 in batch.node_slices]
         return out
 
-    def domain_distances(
+    def domain_atoms(
         self, structures, batch_size: int = 32, device: str = "cpu"
-    ) -> list[float | None]:
-        """Each structure's distance to the training environments (see
-        :mod:`hts_z2.model.domain`); all None without a domain reference, None for a
-        structure without a bond within ``r_mp`` or with elements outside the basis."""
+    ) -> list[tuple[np.ndarray, np.ndarray] | None]:
+        """(atomic numbers [N], distances [N]) of each structure's atoms to the training
+        environments (see :mod:`hts_z2.model.domain`); all None without a domain
+        reference, None for a structure without a bond within ``r_mp`` or with elements
+        outside the basis."""
         if self.domain is None:
             return [None] * len(structures)
         graphs, where = [], []
@@ -339,13 +340,21 @@ class HamiltonianModel:
             if set(graph.numbers.tolist()) <= self.elements:
                 graphs.append(graph)
                 where.append(k)
-        out: list[float | None] = [None] * len(structures)
+        out: list[tuple[np.ndarray, np.ndarray] | None] = [None] * len(structures)
         for k, graph, env in zip(
             where, graphs, self.environments(graphs, batch_size, device), strict=True
         ):
-            d = nearest_distances(env, graph.numbers, self.domain.features)
-            out[k] = structure_distance(d)
+            out[k] = (graph.numbers, nearest_distances(env, graph.numbers, self.domain.features))
         return out
+
+    def domain_distances(
+        self, structures, batch_size: int = 32, device: str = "cpu"
+    ) -> list[float | None]:
+        """Each structure's distance (largest over its atoms, see :meth:`domain_atoms`)."""
+        return [
+            None if a is None else structure_distance(a[1])
+            for a in self.domain_atoms(structures, batch_size, device)
+        ]
 
     def predict(
         self,

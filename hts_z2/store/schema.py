@@ -72,7 +72,9 @@ class ResultDoc(BaseModel):
     closed (a band inversion a screening should not hide).
     ``domain_distance`` is how far the structure's atomic environments lie from those
     the model was trained on (:mod:`hts_z2.model.domain`; None when the model ships no
-    reference); beyond the model's threshold the ``caution`` says so.
+    reference), ``domain_by_element`` the same per element (its farthest atom; null for
+    an element without training environments); beyond the model's threshold the
+    ``caution`` says so.
     """
 
     model_config = ConfigDict(protected_namespaces=())
@@ -96,6 +98,7 @@ class ResultDoc(BaseModel):
     z2: Z2Doc | None = None
     z2_manifold: Z2Doc | None = None
     domain_distance: float | None = None
+    domain_by_element: dict[str, float | None] | None = None
     timings: dict[str, float] = Field(default_factory=dict)
     versions: dict[str, str] = Field(default_factory=dict)
     meta: dict[str, Any] = Field(default_factory=dict)

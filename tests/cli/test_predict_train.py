@@ -72,6 +72,7 @@ def test_train_then_predict_from_the_command_line(tmp_path, monkeypatch):
         doc = json.loads(out.output)
         assert doc["model"]["name"] == "cli-model" and "gap" in doc
         assert doc["domain_distance"] >= 0 and doc["domain_threshold"] > 0
+        assert set(doc["domain_by_element"]) == {"Pb", "Te"}
     else:
         assert out.exit_code == 1 and "undefined" in out.output and "overlap S(k)" in out.output
 

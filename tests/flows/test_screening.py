@@ -147,6 +147,9 @@ def test_domain_distance_is_stored_and_cautions_outside_the_threshold():
     assert inside.label == "STI (1;000)" and "domain" in inside.timings
     assert outside.domain_distance == 3.0 and "domain distance 3.00 > 1.00" in outside.caution
     assert unseen.domain_distance is None and "no environment" in unseen.caution
+    assert inside.domain_by_element == {"Bi": 0.5, "Se": 0.5}
+    assert outside.domain_by_element == {"Pb": 3.0, "Te": 3.0}
+    assert unseen.domain_by_element == {"Au": None}
     assert unseen.label == "metal"
     plain = screen_records(recs[:1], CalibratedToyModel(None), CandidateFilter(),
                            ScreeningSettings())[0]  # fmt: skip
@@ -162,13 +165,15 @@ def test_a_rerun_gives_stored_results_their_domain_distance(tmp_path):
         before = {d["material_id"]: d for d in store.find()}
         assert first.backfilled == 0 and all(d["domain_distance"] is None for d in before.values())
         again = run_campaign(SourceSpec(kind="demo", paths=ids), DomainToyModel(), store)
-        assert again.existing == 3 and again.backfilled == 2  # Au has no finite distance
+        assert again.existing == 3 and again.backfilled == 3
         after = {d["material_id"]: d for d in store.find()}
         assert after["Bi2Se3-R-3m"]["domain_distance"] == 0.5
         assert after["Bi2Se3-R-3m"]["caution"] is None
         assert after["PbTe-Fm-3m"]["domain_distance"] == 3.0
         assert "domain distance 3.00 > 1.00" in after["PbTe-Fm-3m"]["caution"]
-        assert after["Au-Fm-3m"]["domain_distance"] is None
+        assert after["Au-Fm-3m"]["domain_distance"] is None  # no Au environment in training
+        assert "no environment" in after["Au-Fm-3m"]["caution"]
+        assert after["PbTe-Fm-3m"]["domain_by_element"] == {"Pb": 3.0, "Te": 3.0}
         for mid, doc in before.items():
             for key in ("label", "gap", "z2", "status", "timings"):
                 assert after[mid][key] == doc[key]

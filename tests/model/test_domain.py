@@ -14,6 +14,7 @@ from hts_z2.model.domain import (
     DomainReference,
     build_reference,
     domain_note,
+    element_distances,
     group_by_element,
     leave_parent_out,
     load_reference,
@@ -21,6 +22,7 @@ from hts_z2.model.domain import (
     read_reference,
     save_reference,
     structure_distance,
+    with_domain_note,
 )
 from hts_z2.model.predictor import load_model
 
@@ -34,6 +36,7 @@ def test_nearest_distances_known_answer():
     assert np.isinf(d[4])
     assert structure_distance(d[:4]) == 5.0
     assert np.isinf(structure_distance(d)) and np.isinf(structure_distance(np.zeros(0)))
+    assert element_distances(numbers, d) == {83: 5.0, 34: 0.0, 78: np.inf}
 
 
 def test_leave_parent_out_measures_each_compound_against_the_others():
@@ -74,6 +77,13 @@ def test_domain_note():
     assert domain_note(None, ref) is None and domain_note(9.0, None) is None
     assert "2.50 > 2.00" in domain_note(2.5, ref)
     assert "no environment" in domain_note(float("inf"), ref)
+    gap = "gap 0.1 eV < the model's band error"
+    far = domain_note(2.5, ref)
+    assert with_domain_note(None, None) is None and with_domain_note(gap, None) == gap
+    assert with_domain_note(gap, far) == f"{gap}; {far}"
+    # a new measurement replaces the earlier note instead of adding a second one
+    assert with_domain_note(f"{gap}; {far}", domain_note(3.0, ref)).count("domain") == 1
+    assert with_domain_note(f"{gap}; {far}", None) == gap and with_domain_note(far, None) is None
 
 
 def test_files_round_trip_and_refuse_other_weights(tmp_path, caplog):
@@ -144,6 +154,8 @@ def test_a_training_structure_is_at_distance_zero_under_every_symmetry(model_wit
                         s.frac_coords @ np.linalg.inv(M))  # fmt: skip
     d = m.domain_distances([s, rotated, moved, permuted, rebased])
     np.testing.assert_allclose(d, 0.0, atol=1e-5)
+    numbers, atoms = m.domain_atoms([permuted])[0]
+    assert numbers.tolist() == [34, 83, 34, 83] and atoms.shape == (4,)
 
 
 def test_distance_is_continuous_and_positive_off_the_training_structures(model_with_domain):
