@@ -397,10 +397,12 @@ def backfill_domain(
         return 0
     load_structures(todo)
     todo = [r for r in todo if r.structure is not None]
+    try:
+        found = measure([r.structure for r in todo], device=settings.device)
+    except Exception:  # distances are an addition, never a reason to stop a campaign
+        return 0
     n = 0
-    for record, atoms in zip(
-        todo, measure([r.structure for r in todo], device=settings.device), strict=True
-    ):
+    for record, atoms in zip(todo, found, strict=True):
         if atoms is None:  # no environment graph: nothing to add
             continue
         fields = _domain_fields(atoms, ref, lacking[record.material_id]["caution"])
