@@ -90,11 +90,11 @@ def predict(
     gap, z2, manifold, label, caution = a.gap, a.z2, a.manifold, a.label, a.caution
     from pymatgen.core import Element
 
-    reference = getattr(m, "domain", None)
-    atoms = m.domain_atoms([st], device=device)[0] if reference is not None else None
+    domain_ref = getattr(m, "domain", None)
+    atoms = m.domain_atoms([st], device=device)[0] if domain_ref is not None else None
     distance = None if atoms is None else structure_distance(atoms[1])
     by_element = {} if atoms is None else element_distances(*atoms)
-    caution = with_domain_note(caution, domain_note(distance, reference))
+    caution = with_domain_note(caution, domain_note(distance, domain_ref))
     if hr is not None:
         from hts_z2.hamiltonian.formats import write_hamiltonian
         from hts_z2.hamiltonian.orthogonalize import lowdin_orthogonalized
@@ -111,7 +111,8 @@ def predict(
         pred = band_structure(tb)
         ref_tb = _reference_bands(reference, sid)
         ref = band_structure(ref_tb, pred.path) if ref_tb is not None else None
-        plot_bands(pred, bands, title=f"{sid} ({m.name}): {label}", reference=ref)
+        where = "" if distance is None else f", domain {distance:.2f}"
+        plot_bands(pred, bands, title=f"{sid} ({m.name}): {label}{where}", reference=ref)
     out = {
         "id": sid,
         "model": {"name": m.name, "sha256": m.sha256},
@@ -120,7 +121,7 @@ def predict(
         "z2_manifold": manifold.to_dict() if manifold is not None else None,
         "caution": caution,
         "domain_distance": distance if distance is None or isfinite(distance) else None,
-        "domain_threshold": None if reference is None else reference.threshold,
+        "domain_threshold": None if domain_ref is None else domain_ref.threshold,
         "domain_by_element": {
             Element.from_Z(z).symbol: d if isfinite(d) else None for z, d in by_element.items()
         },
@@ -139,14 +140,14 @@ def predict(
     console.print(f"Z2: [{style}]{label}[/{style}]{reason}")
     if manifold is not None:
         console.print(f"Z2 of the occupied bands (the lowest n_occ): {manifold.label}")
-    if distance is not None and reference is not None:
-        inside = "inside" if distance <= reference.threshold else "outside"
+    if distance is not None and domain_ref is not None:
+        inside = "inside" if distance <= domain_ref.threshold else "outside"
         per_element = ", ".join(
             f"{Element.from_Z(z).symbol} {d:.2f}"
             for z, d in sorted(by_element.items(), key=lambda x: -x[1])
         )
         console.print(
-            f"domain distance {distance:.2f} (threshold {reference.threshold:.2f}: "
+            f"domain distance {distance:.2f} (threshold {domain_ref.threshold:.2f}: "
             f"{inside} the training domain; by element {per_element})"
         )
     if caution:

@@ -111,3 +111,17 @@ def test_predict_names_the_occupied_band_topology_of_a_near_metal(monkeypatch):
     assert doc["domain_distance"] is None and doc["domain_threshold"] is None
     out = runner.invoke(app, ["predict", "Bi2Se3-R-3m"], env={"COLUMNS": "200"})
     assert "Z2 of the occupied bands (the lowest n_occ): STI (1;000)" in out.output
+
+
+def test_predict_reports_the_shipped_models_training_domain(tmp_path):
+    """PbS lies beyond hts-z2-soc-v5.1's threshold 2.39 through its S environments; the
+    band plot (with the reference bands) is written as well."""
+    png = tmp_path / "pbs.png"
+    out = runner.invoke(app, ["predict", "PbS-Fm-3m", "--bands", str(png), "--json"])
+    assert out.exit_code == 0, out.output
+    doc = json.loads(out.output)
+    assert png.is_file() and png.stat().st_size > 10_000
+    assert doc["domain_distance"] == pytest.approx(2.50, abs=0.02)
+    assert doc["domain_threshold"] == pytest.approx(2.39, abs=0.01)
+    assert doc["domain_by_element"]["S"] > doc["domain_threshold"] > doc["domain_by_element"]["Pb"]
+    assert "far from the training data (domain distance 2.50 > 2.39)" in doc["caution"]
