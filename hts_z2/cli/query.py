@@ -15,7 +15,7 @@ console = Console()
 CSV_COLUMNS = (
     "material_id", "source", "campaign", "formula", "elements", "nsites", "spacegroup",
     "status", "reason", "label", "caution", "gap_indirect", "gap_direct", "z2_planes",
-    "z2_converged", "z2_manifold", "domain_distance", "model_name", "model_sha256",
+    "z2_converged", "z2_manifold", "domain_distance", "in_domain", "model_name", "model_sha256",
 )
 
 
@@ -31,6 +31,7 @@ def build_filter(
     no_caution: bool = False,
     manifold_label: str | None = None,
     max_domain_distance: float | None = None,
+    in_domain: bool = False,
 ) -> dict[str, Any]:
     """MongoDB filter for the query options.
 
@@ -39,7 +40,7 @@ def build_filter(
     is below the model's band error (``caution`` set); ``manifold_label`` matches the
     occupied-manifold Z2 of near-insulating metals (``z2_manifold.label``) like ``label``;
     ``max_domain_distance`` keeps results whose ``domain_distance`` is known and at most
-    that (:mod:`hts_z2.model.domain`).
+    that (:mod:`hts_z2.model.domain`), ``in_domain`` those within their model's threshold.
     """
     crit: dict[str, Any] = {}
     for key, value in (("label", label), ("z2_manifold.label", manifold_label)):
@@ -62,6 +63,8 @@ def build_filter(
         crit["caution"] = None
     if max_domain_distance is not None:
         crit["domain_distance"] = {"$lte": max_domain_distance}
+    if in_domain:
+        crit["in_domain"] = True
     return crit
 
 
@@ -115,6 +118,9 @@ def query(
         help="only results whose atomic environments lie at most this far from the "
         "model's training data (domain_distance; results without one are left out)",
     ),
+    in_domain: bool = typer.Option(
+        False, help="only results within their model's training domain (its threshold)"
+    ),
 ) -> None:
     """Query stored results."""
     from hts_z2.cli.screen import candidates_table, sort_docs
@@ -134,6 +140,7 @@ def query(
         no_caution=no_caution,
         manifold_label=manifold_label,
         max_domain_distance=max_domain_distance,
+        in_domain=in_domain,
     )
     try:
         store = open_store(db)

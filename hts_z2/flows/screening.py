@@ -256,6 +256,7 @@ def _domain_fields(atoms: Any, ref: Any, caution: str | None) -> dict[str, Any]:
     distance = structure_distance(atoms[1])
     out: dict[str, Any] = {
         "domain_distance": distance if math.isfinite(distance) else None,
+        "in_domain": bool(distance <= ref.threshold),
         "domain_by_element": {
             Element.from_Z(z).symbol: d if math.isfinite(d) else None
             for z, d in element_distances(*atoms).items()
@@ -391,7 +392,7 @@ def backfill_domain(
     measure = getattr(model, "domain_atoms", None)
     if ref is None or measure is None or not records:
         return 0
-    lacking = store.lacking(model.sha256, [r.material_id for r in records], "domain_by_element")
+    lacking = store.lacking(model.sha256, [r.material_id for r in records], "in_domain")
     todo = [r for r in records if r.material_id in lacking]
     if not todo:
         return 0

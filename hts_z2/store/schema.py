@@ -73,8 +73,8 @@ class ResultDoc(BaseModel):
     ``domain_distance`` is how far the structure's atomic environments lie from those
     the model was trained on (:mod:`hts_z2.model.domain`; None when the model ships no
     reference), ``domain_by_element`` the same per element (its farthest atom; null for
-    an element without training environments); beyond the model's threshold the
-    ``caution`` says so.
+    an element without training environments), ``in_domain`` whether the distance is
+    within the model's threshold; beyond it the ``caution`` says so.
     """
 
     model_config = ConfigDict(protected_namespaces=())
@@ -99,6 +99,7 @@ class ResultDoc(BaseModel):
     z2_manifold: Z2Doc | None = None
     domain_distance: float | None = None
     domain_by_element: dict[str, float | None] | None = None
+    in_domain: bool | None = None
     timings: dict[str, float] = Field(default_factory=dict)
     versions: dict[str, str] = Field(default_factory=dict)
     meta: dict[str, Any] = Field(default_factory=dict)

@@ -127,6 +127,10 @@ def test_results_by_their_distance_to_the_training_domain(tmp_path):
     assert row["material_id"] == "Bi2Se3-R-3m" and float(row["domain_distance"]) == 0.5
     out = runner.invoke(app, ["query", "--db", path, "--max-domain-distance", "5"])
     assert "2 result(s)" in out.output
+    assert build_filter(in_domain=True) == {"in_domain": True}
+    out = runner.invoke(app, ["query", "--db", path, "--in-domain", "--format", "csv"])
+    [row] = list(csv.DictReader(io.StringIO(out.output)))
+    assert row["material_id"] == "Bi2Se3-R-3m" and row["in_domain"] == "True"
     out = runner.invoke(app, ["query", "--db", path, "--label", "trivial"], env={"COLUMNS": "250"})
     assert "3.00" in out.output and "caution*" in out.output
     assert "training domain" in " ".join(out.output.split())

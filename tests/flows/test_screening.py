@@ -150,6 +150,7 @@ def test_domain_distance_is_stored_and_cautions_outside_the_threshold():
     assert inside.domain_by_element == {"Bi": 0.5, "Se": 0.5}
     assert outside.domain_by_element == {"Pb": 3.0, "Te": 3.0}
     assert unseen.domain_by_element == {"Au": None}
+    assert (inside.in_domain, outside.in_domain, unseen.in_domain) == (True, False, False)
     assert unseen.label == "metal"
     plain = screen_records(recs[:1], CalibratedToyModel(None), CandidateFilter(),
                            ScreeningSettings())[0]  # fmt: skip
@@ -174,6 +175,7 @@ def test_a_rerun_gives_stored_results_their_domain_distance(tmp_path):
         assert after["Au-Fm-3m"]["domain_distance"] is None  # no Au environment in training
         assert "no environment" in after["Au-Fm-3m"]["caution"]
         assert after["PbTe-Fm-3m"]["domain_by_element"] == {"Pb": 3.0, "Te": 3.0}
+        assert after["Bi2Se3-R-3m"]["in_domain"] and not after["PbTe-Fm-3m"]["in_domain"]
         for mid, doc in before.items():
             for key in ("label", "gap", "z2", "status", "timings"):
                 assert after[mid][key] == doc[key]
