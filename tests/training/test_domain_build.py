@@ -38,3 +38,17 @@ def test_the_shipped_reference_is_rebuilt_from_the_training_data():
     assert ref.summary["parents"] == shipped.summary["parents"]
     for z, f in shipped.features.items():
         np.testing.assert_allclose(ref.features[z], f, atol=1e-4)
+
+
+def test_the_domain_command_refuses_data_that_is_not_the_models(tmp_path):
+    from typer.testing import CliRunner
+
+    from hts_z2.cli.app import app
+
+    runner = CliRunner()
+    out = runner.invoke(app, ["domain", DEFAULT_MODEL, "--quantile", "1.5"])
+    assert out.exit_code == 2 and "--quantile" in out.output
+    out = runner.invoke(app, ["domain", DEFAULT_MODEL, "--extra-train", str(DATA / "extra_val")])
+    assert out.exit_code == 2 and "not a training dataset" in " ".join(out.output.split())
+    out = runner.invoke(app, ["domain", str(tmp_path)])
+    assert out.exit_code == 2 and "error" in out.output
