@@ -29,7 +29,7 @@ from hts_z2.model.predictor import load_model
 from hts_z2.model.slots import SlotLayout
 from hts_z2.training.data import build_item
 from hts_z2.training.dataset import embedded_split, group_of, load_dataset
-from hts_z2.training.domain import training_samples
+from hts_z2.training.domain import sample_environments, training_samples
 
 
 def h_error(model, layout: SlotLayout, sample) -> float:
@@ -105,12 +105,8 @@ def main() -> None:
             )
             for where, mask in (("inside", dist <= threshold), ("outside", dist > threshold)):
                 lines.append(f"{'':28s} labels missed {where}: {missed[mask].sum()}/{mask.sum()}")
-    graphs = model.environment_graphs([as_tuple(s) for s in train])
-    loo = leave_parent_out(
-        model.environments(graphs),
-        [g.numbers for g in graphs],
-        [group_of(s.sample_id) for s in train],
-    )
+    features, numbers = sample_environments(model, train)
+    loo = leave_parent_out(features, numbers, [group_of(s.sample_id) for s in train])
     err = np.array([h_error(model, layout, s) for s in train])
     lines.append(summary("train (leave parent out)", loo, err, threshold))
     print("\n" + "\n".join(lines))

@@ -4,19 +4,13 @@ from __future__ import annotations
 
 import json
 import time
-from math import isfinite
 from pathlib import Path
 
 import typer
 from rich.console import Console
 
 from hts_z2.hamiltonian.bloch import OverlapNotPositiveDefiniteError
-from hts_z2.model.domain import (
-    domain_note,
-    element_distances,
-    structure_distance,
-    with_domain_note,
-)
+from hts_z2.model.domain import domain_fields
 from hts_z2.topology.assess import assess
 
 console = Console()
@@ -88,13 +82,11 @@ def predict(
         raise typer.Exit(1) from None
     timings.update(a.seconds)
     gap, z2, manifold, label, caution = a.gap, a.z2, a.manifold, a.label, a.caution
-    from pymatgen.core import Element
-
     domain_ref = getattr(m, "domain", None)
     atoms = m.domain_atoms([st], device=device)[0] if domain_ref is not None else None
-    distance = None if atoms is None else structure_distance(atoms[1])
-    by_element = {} if atoms is None else element_distances(*atoms)
-    caution = with_domain_note(caution, domain_note(distance, domain_ref))
+    domain = domain_fields(atoms, domain_ref, caution)
+    caution = domain.get("caution", caution)
+    distance, by_element = domain["domain_distance"], domain.get("domain_by_element") or {}
     if hr is not None:
         from hts_z2.hamiltonian.formats import write_hamiltonian
         from hts_z2.hamiltonian.orthogonalize import lowdin_orthogonalized
@@ -120,11 +112,9 @@ def predict(
         "z2": z2.to_dict() if z2 is not None else {"label": "metal"},
         "z2_manifold": manifold.to_dict() if manifold is not None else None,
         "caution": caution,
-        "domain_distance": distance if distance is None or isfinite(distance) else None,
+        "domain_distance": distance,
         "domain_threshold": None if domain_ref is None else domain_ref.threshold,
-        "domain_by_element": {
-            Element.from_Z(z).symbol: d if isfinite(d) else None for z, d in by_element.items()
-        },
+        "domain_by_element": by_element,
         "timings_s": timings,
     }
     if as_json:
@@ -143,8 +133,7 @@ def predict(
     if distance is not None and domain_ref is not None:
         inside = "inside" if distance <= domain_ref.threshold else "outside"
         per_element = ", ".join(
-            f"{Element.from_Z(z).symbol} {d:.2f}"
-            for z, d in sorted(by_element.items(), key=lambda x: -x[1])
+            f"{el} {d:.2f}" for el, d in sorted(by_element.items(), key=lambda x: -(x[1] or 0))
         )
         console.print(
             f"domain distance {distance:.2f} (threshold {domain_ref.threshold:.2f}: "

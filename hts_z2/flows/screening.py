@@ -9,7 +9,6 @@ routable to GPU workers through ``manager_config``) and a summary job.
 
 from __future__ import annotations
 
-import math
 import time
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import asdict, dataclass, field
@@ -19,6 +18,7 @@ from typing import Any, Protocol, runtime_checkable
 from jobflow import Flow, Maker, Response, job
 from pydantic import BaseModel
 
+from hts_z2.model.domain import domain_fields
 from hts_z2.store.schema import METAL_LABEL, GapDoc, ModelRef, ResultDoc, Z2Doc, versions
 from hts_z2.structures.filter import CandidateFilter
 from hts_z2.structures.sources import SourceSpec, StructureRecord, iter_source, load_structures
@@ -218,52 +218,17 @@ def _predict(model: HamiltonianModel, records: list[StructureRecord], settings: 
     return tbs, (time.perf_counter() - t0) / max(1, len(records))
 
 
-def _domain_atoms(
-    model: Any, records: list[StructureRecord], tbs: list[Any], settings: ScreeningSettings
-) -> tuple[list[Any], float | None]:
-    """Per record (atomic numbers, atom distances) to the training domain (None where
-    inference failed or the model has no reference) and the seconds per record it took
-    (None when not computed)."""
+def _domain_atoms(model: Any, structures: list[Any], device: str) -> list[Any] | None:
+    """Per structure (atomic numbers, atom distances) to the model's training domain;
+    None when the model has no reference or the measurement fails (a distance is a
+    caution, never a reason to fail a material or a campaign)."""
     measure = getattr(model, "domain_atoms", None)
     if measure is None or getattr(model, "domain", None) is None:
-        return [None] * len(records), None
-    ok = [k for k, tb in enumerate(tbs) if not isinstance(tb, Exception)]
-    out: list[Any] = [None] * len(records)
-    t0 = time.perf_counter()
+        return None
     try:
-        found = measure([records[k].structure for k in ok], device=settings.device)
-    except Exception:  # a distance is a caution, never a reason to fail a material
-        return out, None
-    for k, atoms in zip(ok, found, strict=True):
-        out[k] = atoms
-    return out, (time.perf_counter() - t0) / max(1, len(records))
-
-
-def _domain_fields(atoms: Any, ref: Any, caution: str | None) -> dict[str, Any]:
-    """``domain_distance``, ``domain_by_element`` and the caution joined with the
-    domain's note, if any, from ``atoms`` = (atomic numbers, atom distances) or None."""
-    from pymatgen.core import Element
-
-    from hts_z2.model.domain import (
-        domain_note,
-        element_distances,
-        structure_distance,
-        with_domain_note,
-    )
-
-    if atoms is None:
-        return {"domain_distance": None}
-    distance = structure_distance(atoms[1])
-    out: dict[str, Any] = {
-        "domain_distance": distance if math.isfinite(distance) else None,
-        "in_domain": bool(distance <= ref.threshold),
-        "domain_by_element": {
-            Element.from_Z(z).symbol: d if math.isfinite(d) else None
-            for z, d in element_distances(*atoms).items()
-        },
-    }
-    out["caution"] = with_domain_note(caution, domain_note(distance, ref))
-    return out
+        return measure(structures, device=device)
+    except Exception:
+        return None
 
 
 def _write_hamiltonian(tb: Any, record: StructureRecord, sha: str, root: str) -> dict[str, str]:
@@ -315,11 +280,17 @@ def screen_records(
     if not todo:
         return docs
     tbs, t_inf = _predict(model, todo, settings)
-    domain, t_dom = _domain_atoms(model, todo, tbs, settings)
+    ok = [k for k, tb in enumerate(tbs) if not isinstance(tb, Exception)]
+    t0 = time.perf_counter()
+    found = _domain_atoms(model, [todo[k].structure for k in ok], settings.device)
+    t_dom = (time.perf_counter() - t0) / max(1, len(todo))
+    domain: list[Any] = [None] * len(todo)
+    for k, atoms in zip(ok, found or [None] * len(ok), strict=True):
+        domain[k] = atoms
     for record, tb, atoms in zip(todo, tbs, domain, strict=True):
         structure = record.structure.as_dict() if settings.store_structure else None
         timings = {"read": t_read, "inference": t_inf}
-        if t_dom is not None:
+        if found is not None:
             timings["domain"] = t_dom
         if isinstance(tb, Exception):
             reason = f"inference failed: {type(tb).__name__}: {str(tb)[:300]}"
@@ -336,7 +307,7 @@ def screen_records(
             )
             continue
         fields["timings"] = timings | fields["timings"]
-        fields |= _domain_fields(atoms, getattr(model, "domain", None), fields.get("caution"))
+        fields |= domain_fields(atoms, getattr(model, "domain", None), fields.get("caution"))
         doc = base_doc(record, ref, campaign, status="done", structure=structure, **fields)
         if settings.hamiltonian_dir:
             doc.meta.update(_write_hamiltonian(tb, record, model.sha256, settings.hamiltonian_dir))
@@ -355,9 +326,9 @@ def process_chunk(
     """Screen the records not yet done for this model and upsert their documents."""
     done_before = store.existing(model.sha256, [r.material_id for r in records])
     todo = [r for r in records if done_before.get(r.material_id) != "done"]
-    existing = len(records) - len(todo)
-    t0 = time.perf_counter()
     stored = [r for r in records if done_before.get(r.material_id) == "done"]
+    existing = len(stored)
+    t0 = time.perf_counter()
     backfilled = backfill_domain(stored, model, store, settings)
     t_backfill = time.perf_counter() - t0
     docs = screen_records(todo, model, candidate_filter, settings, campaign)
@@ -389,8 +360,7 @@ def backfill_domain(
     caution beyond the threshold; nothing else in them changes. Returns how many were
     updated."""
     ref = getattr(model, "domain", None)
-    measure = getattr(model, "domain_atoms", None)
-    if ref is None or measure is None or not records:
+    if ref is None or not records:
         return 0
     lacking = store.lacking(model.sha256, [r.material_id for r in records], "in_domain")
     todo = [r for r in records if r.material_id in lacking]
@@ -398,15 +368,14 @@ def backfill_domain(
         return 0
     load_structures(todo)
     todo = [r for r in todo if r.structure is not None]
-    try:
-        found = measure([r.structure for r in todo], device=settings.device)
-    except Exception:  # distances are an addition, never a reason to stop a campaign
+    found = _domain_atoms(model, [r.structure for r in todo], settings.device)
+    if found is None:
         return 0
     n = 0
     for record, atoms in zip(todo, found, strict=True):
         if atoms is None:  # no environment graph: nothing to add
             continue
-        fields = _domain_fields(atoms, ref, lacking[record.material_id]["caution"])
+        fields = domain_fields(atoms, ref, lacking[record.material_id]["caution"])
         store.set_fields(model.sha256, record.material_id, fields)
         n += 1
     return n

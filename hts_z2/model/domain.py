@@ -263,3 +263,26 @@ def with_domain_note(caution: str | None, note: str | None) -> str | None:
     if note:
         kept.append(note)
     return "; ".join(kept) or None
+
+
+def domain_fields(
+    atoms: tuple[np.ndarray, np.ndarray] | None, ref: DomainReference | None, caution: str | None
+) -> dict:
+    """What a result reports of its domain, from ``atoms`` = (atomic numbers [N], atom
+    distances [N]) or None: ``domain_distance`` (None when infinite), ``domain_by_element``
+    (element symbol -> its farthest atom), ``in_domain`` and ``caution`` with the domain's
+    note in place of any earlier one. Only ``domain_distance`` (None) without ``atoms``."""
+    from pymatgen.core import Element
+
+    if atoms is None or ref is None:
+        return {"domain_distance": None}
+    distance = structure_distance(atoms[1])
+    return {
+        "domain_distance": distance if np.isfinite(distance) else None,
+        "domain_by_element": {
+            Element.from_Z(z).symbol: d if np.isfinite(d) else None
+            for z, d in element_distances(*atoms).items()
+        },
+        "in_domain": bool(distance <= ref.threshold),
+        "caution": with_domain_note(caution, domain_note(distance, ref)),
+    }

@@ -94,37 +94,29 @@ class ResultStore:
             n += 1
         return n
 
+    def _of_model(
+        self, model_sha256: str, material_ids: Iterable[str], where: dict, fields: dict
+    ) -> Iterator[dict[str, Any]]:
+        """Documents of this model among ``material_ids`` matching ``where`` (in chunks of
+        500 ids), projected on ``fields``."""
+        ids = list(material_ids)
+        for start in range(0, len(ids), 500):
+            chunk = {"model.sha256": model_sha256, "material_id": {"$in": ids[start : start + 500]}}
+            yield from self.collection.find({**chunk, **where}, {**fields, "_id": 0})
+
     def existing(self, model_sha256: str, material_ids: Iterable[str]) -> dict[str, str]:
         """``{material_id: status}`` of the given ids already stored for this model."""
-        ids = list(material_ids)
-        out: dict[str, str] = {}
-        for start in range(0, len(ids), 500):
-            cursor = self.collection.find(
-                {"model.sha256": model_sha256, "material_id": {"$in": ids[start : start + 500]}},
-                {"material_id": 1, "status": 1, "_id": 0},
-            )
-            out.update({d["material_id"]: d["status"] for d in cursor})
-        return out
+        docs = self._of_model(model_sha256, material_ids, {}, {"material_id": 1, "status": 1})
+        return {d["material_id"]: d["status"] for d in docs}
 
     def lacking(
         self, model_sha256: str, material_ids: Iterable[str], field: str
     ) -> dict[str, dict[str, Any]]:
         """``{material_id: {"caution": ...}}`` of the ``done`` documents of this model among
         ``material_ids`` whose ``field`` is null or absent (stored before it existed)."""
-        ids = list(material_ids)
-        out: dict[str, dict[str, Any]] = {}
-        for start in range(0, len(ids), 500):
-            cursor = self.collection.find(
-                {
-                    "model.sha256": model_sha256,
-                    "material_id": {"$in": ids[start : start + 500]},
-                    "status": "done",
-                    field: None,
-                },
-                {"material_id": 1, "caution": 1, "_id": 0},
-            )
-            out.update({d["material_id"]: {"caution": d.get("caution")} for d in cursor})
-        return out
+        where = {"status": "done", field: None}
+        docs = self._of_model(model_sha256, material_ids, where, {"material_id": 1, "caution": 1})
+        return {d["material_id"]: {"caution": d.get("caution")} for d in docs}
 
     def set_fields(self, model_sha256: str, material_id: str, values: dict[str, Any]) -> None:
         """Set top-level fields of one stored document (and its ``last_updated``)."""

@@ -213,12 +213,15 @@ def model_split(training: dict, data: LoadedDataset) -> dict[str, list[str]]:
     return split
 
 
-def embedded_split(training: dict) -> tuple[dict[str, list[str]], dict[str, object]]:
-    """The split of a model trained on the embedded dataset (see :func:`model_split`) and
-    the dataset's samples by id. Raises ``ValueError`` like :func:`model_split`."""
+def embedded_split(
+    training: dict, root: str | Path | None = None
+) -> tuple[dict[str, list[str]], dict[str, object]]:
+    """The split of a model trained on the dataset at ``root`` (default: the embedded one;
+    see :func:`model_split`) and the dataset's samples by id. Raises ``ValueError`` like
+    :func:`model_split`."""
     from hts_z2.reference.dataset import embedded_dataset_path
 
-    data = load_dataset(embedded_dataset_path())
+    data = load_dataset(root or embedded_dataset_path())
     return model_split(training, data), {s.sample_id: s for s in data.samples}
 
 

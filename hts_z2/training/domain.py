@@ -6,9 +6,11 @@ from __future__ import annotations
 from collections.abc import Callable
 from pathlib import Path
 
+import numpy as np
+
 from hts_z2.model.domain import DEFAULT_QUANTILE, DomainReference, build_reference
 from hts_z2.model.predictor import HamiltonianModel
-from hts_z2.training.dataset import group_of, load_dataset, model_split
+from hts_z2.training.dataset import embedded_split, group_of, load_dataset
 
 
 def training_samples(
@@ -26,11 +28,8 @@ def training_samples(
         ``dataset`` is not the model's, or ``extra_train`` does not match the
         training-only datasets its record names (by sha256), one missing or one too many.
     """
-    from hts_z2.reference.dataset import embedded_dataset_path
-
-    data = load_dataset(dataset or embedded_dataset_path())
-    by_id = {s.sample_id: s for s in data.samples}
-    samples = [by_id[i] for i in model_split(training, data)["train"]]
+    split, by_id = embedded_split(training, dataset)
+    samples = [by_id[i] for i in split["train"]]
     wanted = {e["dataset_sha256"] for e in training.get("extra_train") or []}
     given = set()
     for root in extra_train or []:
@@ -51,16 +50,14 @@ def training_samples(
     return samples
 
 
-def build_domain(
+def sample_environments(
     model: HamiltonianModel,
     samples: list,
-    quantile: float = DEFAULT_QUANTILE,
     on_progress: Callable[[int], None] | None = None,
     batch_size: int = 16,
-) -> DomainReference:
-    """The environments of ``samples`` under ``model``'s weights, with the threshold at
-    ``quantile`` of the training compounds' leave-one-parent-out distances.
-    ``on_progress(n)`` is called after each batch of ``n`` samples."""
+) -> tuple[list[np.ndarray], list[np.ndarray]]:
+    """Per sample the environments [N_s, channels] under ``model``'s weights and the
+    atomic numbers [N_s]. ``on_progress(n)`` is called after each batch of ``n`` samples."""
     features, numbers = [], []
     for k in range(0, len(samples), batch_size):
         chunk = samples[k : k + batch_size]
@@ -69,5 +66,17 @@ def build_domain(
         numbers += [g.numbers for g in graphs]
         if on_progress is not None:
             on_progress(len(chunk))
+    return features, numbers
+
+
+def build_domain(
+    model: HamiltonianModel,
+    samples: list,
+    quantile: float = DEFAULT_QUANTILE,
+    on_progress: Callable[[int], None] | None = None,
+) -> DomainReference:
+    """The environments of ``samples`` under ``model``'s weights, with the threshold at
+    ``quantile`` of the training compounds' leave-one-parent-out distances."""
+    features, numbers = sample_environments(model, samples, on_progress)
     parents = [group_of(s.sample_id) for s in samples]
     return build_reference(features, numbers, parents, model.sha256, quantile)
