@@ -6,6 +6,7 @@ import typer
 
 from hts_z2 import __version__
 from hts_z2.cli import db as db_commands
+from hts_z2.cli import dft as dft_command
 from hts_z2.cli import domain as domain_command
 from hts_z2.cli import predict as predict_command
 from hts_z2.cli import query as query_command
@@ -33,6 +34,7 @@ app.command(name="submit")(screen_commands.submit)
 app.command(name="query")(query_command.query)
 app.add_typer(db_commands.db_app, name="db")
 app.command(name="validate")(validate_command.validate)
+app.command(name="dft")(dft_command.dft)
 
 
 def _version(value: bool) -> None:

@@ -267,7 +267,8 @@ def finish(
         f"SOC MAE {metrics.soc_mae_meV:.2f} meV, "
         f"S MAE {metrics.s_mae:.4f}, band MAE "
         + ("n/a" if metrics.band_mae_meV is None else f"{metrics.band_mae_meV:.1f} meV")
-        + f", Z2 agreement {metrics.z2_agree}/{metrics.z2_total}"
+        + f", Z2 agreement {metrics.z2_agree}/{metrics.z2_total} with the LCAO reference, "
+        f"{metrics.z2_agree_record}/{metrics.z2_total_record} with the label of record"
     )
     console.print(f"model registered in {target}")
     from hts_z2.cli.domain import domain_after_register

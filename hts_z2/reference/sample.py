@@ -259,6 +259,18 @@ def _json_default(x):
     raise TypeError(f"not JSON serializable: {type(x)}")
 
 
+def load_sample_meta(path: str | Path) -> dict:
+    """The ``meta`` attribute of a sample file (ids, settings, reference labels) without
+    reading its arrays."""
+    import h5py
+
+    try:
+        with h5py.File(Path(path), "r") as f:
+            return json.loads(f.attrs["meta"])
+    except (OSError, KeyError) as err:
+        raise SampleError(f"{path}: not a readable sample file ({err})") from None
+
+
 def load_sample(path: str | Path, verify: bool = True) -> ReferenceSample:
     """Read a sample file; checks the format version and (by default) the sha256."""
     import h5py

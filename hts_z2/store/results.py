@@ -43,12 +43,21 @@ class ResultStore:
     location : str
         Where it points (for messages; passwords are masked).
     retries, retry_delay : connection attempts and the pause between them (s).
+    indexes : index definitions of the collection (default :data:`INDEXES`).
     """
 
-    def __init__(self, store: Any, location: str, retries: int = 3, retry_delay: float = 1.0):
+    def __init__(
+        self,
+        store: Any,
+        location: str,
+        retries: int = 3,
+        retry_delay: float = 1.0,
+        indexes: tuple = INDEXES,
+    ):
         self.store = store
         self.location = mask(location)
         self.is_mongo = is_mongo_uri(location)
+        self.indexes = indexes
         self._connect(retries, retry_delay)
 
     def _connect(self, retries: int, retry_delay: float) -> None:
@@ -76,8 +85,8 @@ class ResultStore:
         return self.store._collection
 
     def ensure_indexes(self) -> None:
-        """Create the indexes of :data:`INDEXES` (montydb ignores them)."""
-        for keys, options in INDEXES:
+        """Create the collection's indexes (montydb ignores them)."""
+        for keys, options in self.indexes:
             self.collection.create_index(list(keys), **options)
 
     def upsert(self, docs: Iterable[ResultDoc]) -> int:
@@ -190,6 +199,7 @@ def open_store(
     retries: int = 3,
     retry_delay: float = 1.0,
     timeout_ms: int = 5000,
+    indexes: tuple = INDEXES,
 ) -> ResultStore:
     """Open (and index) the result store.
 
@@ -201,6 +211,7 @@ def open_store(
     database : database name; default the URI's path or ``hts_z2``.
     retries, retry_delay : bounded connection attempts and pause (s) between them.
     timeout_ms : MongoDB server-selection and connect timeout per attempt.
+    indexes : index definitions (default those of ``z2_results``).
 
     Raises
     ------
@@ -233,4 +244,4 @@ def open_store(
             database_name=database or "hts_z2",
             key="material_id",
         )
-    return ResultStore(store, where, retries=retries, retry_delay=retry_delay)
+    return ResultStore(store, where, retries=retries, retry_delay=retry_delay, indexes=indexes)

@@ -84,6 +84,9 @@ class CompoundSpec:
         One representative per occupied Wyckoff position, fractional coordinates.
     source, category, expected_label, notes : str, str, str or None, str
         Citation, class (one of ``CATEGORIES``), literature Z2 label or None, free text.
+    conditions : str
+        ``"ambient"``, or the conditions under which the stored phase exists (e.g. a
+        high-temperature phase): its label need not be the ambient material's.
     """
 
     id: str
@@ -96,6 +99,7 @@ class CompoundSpec:
     category: str
     expected_label: str | None
     notes: str
+    conditions: str = "ambient"
 
 
 def _cubic(a: float) -> tuple[float, float, float, float, float, float]:
@@ -117,6 +121,11 @@ _FU_KANE = "Fu & Kane, Phys. Rev. B 76, 045302 (2007)"
 _ZHANG09 = "Zhang et al., Nat. Phys. 5, 438 (2009)"
 _SB_NOTE = "Sb (Z=51) is a partner-set member, not a heavy (Z>70) element."
 _ROCKSALT = (("A", (0.0, 0.0, 0.0)), ("X", (0.5, 0.5, 0.5)))
+_RELAXED = (
+    "PBE-relaxed at the experimental lattice (GPAW PW 350 eV, residual forces < 0.01 eV/A; "
+    "python -m hts_z2.reference.planewave.relax), a published refinement of this parameter "
+    "could not be checked"
+)
 
 
 def _binary(prototype: tuple[Site, ...], a: str, x: str) -> tuple[Site, ...]:
@@ -154,9 +163,11 @@ def _spec(
     category: str,
     expected_label: str | None,
     notes: str = "",
+    conditions: str = "ambient",
 ) -> CompoundSpec:
     return CompoundSpec(
-        id, formula, spacegroup, number, lattice, sites, source, category, expected_label, notes
+        id, formula, spacegroup, number, lattice, sites, source, category, expected_label, notes,
+        conditions,
     )
 
 
@@ -177,22 +188,19 @@ CATALOG: tuple[CompoundSpec, ...] = (
           "Anderson & Krause, Acta Cryst. B 30, 1307 (1974)", "TI", "STI (1;000)",
           f"{_ZHANG09}. {_SB_NOTE}"),
     _spec("TlBiSe2-R-3m", "TlBiSe2", "R-3m", 166, _hexagonal(4.24, 22.33),
-          (("Tl", (0.0, 0.0, 0.0)), ("Bi", (0.0, 0.0, 0.5)), ("Se", (0.0, 0.0, 0.24))),
+          (("Tl", (0.0, 0.0, 0.0)), ("Bi", (0.0, 0.0, 0.5)), ("Se", (0.0, 0.0, 0.2410))),
           "a, c: experimental values quoted in the TlBiSe2 TI literature (Yan et al., EPL 90, "
-          "37002 (2010); Lin et al., PRL 105, 036404 (2010)); z(Se) approximate",
+          f"37002 (2010); Lin et al., PRL 105, 036404 (2010)); z(Se) 0.2410 {_RELAXED}",
           "TI", "STI (1;000)",
-          "alpha-NaFeO2 type (Tl 3a, Bi 3b, Se 6c). z(Se)=0.24 is a rounded value chosen to "
-          "give Bi-Se 2.95 A and Tl-Se 3.21 A; check against ICSD before using as reference "
-          "geometry. Sato et al., PRL 105, 136802 (2010); Kuroda et al., PRL 105, 146801 "
-          "(2010)."),
+          "alpha-NaFeO2 type (Tl 3a, Bi 3b, Se 6c); z(Se) was a rounded 0.24 before. Sato et "
+          "al., PRL 105, 136802 (2010); Kuroda et al., PRL 105, 146801 (2010)."),
     _spec("TlBiTe2-R-3m", "TlBiTe2", "R-3m", 166, _hexagonal(4.53, 23.1),
-          (("Tl", (0.0, 0.0, 0.0)), ("Bi", (0.0, 0.0, 0.5)), ("Te", (0.0, 0.0, 0.24))),
-          "approximate: alpha-NaFeO2-type TlBiTe2 (Hockings & White, Acta Cryst. 14, 328 "
-          "(1961)); a, c rounded, z(Te) approximate", "TI", "STI (1;000)",
+          (("Tl", (0.0, 0.0, 0.0)), ("Bi", (0.0, 0.0, 0.5)), ("Te", (0.0, 0.0, 0.2431))),
+          "alpha-NaFeO2-type TlBiTe2 (Hockings & White, Acta Cryst. 14, 328 (1961)); a, c "
+          f"rounded; z(Te) 0.2431 {_RELAXED}", "TI", "STI (1;000)",
           "Yan et al., EPL 90, 37002 (2010). ARPES finds a negative indirect bulk gap (Chen et "
           "al., PRL 105, 266401 (2010)): the label refers to the bands below the direct gap; "
-          "the pipeline will classify it as a metal. Lattice parameters and z(Te) need "
-          "checking against ICSD."),
+          "the pipeline classifies it as a semimetal. z(Te) was a rounded 0.24 before."),
     # --- topological crystalline insulators ---------------------------------------------------
     _spec("SnTe-Fm-3m", "SnTe", "Fm-3m", 225, _cubic(6.327), _binary(_ROCKSALT, "Sn", "Te"),
           _MADELUNG, "TCI", "trivial (0;000)",
@@ -242,9 +250,11 @@ CATALOG: tuple[CompoundSpec, ...] = (
           "al., Phys. Rev. X 5, 011029 (2015)", "semimetal", None,
           "Non-centrosymmetric Weyl semimetal."),
     _spec("PtSe2-P-3m1", "PtSe2", "P-3m1", 164, _hexagonal(3.728, 5.081),
-          (("Pt", (0.0, 0.0, 0.0)), ("Se", (1 / 3, 2 / 3, 0.25))),
-          "Furuseth, Selte & Kjekshus, Acta Chem. Scand. 19, 257 (1965); z(Se) rounded",
-          "semimetal", None, "CdI2 type; bulk type-II Dirac semimetal. z(Se) ~ 0.25."),
+          (("Pt", (0.0, 0.0, 0.0)), ("Se", (1 / 3, 2 / 3, 0.2589))),
+          "a, c: Furuseth, Selte & Kjekshus, Acta Chem. Scand. 19, 257 (1965); z(Se) 0.2589 "
+          f"{_RELAXED}",
+          "semimetal", None, "CdI2 type; bulk type-II Dirac semimetal. z(Se) was a rounded "
+          "0.25 before."),
     # --- trivial insulators ---------------------------------------------------------------------
     _spec("BiTeI-P3m1", "BiTeI", "P3m1", 156, _hexagonal(4.339, 6.854),
           (("Bi", (0.0, 0.0, 0.0)), ("Te", (2 / 3, 1 / 3, 0.2510)),
@@ -253,7 +263,10 @@ CATALOG: tuple[CompoundSpec, ...] = (
           "trivial (0;000)",
           "Polar giant-Rashba semiconductor (Ishizaka et al., Nat. Mater. 10, 521 (2011)); TI "
           "only under pressure (Bahramy et al., Nat. Commun. 3, 679 (2012)). Te/I heights "
-          "assigned so that Bi-Te (3.04 A) < Bi-I (3.27 A) as reported."),
+          "assigned so that Bi-Te (3.04 A) < Bi-I (3.27 A) as reported; a PBE relaxation at "
+          "this lattice (hts_z2.reference.planewave.relax) moves them by less than 0.001 c, "
+          "and started from the swapped Te/I assignment it ends in the same structure "
+          "(Bi-Te 3.04, Bi-I 3.28 A; energies within 0.02 meV)."),
     _spec("PbTe-Fm-3m", "PbTe", "Fm-3m", 225, _cubic(6.462), _binary(_ROCKSALT, "Pb", "Te"),
           _MADELUNG, "trivial", "trivial (0;000)", f"{_FU_KANE}; Hsieh et al. (2012)."),
     _spec("PbSe-Fm-3m", "PbSe", "Fm-3m", 225, _cubic(6.124), _binary(_ROCKSALT, "Pb", "Se"),
@@ -271,19 +284,25 @@ CATALOG: tuple[CompoundSpec, ...] = (
           (("Pb", (0.0, 0.0, 0.0)), ("I", (1 / 3, 2 / 3, 0.265))),
           _WYCKOFF, "trivial", "trivial (0;000)", "2H polytype, CdI2 type."),
     _spec("HgS-P3_121", "HgS", "P3_121", 152, _hexagonal(4.145, 9.496),
-          (("Hg", (0.720, 0.0, 1 / 3)), ("S", (0.489, 0.0, 5 / 6))),
-          "Auvray & Genet, Bull. Soc. fr. Mineral. Cristallogr. 96, 218 (1973); x rounded",
+          (("Hg", (0.7198, 0.0, 1 / 3)), ("S", (0.4889, 0.0, 5 / 6))),
+          "Auvray & Genet, Bull. Soc. fr. Mineral. Cristallogr. 96, 218 (1973): a 4.145, "
+          "c 9.496 A, x(Hg) 0.7198, x(S) 0.4889 (as compiled in the American Mineralogist "
+          "Crystal Structure Database)",
           "trivial", "trivial (0;000)",
           "Cinnabar (alpha-HgS), helical Hg-S chains, 6 atoms per cell; cinnabar occurs in "
           "both enantiomorphs (P3_121, P3_221), the P3_121 one is stored."),
     _spec("CsPbBr3-Pm-3m", "CsPbBr3", "Pm-3m", 221, _cubic(5.874),
           _perovskite("Cs", "Pb", "Br"),
           "Moller, Nature 182, 1436 (1958); cubic phase above ~403 K", "trivial",
-          "trivial (0;000)", "Ideal cubic perovskite; low-temperature phases are distorted."),
+          "trivial (0;000)", "Ideal cubic perovskite; low-temperature phases are distorted.",
+          conditions="high temperature: cubic above ~400 K; tetragonal and orthorhombic "
+          "(octahedra tilted) at room temperature"),
     _spec("CsPbI3-Pm-3m", "CsPbI3", "Pm-3m", 221, _cubic(6.2894),
           _perovskite("Cs", "Pb", "I"),
           "Trots & Myagkota, J. Phys. Chem. Solids 69, 2520 (2008); 634 K", "trivial",
-          "trivial (0;000)", "Cubic alpha phase (high temperature)."),
+          "trivial (0;000)", "Cubic alpha phase (high temperature).",
+          conditions="high temperature: cubic alpha phase measured at 634 K; at ambient "
+          "conditions CsPbI3 is the non-perovskite yellow delta phase"),
     _spec("CsAu-Pm-3m", "CsAu", "Pm-3m", 221, _cubic(4.262), _binary(_CSCL, "Cs", "Au"),
           _WYCKOFF, "trivial", "trivial (0;000)",
           "Ionic auride Cs+Au-, CsCl type, gap ~2.6 eV."),
@@ -300,9 +319,10 @@ CATALOG: tuple[CompoundSpec, ...] = (
           "Schutte, de Boer & Jellinek, J. Solid State Chem. 70, 207 (1987)", "trivial",
           "trivial (0;000)", "2H polytype (MoS2 type)."),
     _spec("HfS2-P-3m1", "HfS2", "P-3m1", 164, _hexagonal(3.631, 5.837),
-          (("Hf", (0.0, 0.0, 0.0)), ("S", (1 / 3, 2 / 3, 0.25))),
-          "Greenaway & Nitsche, J. Phys. Chem. Solids 26, 1445 (1965); z(S) ideal", "trivial",
-          "trivial (0;000)", "1T (CdI2 type) semiconductor; z(S) set to the ideal 0.25."),
+          (("Hf", (0.0, 0.0, 0.0)), ("S", (1 / 3, 2 / 3, 0.2482))),
+          "a, c: Greenaway & Nitsche, J. Phys. Chem. Solids 26, 1445 (1965); z(S) 0.2482 "
+          f"{_RELAXED}", "trivial",
+          "trivial (0;000)", "1T (CdI2 type) semiconductor; z(S) was the ideal 0.25 before."),
     # --- metals -----------------------------------------------------------------------------------
     _spec("Au-Fm-3m", "Au", "Fm-3m", 225, _cubic(4.0782), (("Au", (0.0, 0.0, 0.0)),),
           _CRC, "metal", None, "fcc."),
@@ -469,6 +489,7 @@ def build_embedded(catalog: Sequence[CompoundSpec] = CATALOG) -> list[dict[str, 
                 "category": spec.category,
                 "expected_label": spec.expected_label,
                 "notes": spec.notes,
+                "conditions": spec.conditions,
             }
         )
     return records

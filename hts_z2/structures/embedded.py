@@ -42,6 +42,8 @@ class EmbeddedEntry:
         Free-text remarks (caveats, related references).
     lattice_parameters : tuple of float
         Conventional (a, b, c, alpha, beta, gamma) used to build the structure, Å and degrees.
+    conditions : str
+        ``"ambient"``, or where the stored phase exists (high-temperature phases).
     """
 
     id: str
@@ -53,6 +55,7 @@ class EmbeddedEntry:
     expected_label: str | None
     notes: str
     lattice_parameters: tuple[float, float, float, float, float, float]
+    conditions: str = "ambient"
 
 
 def read_records() -> list[dict[str, Any]]:
@@ -74,6 +77,7 @@ def _entry(record: dict[str, Any]) -> EmbeddedEntry:
         expected_label=record["expected_label"],
         notes=record["notes"],
         lattice_parameters=(lp["a"], lp["b"], lp["c"], lp["alpha"], lp["beta"], lp["gamma"]),
+        conditions=record.get("conditions", "ambient"),
     )
 
 

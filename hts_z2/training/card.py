@@ -25,8 +25,8 @@ def _fmt(x, unit: str = "", digits: int = 1) -> str:
 TABLE_HEAD = (
     "| test sample | H0 MAE (meV) | H0 MAE, abs(H) > 0.5 eV | SOC MAE (meV) | S MAE "
     "| band MAE (meV) | band MAE, ref. S | ref. H at the cutoff | min eig S(k) "
-    "| reference label | predicted label |"
-    "\n|---|---|---|---|---|---|---|---|---|---|---|"
+    "| reference label | predicted label | label of record |"
+    "\n|---|---|---|---|---|---|---|---|---|---|---|---|"
 )
 
 
@@ -194,6 +194,32 @@ def train_text(record: dict) -> str:
     return f"train {n_all} ({n_ids} of this dataset + {n_all - n_ids} training-only)"
 
 
+def record_text(record: dict) -> str:
+    """The data line on the label of record: how many training samples have one and how
+    many of those carry an LCAO label that disagrees with it."""
+    of_record = record.get("label_of_record") or {}
+    train = [of_record[i] for i in record["split"]["train"] if i in of_record]
+    if not train:
+        return ""
+    known = [r for r in train if r.get("label") is not None]
+    wrong = sorted(i for i in record["split"]["train"]
+                   if (of_record.get(i) or {}).get("lcao_disagrees"))
+    named = ", ".join(wrong[:12]) + (" ..." if len(wrong) > 12 else "")
+    return (
+        f"- Label of record (plane-wave PBE+SOC of the parent compound): {len(known)} of "
+        f"{len(train)} training samples have one; the LCAO label of {len(wrong)} disagrees"
+        + (f" ({named})" if wrong else "") + ".\n"
+    )
+
+
+def record_score(metrics: dict) -> str:
+    """``agree / total`` against the label of record, or n/a (older records)."""
+    total = metrics.get("z2_total_record")
+    if not total:
+        return "n/a"
+    return f"{metrics['z2_agree_record']} / {total}"
+
+
 def model_card(name: str, cfg: ModelConfig, record: dict, metrics: dict) -> str:
     """Markdown card: data, split, architecture, measured test metrics, coverage limits."""
     split = record["split"]
@@ -207,7 +233,7 @@ def model_card(name: str, cfg: ModelConfig, record: dict, metrics: dict) -> str:
         f"{_fmt(m.get('band_mae_ref_s_meV'))} | {_fmt(m.get('band_mae_truncation_meV'))} | "
         f"{_fmt(m.get('lowest_s_eigenvalue'), '', 4)} | "
         f"{m['label_ref']} | "
-        f"{(m['label_pred'] or 'n/a')[:60]} |"
+        f"{(m['label_pred'] or 'n/a')[:60]} | {m.get('label_record') or '-'} |"
         for m in metrics["structures"]
     )
     elements = ", ".join(symbol(z) for z in cfg.elements)
@@ -238,7 +264,7 @@ and SOC strengths xi (Eq. 4: H = H0 (x) 1 + (xi/2) L.sigma) in GPAW's PBE dzp ba
   Training labels{labels_scope}: {dict(counts)}.
 - Test compounds: {", ".join(sorted({i.split("__")[0].split("/")[0] for i in split["test"]}))}.
 - Rejected samples: {len(record.get("rejected", {}))}.
-{warm_start_text(record)}{extra_train_text(record)}{extra_val_text(record)}{recalibration_text(record)}
+{record_text(record)}{warm_start_text(record)}{extra_train_text(record)}{extra_val_text(record)}{recalibration_text(record)}
 ## Architecture
 r_cut {cfg.r_cut} Å (pair blocks), message passing {cfg.r_mp} Å, {cfg.n_layers} layers,
 {cfg.channels} scalar channels, node l <= {cfg.l_hidden}, bond harmonics l <= {cfg.sh_lmax},
@@ -259,6 +285,7 @@ tensor product "{cfg.tensor_product}", {cfg.n_radial} Bessel functions.
 | band MAE with the reference S instead (diagnostic of H alone) | {band_ref} |
 | band MAE of the reference H and S at the same cutoff (truncation alone) | {floor} |
 | Z2 label agreement with the reference H | {metrics["z2_agree"]} / {metrics["z2_total"]} |
+| Z2 label agreement with the label of record (parent's PW label) | {record_score(metrics)} |
 
 {TABLE_HEAD}
 {rows}

@@ -25,6 +25,7 @@ from hts_z2.training.losses import (
     split_values,
     zero_point_corrected,
 )
+from hts_z2.training.record_labels import same_class
 
 
 @dataclass
@@ -40,6 +41,8 @@ class StructureMetrics:
     label_ref: str
     label_pred: str | None
     band_mae_truncation_meV: float | None = None
+    label_record: str | None = None
+    """Plane-wave label of record of the sample's parent (same composition), or None."""
 
 
 @dataclass
@@ -63,6 +66,10 @@ class TestMetrics:
     z2_total: int
     structures: list[StructureMetrics] = field(default_factory=list)
     band_mae_truncation_meV: float | None = None
+    z2_agree_record: int = 0
+    """Predicted labels agreeing (by class: metal = semimetal) with the label of record."""
+    z2_total_record: int = 0
+    """Test samples with both a predicted label and a label of record."""
 
     def to_dict(self) -> dict:
         return asdict(self)
@@ -98,8 +105,10 @@ def evaluate(
     z2: bool = True,
     on_progress: Callable[[str], None] | None = None,
     overlap: OverlapCalculator | None = None,
+    record: dict[str, str | None] | None = None,
 ) -> TestMetrics:
-    """Metrics of ``net`` on ``items``; ``labels`` maps sample id -> reference Z2 label.
+    """Metrics of ``net`` on ``items``; ``labels`` maps sample id -> reference Z2 label,
+    ``record`` sample id -> plane-wave label of record (None where there is none).
 
     With ``overlap`` (models whose S comes from the basis) bands, labels and the S error
     use the exact overlap inference uses instead of the network's S head.
@@ -152,6 +161,7 @@ def evaluate(
                 labels.get(it.sample_id, "?"),
                 label,
                 band_floor,
+                (record or {}).get(it.sample_id),
             )
         )
         if on_progress is not None:
@@ -160,6 +170,7 @@ def evaluate(
     bands_ref = [m.band_mae_ref_s_meV for m in per if m.band_mae_ref_s_meV is not None]
     floors = [m.band_mae_truncation_meV for m in per if m.band_mae_truncation_meV is not None]
     agree = sum(m.label_pred == m.label_ref for m in per if m.label_pred is not None)
+    scored = [m for m in per if m.label_pred is not None and m.label_record is not None]
     return TestMetrics(
         n_structures=len(per),
         h0_mae_meV=1e3 * sums[0] / max(counts[0], 1),
@@ -173,4 +184,6 @@ def evaluate(
         z2_total=sum(m.label_pred is not None for m in per),
         structures=per,
         band_mae_truncation_meV=float(np.mean(floors)) if floors else None,
+        z2_agree_record=sum(bool(same_class(m.label_pred, m.label_record)) for m in scored),
+        z2_total_record=len(scored),
     )

@@ -49,6 +49,7 @@ from hts_z2.training.dataset import (
     split_ids,
 )
 from hts_z2.training.evaluate import TestMetrics, evaluate
+from hts_z2.training.record_labels import sample_records
 from hts_z2.training.trainer import (
     EpochReport,
     TrainSettings,
@@ -126,6 +127,7 @@ def prepare(
     for root, extra in extras:
         record["extra_train"].append(extra_entry(root, extra))
         record["labels"].update(sample_labels(extra))
+        record["label_of_record"].update(sample_record_labels(extra))
     add_extra_validation(record, extra_val or [])
     path.write_text(json.dumps(record, indent=1))
     return path
@@ -151,6 +153,15 @@ def add_extra_validation(record: dict, roots: list[str | Path]) -> None:
         record["split"] = add_validation_only(record["split"], cfg.basis, cfg.valence, extra)
         record.setdefault("extra_val", []).append(extra_entry(root, extra))
         record["labels"].update(sample_labels(extra))
+        record.setdefault("label_of_record", {}).update(sample_record_labels(extra))
+
+
+def sample_record_labels(data: LoadedDataset) -> dict[str, dict]:
+    """Label of record of every sample (its parent's plane-wave label, where it keeps the
+    parent's composition) and whether the sample's LCAO label disagrees with it."""
+    formulas = {s.sample_id: s.meta.get("formula", "") for s in data.samples}
+    records = sample_records(formulas, sample_labels(data))
+    return {sid: r.to_dict() for sid, r in records.items()}
 
 
 def sample_labels(data: LoadedDataset) -> dict[str, str]:
@@ -173,6 +184,7 @@ def split_record(
         "config": cfg.to_dict(),
         "init_from": init_from,
         "labels": sample_labels(data),
+        "label_of_record": sample_record_labels(data),
         "extra_train": [],
     }
 
@@ -398,8 +410,10 @@ def run_evaluation(
     if not items["test"]:
         raise ValueError(f"{work}: none of the test samples could be loaded")
     net = final_network(work)
+    of_record = {sid: r.get("label") for sid, r in record.get("label_of_record", {}).items()}
     metrics = evaluate(
-        net, items["test"], record["labels"], z2, on_progress, load_overlap(work, net.cfg)
+        net, items["test"], record["labels"], z2, on_progress, load_overlap(work, net.cfg),
+        of_record,
     )
     (work / "metrics.json").write_text(json.dumps(metrics.to_dict(), indent=1))
     return metrics

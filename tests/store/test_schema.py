@@ -28,3 +28,14 @@ def test_nan_gap_becomes_null():
                     status="done", z2=Z2Doc(label="undefined", min_plane_gap=float("nan")))
     assert doc.z2.min_plane_gap is None
     assert doc.key() == {"material_id": "a", "model.sha256": "x"}
+
+
+def test_dft_files_are_current():
+    from hts_z2.schemas.dft import DFT_COLLECTION, dft_json_schema
+    from hts_z2.store.dft import DFT_INDEXES
+
+    stored = json.loads((DATABASE / "dft_results.schema.json").read_text())
+    assert stored == json.loads(json.dumps(dft_json_schema()))
+    indexes = json.loads((DATABASE / "dft_indexes.json").read_text())
+    assert indexes["collection"] == DFT_COLLECTION
+    assert indexes["indexes"] == [{"keys": dict(k), **o} for k, o in DFT_INDEXES]

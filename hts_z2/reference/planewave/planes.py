@@ -1,0 +1,241 @@
+"""Z2 of the six TRIM planes from Wilson loops of plane-wave spinor states.
+
+On the plane ``k_f = value`` the loops run along ``k_a`` (``a = f+1``) and the lines sit at
+``k_b`` in [0, 1/2] (``b = f+2``), the project's half-plane convention. Lines are inserted
+where the largest-WCC-gap test fails (as in Z2Pack), each insertion costing one more
+non-self-consistent run; a plane whose direct gap closes has no Z2.
+"""
+
+from __future__ import annotations
+
+import itertools
+import math
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from hts_z2.reference.planewave.links import atom_phases, link_matrix, loop_wcc
+from hts_z2.topology.planes import PLANE_NAMES, PLANES, plane_axes
+from hts_z2.topology.wilson import GAP_TOL, largest_gap, z2_from_wcc
+
+GAP_CLOSED = 1e-3
+"""A direct gap at or below this (eV) anywhere on a plane leaves its Z2 undefined."""
+GROUP_GAP = 1.0
+"""Occupied bands separated everywhere by more than this (eV) are looped separately."""
+GROUP_GAP_MIN = 0.1
+"""A plane on which separated groups come closer than this (eV) has no Z2."""
+
+
+def band_groups(energies: np.ndarray, n_occ: int, min_gap: float = GROUP_GAP) -> list[slice]:
+    """Split the occupied bands where a gap above ``min_gap`` separates them at every k.
+
+    The Z2 of the occupied manifold is the sum (mod 2) of the Z2 of such isolated groups;
+    looping them separately keeps flat semicore WCCs out of the valence bands' largest-gap
+    test, which then needs far fewer lines.
+
+    Parameters
+    ----------
+    energies : [n_k, n_bands] spinor energies (eV), n_bands > n_occ.
+
+    Returns
+    -------
+    consecutive slices covering ``0 .. n_occ``; splits fall between Kramers pairs.
+    """
+    E = np.asarray(energies, dtype=float)
+    cuts = [0]
+    for m in range(2, n_occ, 2):
+        if float(np.min(E[:, m] - E[:, m - 1])) > min_gap:
+            cuts.append(m)
+    cuts.append(n_occ)
+    return [slice(a, b) for a, b in itertools.pairwise(cuts)]
+
+
+@dataclass
+class LineData:
+    """Wilson loops of some lines of one plane.
+
+    Attributes
+    ----------
+    kb : [L] line positions; wcc : per band group [L, m_g] sorted WCCs.
+    k : [L * n, 3] the k-points computed; valence, conduction : [L * n] band edges (eV).
+    min_singular : smallest singular value of any link.
+    """
+
+    kb: np.ndarray
+    wcc: list[np.ndarray]
+    k: np.ndarray
+    valence: np.ndarray
+    conduction: np.ndarray
+    min_singular: float
+
+    def merged(self, other: LineData) -> LineData:
+        order = np.argsort(np.concatenate([self.kb, other.kb]), kind="stable")
+        return LineData(
+            kb=np.concatenate([self.kb, other.kb])[order],
+            wcc=[np.concatenate([a, b])[order] for a, b in zip(self.wcc, other.wcc, strict=True)],
+            k=np.concatenate([self.k, other.k]),
+            valence=np.concatenate([self.valence, other.valence]),
+            conduction=np.concatenate([self.conduction, other.conduction]),
+            min_singular=min(self.min_singular, other.min_singular),
+        )
+
+
+@dataclass(frozen=True)
+class WilsonPlane:
+    """Wilson-loop Z2 of one plane (None when undefined), with its quality."""
+
+    name: str
+    z2: int | None
+    n_loop: int
+    lines: int
+    min_gap_distance: float | None
+    converged: bool
+    min_direct_gap: float
+    min_singular: float
+    reason: str | None = None
+    wcc: list[list[float]] = field(default_factory=list, repr=False)
+
+
+def loop_points(lattice: np.ndarray, axis: int, spacing: float, minimum: int) -> int:
+    """Even number of points along reciprocal vector ``axis`` with steps <= spacing (1/Å)."""
+    b = np.linalg.norm(2 * np.pi * np.linalg.inv(np.asarray(lattice, float)).T, axis=1)[axis]
+    n = max(minimum, math.ceil(b / spacing))
+    return n + n % 2
+
+
+def line_kpoints(fixed: int, value: float, kb: np.ndarray, n: int) -> np.ndarray:
+    """[len(kb) * n, 3] the loop points of each line, line-major."""
+    a, b = plane_axes(fixed)
+    k = np.zeros((len(kb), n, 3))
+    k[..., fixed] = value
+    k[..., a] = (np.arange(n) / n)[None, :]
+    k[..., b] = np.asarray(kb, dtype=float)[:, None]
+    return k.reshape(-1, 3)
+
+
+def _shifted(u: np.ndarray, G: np.ndarray) -> np.ndarray:
+    """``e^{-2 pi i G.r} u(r)`` on the periodic grid of ``u`` [N, n1, n2, n3]."""
+    idx = np.indices(u.shape[1:], dtype=float)
+    frac = idx / np.array(u.shape[1:], dtype=float)[:, None, None, None]
+    return u * np.exp(-2j * np.pi * np.tensordot(G, frac, axes=1))[None]
+
+
+def lines_wcc(
+    states, fixed: int, kb: np.ndarray, n: int, n_occ: int, groups: list[slice] | None = None
+) -> LineData:
+    """WCCs of the lines ``kb`` from the spin–orbit states of their loop points.
+
+    ``states`` is a :class:`~hts_z2.reference.planewave.gpaw_pw.SocStates` whose k-points
+    are ``line_kpoints(fixed, value, kb, n)``; ``groups`` (default: all occupied bands
+    together) are looped separately.
+    """
+    groups = groups or [slice(0, n_occ)]
+    a, _ = plane_axes(fixed)
+    step = np.zeros(3)
+    step[a] = 1.0 / n
+    G = np.zeros(3)
+    G[a] = 1.0
+    dv, dO, positions = states.grid_volume, states.overlap_corrections(), states.positions
+    phase = atom_phases(step, positions)
+    wccs: list[list[np.ndarray]] = [[] for _ in groups]
+    smallest = 1.0
+    for line in range(len(kb)):
+        idx = line * n + np.arange(n)
+        first_u = states.periodic_parts(idx[0])
+        u1 = first_u
+        links = []
+        for i in range(n):
+            j = idx[(i + 1) % n]
+            u2 = states.periodic_parts(j) if i < n - 1 else _shifted(first_u, G)
+            O = (u1.reshape(len(u1), -1).conj() @ u2.reshape(len(u2), -1).T) * dv
+            links.append(
+                link_matrix(
+                    O,
+                    states.vectors(idx[i], n_occ),
+                    states.vectors(j, n_occ),
+                    states.projections(idx[i], n_occ),
+                    states.projections(j, n_occ),
+                    dO,
+                    phase,
+                )
+            )
+            u1 = u2
+        for g, group in enumerate(groups):
+            x, sv = loop_wcc([M[group, group] for M in links])
+            wccs[g].append(x)
+            smallest = min(smallest, sv)
+    E = states.energies
+    return LineData(
+        kb=np.asarray(kb, dtype=float),
+        wcc=[np.array(w) for w in wccs],
+        k=states.k,
+        valence=E[:, n_occ - 1],
+        conduction=E[:, n_occ],
+        min_singular=smallest,
+    )
+
+
+def _bad_steps(x: np.ndarray) -> np.ndarray:
+    """Steps j -> j+1 whose largest-gap midpoints come closer than GAP_TOL to a WCC."""
+    z, size = largest_gap(x)
+    d1 = np.abs(x[1:] - z[:-1, None])
+    d2 = np.abs(x[:-1] - z[1:, None])
+    near1 = np.min(np.minimum(d1, 1 - d1), axis=1) / size[:-1]
+    near2 = np.min(np.minimum(d2, 1 - d2), axis=1) / size[1:]
+    return np.flatnonzero(np.minimum(near1, near2) < GAP_TOL)
+
+
+def wilson_plane(
+    compute: Callable[[np.ndarray], LineData],
+    plane: int,
+    n: int,
+    max_lines: int,
+) -> tuple[WilsonPlane, LineData]:
+    """Adaptive Wilson-loop Z2 of one plane.
+
+    Parameters
+    ----------
+    compute : ``kb -> LineData`` for new lines of this plane.
+    plane : index into the project's plane order.
+    n : points per loop; the first lines are ``k_b = j / n``, ``j = 0 .. n/2``.
+    max_lines : stop inserting lines beyond this many.
+    """
+    name = PLANE_NAMES[plane]
+    data = compute(np.arange(n // 2 + 1) / n)
+    gap = float(np.min(data.conduction - data.valence))
+    while gap > GAP_CLOSED and len(data.kb) < max_lines:
+        bad = np.unique(np.concatenate([_bad_steps(x) for x in data.wcc]))
+        if len(bad) == 0:
+            break
+        bad = bad[: max_lines - len(data.kb)]
+        data = data.merged(compute(0.5 * (data.kb[bad] + data.kb[bad + 1])))
+        gap = min(gap, float(np.min(data.conduction - data.valence)))
+    if gap <= GAP_CLOSED:
+        result = WilsonPlane(
+            name, None, n, len(data.kb), None, False, gap, data.min_singular,
+            reason=f"direct gap closes on plane {name} ({gap * 1e3:.3g} meV)",
+        )
+        return result, data
+    per_group = [z2_from_wcc(x) for x in data.wcc]
+    z2 = sum(z for z, _ in per_group) % 2
+    ok = all(q["ok"] for _, q in per_group)
+    result = WilsonPlane(
+        name,
+        int(z2),
+        n,
+        len(data.kb),
+        float(min(q["min_gap_distance"] for _, q in per_group)),
+        ok,
+        gap,
+        data.min_singular,
+        reason=None if ok else (
+            f"largest-gap test fails on plane {name} with {len(data.kb)} lines"
+        ),
+        wcc=np.round(np.concatenate(data.wcc, axis=1), 5).tolist(),
+    )
+    return result, data
+
+
+__all__ = ["PLANES", "LineData", "WilsonPlane", "band_groups", "line_kpoints", "lines_wcc",
+           "loop_points", "wilson_plane"]
