@@ -122,7 +122,10 @@ def dft(
             with err_console.status(f"{head}: starting") as status:
 
                 def stage(text: str, status=status, head=head, t0=t0) -> None:
-                    status.update(f"{head}: {text} ({time.perf_counter() - t0:.0f} s)")
+                    line = f"{head}: {text} ({time.perf_counter() - t0:.0f} s)"
+                    status.update(line)
+                    if not err_console.is_terminal:  # a log file: one line per stage
+                        err_console.print(line)
 
                 txt = str(log_dir / f"{material_id.replace('/', '_')}.txt") if log_dir else None
                 result = planewave_topology(structure, material_id, settings, methods,

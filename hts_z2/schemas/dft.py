@@ -105,6 +105,10 @@ class DftResult(BaseModel):
     )
     topology_methods: list[str] = Field(default_factory=list, description="methods that ran")
     settings: dict[str, Any] = Field(default_factory=dict)
+    calculation: dict[str, Any] = Field(
+        default_factory=dict, description="what the settings gave for this cell: SCF k-mesh, "
+        "scalar bands of the spin–orbit runs"
+    )
     settings_key: str
     status: Literal["done", "failed", "skipped"] = "done"
     reason: str | None = None

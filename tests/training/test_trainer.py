@@ -35,6 +35,8 @@ def test_prepare_records_split_basis_and_labels(work):
     assert sum(len(v) for v in record["split"].values()) == 4
     assert record["config"]["valence"]["82"] == 14
     assert record["labels"]["PbTe-Fm-3m"] == "trivial (0;000)"
+    of_record = record["label_of_record"]["PbTe-Fm-3m"]  # the parent's plane-wave label
+    assert of_record["label"] == "trivial (0;000)" and of_record["lcao_disagrees"] is False
     assert record["config"]["overlap"] == "basis"
     assert (work / "overlap_basis.npz").is_file()
 
@@ -75,11 +77,15 @@ def test_evaluate_and_register_write_a_loadable_model(work, tmp_path):
     assert metrics.h0_mae_meV > 0 and metrics.z2_total == metrics.n_structures
     for m in metrics.structures:
         assert m.label_pred is not None  # a label or "undefined: <reason>", never missing
+    with_record = [m for m in metrics.structures if m.label_record is not None]
+    assert metrics.z2_total_record == len(with_record)
+    assert 0 <= metrics.z2_agree_record <= metrics.z2_total_record
     target = register(work, "tiny", tmp_path / "models", FAST)
     net, sha = load_checkpoint(target)
     assert len(sha) == 64
     card = (target / "card.md").read_text()
     assert "Test metrics" in card
+    assert "agreement with the label of record" in card and "label of record |" in card
     assert all(m.sample_id in card for m in metrics.structures)
     assert net.cfg.training["n_test"] == metrics.n_structures
 

@@ -78,6 +78,18 @@ def structure_fields(structure, material_id: str, settings: PlaneWaveSettings) -
     }
 
 
+def calculation_details(structure, settings: PlaneWaveSettings, n_electrons: int | None
+                        ) -> dict:
+    """What the settings give for this cell: SCF k-mesh and scalar bands."""
+    from hts_z2.reference.gpaw_scf import kpoint_grid
+
+    out = {"scf_kpts": list(kpoint_grid(np.asarray(structure.lattice.matrix),
+                                        settings.kpt_density))}
+    if n_electrons is not None:
+        out["scalar_bands"] = settings.scalar_bands(n_electrons)
+    return out
+
+
 def versions() -> dict[str, str]:
     """Versions of the code behind a first-principles result."""
     from importlib.metadata import PackageNotFoundError, version
@@ -296,6 +308,7 @@ def _compute(structure, fields, settings, methods, progress, txt) -> DftResult:
         z2_manifold=manifold,
         gap=_gap_doc(gap),
         n_electrons=n_el,
+        calculation=calculation_details(structure, settings, n_el),
         parity=_parity_docs(parities) if parities is not None else None,
         wilson=_wilson_docs(planes_w) if planes_w is not None else None,
         sensitivity=sens,

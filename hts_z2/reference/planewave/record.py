@@ -46,6 +46,21 @@ def load_results(path: Path = RESULTS) -> dict[str, DftResult]:
     return {d["material_id"]: DftResult(**d) for d in json.loads(path.read_text())}
 
 
+def with_details(result: DftResult) -> DftResult:
+    """``result`` with its ``calculation`` details filled in where a run predating the
+    field left them out (they follow from the structure, settings and electron count)."""
+    if result.calculation or result.structure is None:
+        return result
+    from pymatgen.core import Structure
+
+    from hts_z2.reference.planewave.backend import calculation_details
+    from hts_z2.reference.planewave.settings import PlaneWaveSettings
+
+    details = calculation_details(Structure.from_dict(result.structure),
+                                  PlaneWaveSettings(**result.settings), result.n_electrons)
+    return result.model_copy(update={"calculation": details})
+
+
 def save_results(results: dict[str, DftResult], path: Path = RESULTS) -> None:
     """Write results (catalogue order of the keys given), compact but diff-friendly."""
     docs = [r.model_dump(mode="json") for r in results.values()]
@@ -79,7 +94,8 @@ def lcao_labels() -> dict[str, str]:
                 label = f"metal (occupied {occupied_label(labels)})"
             out[entry.id] = label
         else:
-            out[entry.id] = "failed: " + failures.get(entry.id, "no sample")[:60]
+            reason = failures.get(entry.id, "no sample")
+            out[entry.id] = f"failed ({reason.split(':')[0]})"
     return out
 
 
@@ -122,7 +138,7 @@ def run(ids: list[str] | None = None, methods: str = "auto") -> None:
             if result.status != "done" and entry.id in results:
                 print(f"{entry.id}: kept the stored result", flush=True)
                 continue
-            results[entry.id] = result
+            results[entry.id] = with_details(result)
             order = {e.id: n for n, e in enumerate(load_embedded())}
             save_results(dict(sorted(results.items(), key=lambda kv: order.get(kv[0], 1e9))))
 

@@ -1,0 +1,107 @@
+"""Wilson-loop planes of the plane-wave backend, driven by a tight-binding model standing in
+for the plane-wave states (same LineData), so the adaptive line insertion, band groups and
+the plane results are checked against known phases."""
+
+import numpy as np
+import pytest
+
+from hts_z2.hamiltonian.lattice_models import wilson_dirac
+from hts_z2.reference.planewave.backend import parity_z2, wilson_z2
+from hts_z2.reference.planewave.links import link_matrix, loop_wcc
+from hts_z2.reference.planewave.parity import TrimParity
+from hts_z2.reference.planewave.planes import (
+    LineData,
+    WilsonPlane,
+    band_groups,
+    line_kpoints,
+    loop_points,
+    wilson_plane,
+)
+from hts_z2.topology import z2_invariants
+from hts_z2.topology.planes import PLANES
+
+
+def tb_compute(tb, fixed, value, n, groups=None):
+    """``kb -> LineData`` from a tight-binding model (orthonormal basis: no PAW part)."""
+    groups = groups or [slice(0, tb.n_occ)]
+
+    def compute(kb):
+        k = line_kpoints(fixed, value, kb, n)
+        E, Y = tb.eigh(k, vectors=True)
+        wccs = [[] for _ in groups]
+        for line in range(len(kb)):
+            idx = line * n + np.arange(n)
+            V = [Y[i][:, : tb.n_occ].T for i in idx]
+            N = Y.shape[1] // 2
+            links = [link_matrix(np.eye(N), V[i], V[(i + 1) % n], [], [], [], [])
+                     for i in range(n)]
+            for g, group in enumerate(groups):
+                wccs[g].append(loop_wcc([M[group, group] for M in links])[0])
+        return LineData(np.asarray(kb, float), [np.array(w) for w in wccs], k,
+                        E[:, tb.n_occ - 1], E[:, tb.n_occ], 1.0)
+
+    return compute
+
+
+@pytest.mark.parametrize("m", [2.0, -2.0, 0.0, 4.0])
+def test_adaptive_planes_reproduce_fhs(m):
+    tb = wilson_dirac(m)
+    planes = []
+    for p, (fixed, value) in enumerate(PLANES):
+        result, data = wilson_plane(tb_compute(tb, fixed, value, 8), p, 8, 25)
+        assert result.converged and result.min_direct_gap > 0
+        assert data.k.shape[0] == result.lines * 8
+        planes.append(result)
+    assert wilson_z2(planes).planes == list(z2_invariants(tb).planes)
+
+
+def test_closed_gap_plane_is_undefined():
+    tb = wilson_dirac(1.0)  # gap closes at m = 1 (at a TRIM on the k = 0 planes)
+    result, _ = wilson_plane(tb_compute(tb, 0, 0.0, 8), 0, 8, 25)
+    assert result.z2 is None and "direct gap closes" in result.reason
+    z = wilson_z2([result] * 6)
+    assert z.label == "undefined" and "direct gap closes" in z.reason
+
+
+def test_band_groups_split_only_at_gaps_everywhere():
+    E = np.array([[-10, -10, -9.5, -9.5, 0, 0, 1, 1, 3, 3],
+                  [-10, -10, -9.0, -9.0, 0.5, 0.5, 1.2, 1.2, 3, 3]], float)
+    assert band_groups(E, 8) == [slice(0, 4), slice(4, 8)]
+    assert band_groups(E, 8, min_gap=20.0) == [slice(0, 8)]
+    E[1, 4] = -9.2  # the gap above the semicore pair closes at one k
+    assert band_groups(E, 8) == [slice(0, 8)]
+
+
+def test_groups_add_their_z2():
+    tb = wilson_dirac(2.0)
+    result, data = wilson_plane(tb_compute(tb, 0, 0.0, 8, [slice(0, 1), slice(1, 2)]), 0, 8, 25)
+    whole, _ = wilson_plane(tb_compute(tb, 0, 0.0, 8), 0, 8, 25)
+    assert len(data.wcc) == 2 and result.z2 == whole.z2
+
+
+def test_loop_points_follow_the_spacing():
+    lattice = np.diag([4.0, 4.0, 20.0])
+    assert loop_points(lattice, 0, 0.35, 6) == 6  # |b| = 1.57 / Å
+    assert loop_points(lattice, 0, 0.1, 6) == 16
+    assert loop_points(lattice, 2, 0.35, 4) == 4
+
+
+def trim(delta, n_odd=2, deviation=0.0, gap=1.0):
+    return TrimParity((0, 0, 0), delta, n_odd, deviation, gap, (1, -1))
+
+
+def test_parity_z2_refuses_unclean_trims():
+    clean = [trim(-1)] + [trim(1)] * 7
+    assert parity_z2(clean).label == "STI (1;000)"  # inverted at Gamma only
+    assert parity_z2([trim(1, n_odd=3)] + [trim(1)] * 7).label == "undefined"
+    bad = parity_z2([trim(1, deviation=0.2)] + [trim(1)] * 7)
+    assert bad.label == "undefined" and "from +-1" in bad.reason
+    closed = parity_z2([trim(1, gap=0.0)] + [trim(1)] * 7)
+    assert "direct gap closes" in closed.reason
+
+
+def test_wilson_z2_flags_unconverged_planes():
+    ok = WilsonPlane("k1=0", 0, 6, 4, 0.4, True, 0.5, 0.9)
+    weak = WilsonPlane("k3=1/2", 0, 6, 25, 0.1, False, 0.5, 0.9, reason="largest-gap test fails")
+    z = wilson_z2([ok] * 5 + [weak])
+    assert z.label == "trivial (0;000)" and not z.converged and "largest-gap" in z.reason
