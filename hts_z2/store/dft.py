@@ -7,9 +7,7 @@ that fails (a node lost mid-SCF) cannot erase what was computed.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterable, Iterator
-from importlib.resources import files
 from pathlib import Path
 from typing import Any
 
@@ -110,7 +108,8 @@ def open_dft_store(location: str | Path | None = None, **kwargs: Any) -> DftStor
 def label_of_record_results() -> list[DftResult]:
     """The committed plane-wave results of the embedded set
     (``hts_z2/data/label_of_record/results.json``)."""
-    resource = files("hts_z2") / "data" / "label_of_record" / "results.json"
-    if not resource.is_file():
-        raise FileNotFoundError(f"the package lacks its label-of-record data ({resource})")
-    return [DftResult(**doc) for doc in json.loads(resource.read_text(encoding="utf-8"))]
+    from hts_z2.reference.planewave.record import RESULTS, load_results
+
+    if not RESULTS.is_file():
+        raise FileNotFoundError(f"the package lacks its label-of-record data ({RESULTS})")
+    return list(load_results().values())

@@ -21,14 +21,17 @@ from hts_z2.topology import z2_invariants
 from hts_z2.topology.planes import PLANES
 
 
-def tb_compute(tb, fixed, value, n, groups=None):
-    """``kb -> LineData`` from a tight-binding model (orthonormal basis: no PAW part)."""
+def tb_compute(tb, fixed, value, groups=None, calls=None):
+    """``(kb, n) -> LineData`` from a tight-binding model (orthonormal basis: no PAW part)."""
     groups = groups or [slice(0, tb.n_occ)]
 
-    def compute(kb):
+    def compute(kb, n):
+        if calls is not None:
+            calls.append((len(kb), n))
         k = line_kpoints(fixed, value, kb, n)
         E, Y = tb.eigh(k, vectors=True)
         wccs = [[] for _ in groups]
+        singular = np.ones(len(kb))
         for line in range(len(kb)):
             idx = line * n + np.arange(n)
             V = [Y[i][:, : tb.n_occ].T for i in idx]
@@ -36,9 +39,11 @@ def tb_compute(tb, fixed, value, n, groups=None):
             links = [link_matrix(np.eye(N), V[i], V[(i + 1) % n], [], [], [], [])
                      for i in range(n)]
             for g, group in enumerate(groups):
-                wccs[g].append(loop_wcc([M[group, group] for M in links])[0])
-        return LineData(np.asarray(kb, float), [np.array(w) for w in wccs], k,
-                        E[:, tb.n_occ - 1], E[:, tb.n_occ], 1.0)
+                x, sv = loop_wcc([M[group, group] for M in links])
+                wccs[g].append(x)
+                singular[line] = min(singular[line], sv)
+        return LineData(np.asarray(kb, float), [np.array(w) for w in wccs], singular,
+                        np.full(len(kb), n), k, E[:, tb.n_occ - 1], E[:, tb.n_occ])
 
     return compute
 
@@ -48,16 +53,16 @@ def test_adaptive_planes_reproduce_fhs(m):
     tb = wilson_dirac(m)
     planes = []
     for p, (fixed, value) in enumerate(PLANES):
-        result, data = wilson_plane(tb_compute(tb, fixed, value, 8), p, 8, 25)
+        result, data = wilson_plane(tb_compute(tb, fixed, value), p, 8, 25)
         assert result.converged and result.min_direct_gap > 0
-        assert data.k.shape[0] == result.lines * 8
+        assert data.k.shape[0] >= result.lines * 8
         planes.append(result)
     assert wilson_z2(planes).planes == list(z2_invariants(tb).planes)
 
 
 def test_closed_gap_plane_is_undefined():
     tb = wilson_dirac(1.0)  # gap closes at m = 1 (at a TRIM on the k = 0 planes)
-    result, _ = wilson_plane(tb_compute(tb, 0, 0.0, 8), 0, 8, 25)
+    result, _ = wilson_plane(tb_compute(tb, 0, 0.0), 0, 8, 25)
     assert result.z2 is None and "direct gap closes" in result.reason
     z = wilson_z2([result] * 6)
     assert z.label == "undefined" and "direct gap closes" in z.reason
@@ -72,11 +77,44 @@ def test_band_groups_split_only_at_gaps_everywhere():
     assert band_groups(E, 8) == [slice(0, 8)]
 
 
+def stacked(m_low, m_high, offset=-20.0):
+    """Two Wilson–Dirac blocks, the first shifted far down and filled: 6 occupied bands in
+    three groups separated by > 1 eV (the first block's two pairs, the second's valence
+    pair); the Z2 is the second block's (a filled block is trivial)."""
+    from hts_z2.hamiltonian.tightbinding import TightBinding
+
+    low, high = wilson_dirac(m_low), wilson_dirac(m_high)
+    assert np.array_equal(low.R, high.R)
+    H = np.zeros((len(low.R), 8, 8), complex)
+    H[:, :4, :4], H[:, 4:, 4:] = low.H, high.H
+    H[np.flatnonzero(~low.R.any(axis=1))[0], :4, :4] += offset * np.eye(4)
+    return TightBinding(low.lattice, low.R, H, n_occ=6)
+
+
 def test_groups_add_their_z2():
-    tb = wilson_dirac(2.0)
-    result, data = wilson_plane(tb_compute(tb, 0, 0.0, 8, [slice(0, 1), slice(1, 2)]), 0, 8, 25)
-    whole, _ = wilson_plane(tb_compute(tb, 0, 0.0, 8), 0, 8, 25)
-    assert len(data.wcc) == 2 and result.z2 == whole.z2
+    tb = stacked(2.0, -2.0)
+    E, _ = tb.eigh(np.random.default_rng(0).random((20, 3)))
+    groups = band_groups(E, 6)
+    assert groups == [slice(0, 2), slice(2, 4), slice(4, 6)]
+    for p, (fixed, value) in enumerate(PLANES[:2]):
+        split, data = wilson_plane(tb_compute(tb, fixed, value, groups), p, 8, 25)
+        whole, _ = wilson_plane(tb_compute(tb, fixed, value), p, 8, 25)
+        assert len(data.wcc) == 3 and split.converged
+        assert split.z2 == whole.z2 == z2_invariants(wilson_dirac(-2.0)).planes[p]
+
+
+def test_coarse_loops_are_refined_until_links_are_well_conditioned():
+    """Near a gap closing (Wilson–Dirac m = -2.9, gap 0.2 at Gamma) 4-point loops have
+    links down to 0.41; with a 0.5 floor those lines are recomputed with 8 points."""
+    tb = wilson_dirac(-2.9)
+    calls = []
+    result, data = wilson_plane(tb_compute(tb, 0, 0.0, calls=calls), 0, 4, 25,
+                                min_singular=0.5)
+    assert any(n > 4 for _, n in calls)
+    assert data.min_singular >= 0.5 and result.converged
+    assert result.n_loop == int(data.n_loop.max()) > 4
+    fhs = z2_invariants(tb).planes[0]
+    assert result.z2 == fhs
 
 
 def test_loop_points_follow_the_spacing():

@@ -167,7 +167,7 @@ def _wilson(calc, structure, settings, n_el, groups, progress: Progress
 
         chosen: list[list[slice]] = []
 
-        def compute(kb, fixed=fixed, value=value, n=n, chosen=chosen):
+        def compute(kb, n, fixed=fixed, value=value, chosen=chosen):
             states = soc_states(calc, line_kpoints(fixed, value, kb, n), settings, n_el)
             if not chosen:  # one grouping per plane, fixed by its first lines
                 chosen.append(groups_on(states.energies))

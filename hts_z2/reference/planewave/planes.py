@@ -25,6 +25,13 @@ GROUP_GAP = 1.0
 """Occupied bands separated everywhere by more than this (eV) are looped separately."""
 GROUP_GAP_MIN = 0.1
 """A plane on which separated groups come closer than this (eV) has no Z2."""
+MIN_SINGULAR = 0.25
+"""A line whose loop has a link with a smaller singular value is recomputed with twice the
+points: neighbouring states that overlap this little make the Wilson loop ill-defined
+(measured on BiTeI: 6-point loops through its Rashba-split edges at A had links down to
+0.08 and gave inconsistent planes)."""
+MAX_LOOP = 48
+"""Most points per Wilson loop."""
 
 
 def band_groups(energies: np.ndarray, n_occ: int, min_gap: float = GROUP_GAP) -> list[slice]:
@@ -58,26 +65,49 @@ class LineData:
     Attributes
     ----------
     kb : [L] line positions; wcc : per band group [L, m_g] sorted WCCs.
-    k : [L * n, 3] the k-points computed; valence, conduction : [L * n] band edges (eV).
-    min_singular : smallest singular value of any link.
+    singular : [L] smallest singular value of any link of each line.
+    n_loop : [L] points of each line's loop.
+    k : [n_k, 3] every k-point computed; valence, conduction : [n_k] band edges (eV).
     """
 
     kb: np.ndarray
     wcc: list[np.ndarray]
+    singular: np.ndarray
+    n_loop: np.ndarray
     k: np.ndarray
     valence: np.ndarray
     conduction: np.ndarray
-    min_singular: float
+
+    @property
+    def min_singular(self) -> float:
+        return float(np.min(self.singular))
 
     def merged(self, other: LineData) -> LineData:
+        """These lines and ``other``'s, ordered by ``kb``."""
         order = np.argsort(np.concatenate([self.kb, other.kb]), kind="stable")
         return LineData(
             kb=np.concatenate([self.kb, other.kb])[order],
             wcc=[np.concatenate([a, b])[order] for a, b in zip(self.wcc, other.wcc, strict=True)],
+            singular=np.concatenate([self.singular, other.singular])[order],
+            n_loop=np.concatenate([self.n_loop, other.n_loop])[order],
             k=np.concatenate([self.k, other.k]),
             valence=np.concatenate([self.valence, other.valence]),
             conduction=np.concatenate([self.conduction, other.conduction]),
-            min_singular=min(self.min_singular, other.min_singular),
+        )
+
+    def replaced(self, index: np.ndarray, other: LineData) -> LineData:
+        """Lines ``index`` replaced by ``other``'s (same ``kb``, finer loops); every
+        k-point stays in the band edges."""
+        wcc = [w.copy() for w in self.wcc]
+        for g in range(len(wcc)):
+            wcc[g][index] = other.wcc[g]
+        singular, n_loop = self.singular.copy(), self.n_loop.copy()
+        singular[index], n_loop[index] = other.singular, other.n_loop
+        return LineData(
+            self.kb, wcc, singular, n_loop,
+            np.concatenate([self.k, other.k]),
+            np.concatenate([self.valence, other.valence]),
+            np.concatenate([self.conduction, other.conduction]),
         )
 
 
@@ -139,7 +169,7 @@ def lines_wcc(
     dv, dO, positions = states.grid_volume, states.overlap_corrections(), states.positions
     phase = atom_phases(step, positions)
     wccs: list[list[np.ndarray]] = [[] for _ in groups]
-    smallest = 1.0
+    smallest = np.ones(len(kb))
     for line in range(len(kb)):
         idx = line * n + np.arange(n)
         first_u = states.periodic_parts(idx[0])
@@ -164,15 +194,16 @@ def lines_wcc(
         for g, group in enumerate(groups):
             x, sv = loop_wcc([M[group, group] for M in links])
             wccs[g].append(x)
-            smallest = min(smallest, sv)
+            smallest[line] = min(smallest[line], sv)
     E = states.energies
     return LineData(
         kb=np.asarray(kb, dtype=float),
         wcc=[np.array(w) for w in wccs],
+        singular=smallest,
+        n_loop=np.full(len(kb), n),
         k=states.k,
         valence=E[:, n_occ - 1],
         conduction=E[:, n_occ],
-        min_singular=smallest,
     )
 
 
@@ -187,51 +218,68 @@ def _bad_steps(x: np.ndarray) -> np.ndarray:
 
 
 def wilson_plane(
-    compute: Callable[[np.ndarray], LineData],
+    compute: Callable[[np.ndarray, int], LineData],
     plane: int,
     n: int,
     max_lines: int,
+    max_loop: int = MAX_LOOP,
+    min_singular: float = MIN_SINGULAR,
 ) -> tuple[WilsonPlane, LineData]:
     """Adaptive Wilson-loop Z2 of one plane.
 
+    Lines whose loop has a link below ``min_singular`` are recomputed with twice the
+    points (up to ``max_loop``); lines are inserted where the largest-gap test fails (up to
+    ``max_lines``); both repeat until neither applies.
+
     Parameters
     ----------
-    compute : ``kb -> LineData`` for new lines of this plane.
+    compute : ``(kb, n) -> LineData`` for lines ``kb`` of this plane with loops of n points.
     plane : index into the project's plane order.
-    n : points per loop; the first lines are ``k_b = j / n``, ``j = 0 .. n/2``.
+    n : points per loop to start with; the first lines are ``k_b = j / n``, ``j = 0..n/2``.
     max_lines : stop inserting lines beyond this many.
     """
     name = PLANE_NAMES[plane]
-    data = compute(np.arange(n // 2 + 1) / n)
-    gap = float(np.min(data.conduction - data.valence))
-    while gap > GAP_CLOSED and len(data.kb) < max_lines:
+    data = compute(np.arange(n // 2 + 1) / n, n)
+    while float(np.min(data.conduction - data.valence)) > GAP_CLOSED:
+        coarse = np.flatnonzero((data.singular < min_singular) & (data.n_loop * 2 <= max_loop))
+        if len(coarse):
+            finer = int(2 * data.n_loop[coarse].min())
+            coarse = coarse[data.n_loop[coarse] * 2 == finer]
+            data = data.replaced(coarse, compute(data.kb[coarse], finer))
+            continue
         bad = np.unique(np.concatenate([_bad_steps(x) for x in data.wcc]))
-        if len(bad) == 0:
+        if len(bad) == 0 or len(data.kb) >= max_lines:
             break
         bad = bad[: max_lines - len(data.kb)]
-        data = data.merged(compute(0.5 * (data.kb[bad] + data.kb[bad + 1])))
-        gap = min(gap, float(np.min(data.conduction - data.valence)))
+        kb = 0.5 * (data.kb[bad] + data.kb[bad + 1])
+        n_new = int(max(data.n_loop[bad].max(), data.n_loop[bad + 1].max()))
+        data = data.merged(compute(kb, n_new))
+    gap = float(np.min(data.conduction - data.valence))
+    n_used = int(data.n_loop.max())
     if gap <= GAP_CLOSED:
         result = WilsonPlane(
-            name, None, n, len(data.kb), None, False, gap, data.min_singular,
+            name, None, n_used, len(data.kb), None, False, gap, data.min_singular,
             reason=f"direct gap closes on plane {name} ({gap * 1e3:.3g} meV)",
         )
         return result, data
     per_group = [z2_from_wcc(x) for x in data.wcc]
     z2 = sum(z for z, _ in per_group) % 2
-    ok = all(q["ok"] for _, q in per_group)
+    reasons = []
+    if not all(q["ok"] for _, q in per_group):
+        reasons.append(f"largest-gap test fails on plane {name} with {len(data.kb)} lines")
+    if data.min_singular < min_singular:
+        reasons.append(f"links down to {data.min_singular:.2f} with {n_used}-point loops on "
+                       f"plane {name}")
     result = WilsonPlane(
         name,
         int(z2),
-        n,
+        n_used,
         len(data.kb),
         float(min(q["min_gap_distance"] for _, q in per_group)),
-        ok,
+        not reasons,
         gap,
         data.min_singular,
-        reason=None if ok else (
-            f"largest-gap test fails on plane {name} with {len(data.kb)} lines"
-        ),
+        reason="; ".join(reasons) or None,
         wcc=np.round(np.concatenate(data.wcc, axis=1), 5).tolist(),
     )
     return result, data
