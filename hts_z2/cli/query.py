@@ -16,7 +16,10 @@ CSV_COLUMNS = (
     "material_id", "source", "campaign", "formula", "elements", "nsites", "spacegroup",
     "status", "reason", "label", "caution", "gap_indirect", "gap_direct", "z2_planes",
     "z2_converged", "z2_manifold", "domain_distance", "in_domain", "model_name", "model_sha256",
+    "confirmation_verdict", "confirmation_label", "confirmation_pbe_sensitive",
+    "confirmation_gap_indirect", "confirmation_method",
 )
+VERDICTS = ("confirmed", "rejected", "agrees", "disagrees", "undetermined", "unchecked")
 
 
 def build_filter(
@@ -32,6 +35,8 @@ def build_filter(
     manifold_label: str | None = None,
     max_domain_distance: float | None = None,
     in_domain: bool = False,
+    confirmed: bool = False,
+    verdict: str | None = None,
 ) -> dict[str, Any]:
     """MongoDB filter for the query options.
 
@@ -41,6 +46,8 @@ def build_filter(
     occupied-manifold Z2 of near-insulating metals (``z2_manifold.label``) like ``label``;
     ``max_domain_distance`` keeps results whose ``domain_distance`` is known and at most
     that (:mod:`hts_z2.model.domain`), ``in_domain`` those within their model's threshold.
+    ``confirmed`` keeps topological insulators confirmed from first principles;
+    ``verdict`` one first-principles verdict (``unchecked``: no confirmation yet).
     """
     crit: dict[str, Any] = {}
     for key, value in (("label", label), ("z2_manifold.label", manifold_label)):
@@ -65,12 +72,21 @@ def build_filter(
         crit["domain_distance"] = {"$lte": max_domain_distance}
     if in_domain:
         crit["in_domain"] = True
+    if confirmed:
+        verdict = verdict or "confirmed"
+        if verdict != "confirmed":
+            raise ValueError("--confirmed keeps the verdict 'confirmed'; drop --verdict")
+    if verdict:
+        if verdict not in VERDICTS:
+            raise ValueError(f"unknown verdict {verdict!r}; choose from {', '.join(VERDICTS)}")
+        crit["confirmation.verdict"] = None if verdict == "unchecked" else verdict
     return crit
 
 
 def csv_row(doc: dict) -> dict[str, Any]:
     """Flat CSV row of a result document."""
     gap, z2, model = doc.get("gap") or {}, doc.get("z2") or {}, doc.get("model") or {}
+    check = doc.get("confirmation") or {}
     return {
         **{k: doc.get(k) for k in CSV_COLUMNS if k in doc},
         "elements": " ".join(doc.get("elements") or []),
@@ -81,6 +97,11 @@ def csv_row(doc: dict) -> dict[str, Any]:
         "z2_manifold": (doc.get("z2_manifold") or {}).get("label"),
         "model_name": model.get("name"),
         "model_sha256": model.get("sha256"),
+        "confirmation_verdict": check.get("verdict"),
+        "confirmation_label": check.get("label"),
+        "confirmation_pbe_sensitive": check.get("pbe_sensitive"),
+        "confirmation_gap_indirect": check.get("gap_indirect"),
+        "confirmation_method": check.get("method"),
     }
 
 
@@ -121,27 +142,40 @@ def query(
     in_domain: bool = typer.Option(
         False, help="only results within their model's training domain (its threshold)"
     ),
+    confirmed: bool = typer.Option(
+        False, help="only topological insulators confirmed from first principles"
+    ),
+    verdict: str = typer.Option(
+        None, help="first-principles verdict: confirmed, rejected, agrees, disagrees, "
+        "undetermined, unchecked"
+    ),
 ) -> None:
     """Query stored results."""
-    from hts_z2.cli.screen import candidates_table, sort_docs
+    from hts_z2.cli.screen import candidates_table, sort_docs, wide_console
     from hts_z2.store import StoreUnavailableError, open_store
 
     if fmt not in ("table", "json", "csv"):
         console.print(f"[red]error:[/red] unknown format {fmt!r} (table, json, csv)")
         raise typer.Exit(2)
-    crit = build_filter(
-        label,
-        min_gap,
-        max_gap,
-        elements,
-        source,
-        campaign,
-        status,
-        no_caution=no_caution,
-        manifold_label=manifold_label,
-        max_domain_distance=max_domain_distance,
-        in_domain=in_domain,
-    )
+    try:
+        crit = build_filter(
+            label,
+            min_gap,
+            max_gap,
+            elements,
+            source,
+            campaign,
+            status,
+            no_caution=no_caution,
+            manifold_label=manifold_label,
+            max_domain_distance=max_domain_distance,
+            in_domain=in_domain,
+            confirmed=confirmed,
+            verdict=verdict,
+        )
+    except ValueError as err:
+        console.print(f"[red]error:[/red] {err}")
+        raise typer.Exit(2) from None
     try:
         store = open_store(db)
     except StoreUnavailableError as err:
@@ -155,4 +189,4 @@ def query(
     elif fmt == "csv":
         typer.echo(to_csv(docs), nl=False)
     else:
-        console.print(candidates_table(docs, title=f"{len(docs)} result(s)"))
+        wide_console().print(candidates_table(docs, title=f"{len(docs)} result(s)"))

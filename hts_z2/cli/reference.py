@@ -277,3 +277,50 @@ def import_deeph(
     )
     for sample_id, reason in report.failed.items():
         console.print(f"[yellow]failed[/yellow] {sample_id}: {reason}")
+
+
+@dataset_app.command("disagreements")
+def disagreements(
+    out: Path = typer.Argument(..., help="directory for the structure files and manifest"),
+    db: str = typer.Option(None, "--db", help="result store (default: the embedded store)"),
+    model: str = typer.Option(None, help="only results of this model (name or sha256 prefix)"),
+    verdicts: str = typer.Option(
+        "rejected,disagrees", help="comma-separated confirmation verdicts to export"
+    ),
+) -> None:
+    """Export the structures where the first-principles confirmation disagrees with the
+    model, as the next training set: CIF files plus ``manifest.json`` (model and
+    first-principles labels); compute them with ``hts-z2 reference OUT/*.cif --out DATASET``.
+    """
+    from pymatgen.core import Structure
+
+    from hts_z2.store import StoreUnavailableError, open_store
+
+    wanted = [v.strip() for v in verdicts.split(",") if v.strip()]
+    try:
+        store = open_store(db)
+    except StoreUnavailableError as err:
+        console.print(f"[red]error:[/red] {err}")
+        raise typer.Exit(2) from None
+    with store:
+        docs = list(store.find({"confirmation.verdict": {"$in": wanted}}))
+    if model:
+        docs = [d for d in docs if d["model"]["name"] == model
+                or d["model"]["sha256"].startswith(model)]
+    out.mkdir(parents=True, exist_ok=True)
+    manifest = []
+    for d in docs:
+        if not d.get("structure"):
+            continue
+        name = "".join(c if c.isalnum() or c in "-_." else "_" for c in d["material_id"])
+        Structure.from_dict(d["structure"]).to(filename=str(out / f"{name}.cif"))
+        c = d["confirmation"]
+        manifest.append({
+            "material_id": d["material_id"], "file": f"{name}.cif",
+            "model": d["model"]["name"], "model_label": d.get("label"),
+            "first_principles_label": c.get("label"), "verdict": c.get("verdict"),
+            "pbe_sensitive": c.get("pbe_sensitive"),
+        })
+    (out / "manifest.json").write_text(json.dumps(manifest, indent=1) + "\n")
+    console.print(f"exported {len(manifest)} structures where the model and first principles "
+                  f"disagree -> {out}")

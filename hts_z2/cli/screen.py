@@ -23,11 +23,11 @@ CAUTION_CAPTION = (
 
 def candidates_table(docs: list[dict], title: str = "candidates") -> Table:
     """Rich table of result documents, sorted by label then indirect gap."""
-    table = Table(title=title)
+    table = Table(title=title, title_justify="left")
     columns = ("material", "formula", "label", "gap (eV)", "direct (eV)", "Z2 planes",
-               "domain", "note")  # fmt: skip
+               "domain", "first principles", "note")  # fmt: skip
     for col in columns:
-        table.add_column(col)
+        table.add_column(col, overflow="fold")
     for d in sort_docs(docs):
         gap = d.get("gap") or {}
         z2 = d.get("z2") or d.get("z2_manifold") or {}
@@ -40,11 +40,61 @@ def candidates_table(docs: list[dict], title: str = "candidates") -> Table:
             _num(gap.get("direct")),
             "".join(map(str, planes)) if planes else "",
             _num(d.get("domain_distance"), 2),
+            confirmation_cell(d),
             "; ".join(x for x in (d.get("reason"), manifold_note(d), caution_note(d)) if x),
         )
+    captions = []
     if any(d.get("caution") for d in docs):
-        table.caption = CAUTION_CAPTION
+        captions.append(CAUTION_CAPTION)
+    if any((d.get("confirmation") or {}).get("pbe_sensitive") for d in docs):
+        captions.append(PBE_CAPTION)
+    table.caption = "\n".join(captions) or None
     return table
+
+
+PBE_CAPTION = (
+    "PBE-sensitive: the band inversion (or gap) that decides the first-principles label is "
+    "below 0.3 eV; PBE itself may get it wrong (docs/label_of_record.md)"
+)
+
+
+def confirmation_cell(doc: dict) -> str:
+    """What the first-principles check says: its label, verdict and flags."""
+    c = doc.get("confirmation")
+    if not c:
+        return "not checked"
+    if c.get("status") != "done":
+        return f"{c.get('status')}: {c.get('reason') or ''}"[:80]
+    text = f"{c.get('label')} ({c.get('verdict')})"
+    if c.get("pbe_sensitive"):
+        text += ", PBE-sensitive"
+    return text
+
+
+def topological_groups(docs: list[dict]) -> dict[str, list[dict]]:
+    """Model TIs split by their first-principles check, plus the TIs the model missed.
+
+    Keys: ``confirmed``, ``awaiting`` (no finished check), ``rejected`` (trivial, metal or
+    semimetal from first principles, or another TI), ``missed`` (first principles finds a
+    TI where the model did not).
+    """
+    from hts_z2.schemas.dft import is_topological
+
+    groups: dict[str, list[dict]] = {"confirmed": [], "awaiting": [], "rejected": [],
+                                     "missed": []}
+    for d in docs:
+        c = d.get("confirmation") or {}
+        verdict = c.get("verdict") if c.get("status") == "done" else None
+        if is_topological(d.get("label")):
+            if verdict == "confirmed":
+                groups["confirmed"].append(d)
+            elif verdict in ("rejected", "disagrees"):
+                groups["rejected"].append(d)
+            else:
+                groups["awaiting"].append(d)
+        elif verdict == "disagrees" and is_topological(c.get("label")):
+            groups["missed"].append(d)
+    return groups
 
 
 def caution_note(doc: dict) -> str | None:
@@ -99,8 +149,18 @@ def screen(
     ),
     limit: int = typer.Option(None, help="read at most this many structures"),
     show: str = typer.Option("candidates", help="candidates | all | none: rows to print"),
+    confirm: str = typer.Option(
+        "candidates", help="first-principles confirmation: none | candidates (model TIs, "
+        "small-gap and undefined results) | all"
+    ),
+    confirm_budget: int = typer.Option(
+        None, help="at most this many new first-principles runs (cached results are free)"
+    ),
+    confirm_hours: float = typer.Option(None, help="stop starting new runs after these hours"),
 ) -> None:
-    """Screen structures: filter -> ML Hamiltonian -> gap -> Z2 -> result store."""
+    """Screen structures: filter -> ML Hamiltonian -> gap -> Z2 -> result store, then
+    confirm the candidates from first principles (plane-wave PBE+SOC, cached)."""
+    from hts_z2.flows.confirmation import ConfirmationPolicy
     from hts_z2.flows.screening import ScreeningSettings, resolve_model, run_campaign
     from hts_z2.model.device import torch_device
     from hts_z2.store import StoreUnavailableError, open_store
@@ -113,6 +173,8 @@ def screen(
     try:
         spec = SourceSpec(kind=kind, paths=list(paths or []), limit=limit)
         torch_device(device)
+        policy = ConfirmationPolicy(mode=confirm, max_structures=confirm_budget,
+                                    max_cpu_hours=confirm_hours)
         store = open_store(db)
         resolved = resolve_model(model)
     except (ValueError, StoreUnavailableError, RuntimeError, OSError) as err:
@@ -131,9 +193,13 @@ def screen(
             done = progress.tasks[0].completed + step.done + step.skipped + step.failed
             progress.update(task, completed=done, counts="")
 
+        def on_confirm(material_id: str, verdict: str) -> None:
+            progress.console.print(f"  first principles: {material_id}: {verdict}")
+
         try:
             counts = run_campaign(spec, resolved, store, candidate_filter, settings, campaign,
-                                  chunk_size, on_progress)
+                                  chunk_size, on_progress, confirmation=policy,
+                                  on_confirm=on_confirm)
         except (GnomeError, MPError, KeyError) as err:
             console.print(f"[red]error:[/red] {err}")
             raise typer.Exit(2) from None
@@ -142,11 +208,12 @@ def screen(
         if campaign:
             where["campaign"] = campaign
         if show != "none":
-            crit = dict(where)
-            docs = list(store.find(crit, projection={"structure": 0}))
-            if show == "candidates":
-                docs = [d for d in docs if is_candidate(d)]
-            console.print(candidates_table(docs, title=f"{kind}: {resolved.name}"))
+            docs = list(store.find(dict(where), projection={"structure": 0}))
+            out = wide_console()
+            if show == "all":
+                out.print(candidates_table(docs, title=f"{kind}: {resolved.name}"))
+            else:
+                print_candidates(out, docs, f"{kind}: {resolved.name}")
         _print_reasons(store, where)
     backfilled = f", {counts.backfilled} given a domain distance" if counts.backfilled else ""
     console.print(
@@ -156,6 +223,36 @@ def screen(
     if counts.seconds:
         split = ", ".join(f"{k} {v:.2f}s" for k, v in counts.seconds.items())
         console.print(f"time by stage: {split}")
+
+
+def wide_console() -> Console:
+    """The console for tables: the terminal's width, or wide enough for whole columns when
+    the output goes to a file or a pipe."""
+    return console if console.is_terminal else Console(width=220)
+
+
+GROUP_TITLES = {
+    "confirmed": "topological insulators confirmed from first principles",
+    "awaiting": "topological-insulator candidates awaiting confirmation (model only)",
+    "rejected": "model topological insulators rejected by first principles",
+    "missed": "topological insulators from first principles that the model missed",
+}
+
+
+def print_candidates(out: Console, docs: list[dict], title: str) -> None:
+    """Candidates grouped by their first-principles check, then the other candidates."""
+    candidates = [d for d in docs if is_candidate(d)]
+    groups = topological_groups(docs)
+    shown = set()
+    for key, rows in groups.items():
+        if rows:
+            out.print(candidates_table(rows, title=f"{title}: {GROUP_TITLES[key]}"))
+            shown |= {d["material_id"] for d in rows}
+    rest = [d for d in candidates if d["material_id"] not in shown]
+    if rest:
+        out.print(candidates_table(rest, title=f"{title}: other insulators and near-insulators"))
+    counts = ", ".join(f"{len(v)} {k}" for k, v in groups.items())
+    out.print(f"model topological insulators: {counts}")
 
 
 def is_candidate(doc: dict) -> bool:

@@ -51,10 +51,14 @@ def _plots(entries: list[Entry], directory: Path, hamiltonians: Path | None) -> 
 
 def validate(
     references: list[Path] = typer.Argument(
-        ...,
+        None,
         help="reference tables (.csv/.json), material directories (Z2Pack, WannierTools or "
         "pyatb output) or directories of material directories",
         show_default=False,
+    ),
+    confirmations: bool = typer.Option(
+        False, "--confirmations", help="also use the stored first-principles confirmations "
+        "of the results as references (plane-wave label of record)"
     ),
     db: str = typer.Option(
         None, "--db", help="result store URI or directory (default: the embedded store)"
@@ -95,13 +99,20 @@ def validate(
         raise typer.BadParameter(f"--format must be one of {', '.join(FORMATS)}")
     if agreement_on not in ("full", "nu0"):
         raise typer.BadParameter("--agreement-on must be full or nu0")
+    if not references and not confirmations:
+        raise typer.BadParameter("give reference paths, --confirmations, or both")
     console = Console(stderr=True)
     try:
         docs = _for_model(load_results(db, results), model)
     except ResultsError as err:
         console.print(f"[red]error:[/red] {err}")
         raise typer.Exit(2) from err
-    entries, summary = compare(load_references(references, mapping), docs)
+    refs = load_references(references, mapping) if references else []
+    if confirmations:
+        from hts_z2.validate.confirmations import confirmation_references
+
+        refs += confirmation_references(docs)
+    entries, summary = compare(refs, docs)
     figures = {} if plots is None else _plots(entries, plots, hamiltonians)
     if fmt == "table" and output is None:
         print_table(entries, summary, Console(width=200))

@@ -72,12 +72,16 @@ class CampaignCounts(BaseModel):
     existing: int = 0
     backfilled: int = 0
     seconds: dict[str, float] = {}
+    confirmation: dict[str, float] = {}
 
     def add(self, other: CampaignCounts) -> CampaignCounts:
         """Sum of two counts (stage seconds added)."""
         seconds = dict(self.seconds)
         for stage, s in other.seconds.items():
             seconds[stage] = seconds.get(stage, 0.0) + s
+        confirmation = dict(self.confirmation)
+        for what, n in other.confirmation.items():
+            confirmation[what] = confirmation.get(what, 0) + n
         return CampaignCounts(
             read=self.read + other.read,
             done=self.done + other.done,
@@ -86,6 +90,7 @@ class CampaignCounts(BaseModel):
             existing=self.existing + other.existing,
             backfilled=self.backfilled + other.backfilled,
             seconds=seconds,
+            confirmation=confirmation,
         )
 
 
@@ -432,24 +437,53 @@ def run_campaign(
     chunk_size: int = 16,
     on_progress: Callable[[CampaignCounts], None] | None = None,
     mp_summary: Any = None,
+    confirmation: Any = None,
+    dft_store: Any = None,
+    on_confirm: Callable[[str, str], None] | None = None,
 ) -> CampaignCounts:
-    """Screen a whole source in this process, chunk by chunk (re-runs skip done materials).
+    """Screen a whole source in this process, chunk by chunk (re-runs skip done materials),
+    then confirm the selected results from first principles.
 
-    ``on_progress`` receives the counts added by each step (planning or a chunk).
+    ``on_progress`` receives the counts added by each step (planning or a chunk);
+    ``confirmation`` is a :class:`~hts_z2.flows.confirmation.ConfirmationPolicy` (None: no
+    confirmation) whose results go to ``dft_store`` (default: the first-principles cache of
+    the same store location); ``on_confirm(material_id, verdict)`` follows it.
     """
     candidate_filter = candidate_filter or CandidateFilter()
     settings = settings or ScreeningSettings()
     total = CampaignCounts()
+    screened: list[str] = []
     records = iter_source(source, mp_summary=mp_summary)
     for chunk, counts in plan(records, model, store, candidate_filter, campaign, chunk_size):
         step = counts
         if chunk:
             chunk_counts = process_chunk(chunk, model, store, candidate_filter, settings, campaign)
             step = counts.add(chunk_counts.model_copy(update={"read": 0}))
+            screened += [r.material_id for r in chunk]
         total = total.add(step)
         if on_progress is not None:
             on_progress(step)
+    if confirmation is not None and confirmation.mode != "none" and screened:
+        tally = _confirm(store, dft_store, model.sha256, screened, confirmation, on_confirm)
+        total = total.model_copy(update={"confirmation": tally.to_dict()})
     return total
+
+
+def _confirm(store, dft_store, model_sha256, ids, policy, on_confirm):
+    from hts_z2.flows.confirmation import confirm_pending
+
+    if dft_store is not None:
+        return confirm_pending(store, dft_store, model_sha256, ids, policy, on_confirm)
+    with _dft_store_beside(store) as dft:
+        return confirm_pending(store, dft, model_sha256, ids, policy, on_confirm)
+
+
+def _dft_store_beside(store: Any) -> Any:
+    """The first-principles cache in the same location as ``store``."""
+    from hts_z2.store.dft import open_dft_store
+
+    location = getattr(store, "raw_location", None) or store.location
+    return open_dft_store(location)
 
 
 def _filter_from_dict(d: dict) -> CandidateFilter:
@@ -501,6 +535,88 @@ def campaign_summary_job(parts: list[CampaignCounts]) -> CampaignCounts:
 
 
 @job
+def confirm_job(material_id: str, model_sha256: str, db: str | None, policy: dict
+                ) -> CampaignCounts:
+    """First-principles confirmation of one stored result (its own job: routable to CPU
+    workers apart from the GPU inference). Its failure is recorded in the result's
+    ``confirmation``; the model's result is never touched."""
+    from hts_z2.flows.confirmation import ConfirmationPolicy, confirm_one
+    from hts_z2.store.dft import open_dft_store
+
+    resolved = ConfirmationPolicy.from_dict(policy)
+    with _open(db) as store, open_dft_store(store.raw_location) as dft:
+        found = list(store.find({"material_id": material_id, "model.sha256": model_sha256}))
+        if not found:
+            return CampaignCounts(confirmation={"failed": 1})
+        confirmation, how = confirm_one(found[0], dft, resolved)
+        store.set_fields(model_sha256, material_id,
+                         {"confirmation": confirmation.model_dump(mode="python")})
+    return CampaignCounts(confirmation={how: 1})
+
+
+@job
+def confirmation_plan_job(
+    material_ids: list[str],
+    model_sha256: str,
+    db: str | None,
+    policy: dict,
+    manager_config: dict,
+    after: list | None = None,
+) -> Response:
+    """After the chunks (``after``): apply cached first-principles results to the selected
+    results, and replace itself with one :func:`confirm_job` per structure that needs a new
+    run, within the policy's budget (CPU hours estimated from the cell size)."""
+    from pymatgen.core import Structure
+
+    from hts_z2.flows.confirmation import (
+        ConfirmationPolicy,
+        confirm_one,
+        estimate_seconds,
+        finished,
+        wanted,
+    )
+    from hts_z2.store.dft import open_dft_store
+
+    resolved = ConfirmationPolicy.from_dict(policy)
+    counts: dict[str, float] = {}
+    jobs = []
+    planned_seconds = 0.0
+    with _open(db) as store, open_dft_store(store.raw_location) as dft:
+        docs = []
+        for start in range(0, len(material_ids), 500):
+            docs += list(store.find({"model.sha256": model_sha256,
+                                     "material_id": {"$in": material_ids[start: start + 500]}}))
+        todo = [d for d in docs if wanted(d, resolved) and not finished(d)]
+        for doc in sorted(todo, key=lambda d: d["material_id"]):
+            confirmation, how = confirm_one(doc, dft, resolved, allow_compute=False)
+            if how == "cached":
+                store.set_fields(model_sha256, doc["material_id"],
+                                 {"confirmation": confirmation.model_dump(mode="python")})
+                counts["cached"] = counts.get("cached", 0) + 1
+                continue
+            cost = estimate_seconds(Structure.from_dict(doc["structure"]))
+            over = (resolved.max_structures is not None and len(jobs) >= resolved.max_structures
+                    ) or (resolved.max_cpu_hours is not None
+                          and (planned_seconds + cost) / 3600 > resolved.max_cpu_hours)
+            if over:
+                store.set_fields(model_sha256, doc["material_id"],
+                                 {"confirmation": confirmation.model_dump(mode="python")})
+                counts["over_budget"] = counts.get("over_budget", 0) + 1
+                continue
+            planned_seconds += cost
+            j = confirm_job(doc["material_id"], model_sha256, db, policy)
+            j.name = f"confirm {doc['material_id']}"
+            if manager_config:
+                j.update_config({"manager_config": manager_config})
+            jobs.append(j)
+    counts["selected"] = len(todo)
+    summary = campaign_summary_job([CampaignCounts(confirmation=counts),
+                                    *(j.output for j in jobs)])
+    summary.name = "confirmation summary"
+    return Response(replace=Flow([*jobs, summary], output=summary.output))
+
+
+@job
 def screening_plan_job(
     source: dict,
     db: str | None,
@@ -510,10 +626,14 @@ def screening_plan_job(
     campaign: str | None,
     chunk_size: int,
     chunk_manager_config: dict,
+    confirmation: dict | None = None,
+    confirm_manager_config: dict | None = None,
 ) -> Response:
-    """Stream the source, store rejections, and replace itself with the chunk jobs."""
+    """Stream the source, store rejections, and replace itself with the chunk jobs (then a
+    confirmation planning job when ``confirmation`` is a policy other than ``none``)."""
     resolved = resolve_model(model)
     jobs = []
+    screened: list[str] = []
     planned = CampaignCounts()
     with _open(db) as store:
         records = iter_source(SourceSpec(**source))
@@ -524,12 +644,21 @@ def screening_plan_job(
             if not chunk:
                 continue
             refs = [r.to_ref() for r in chunk]
+            screened += [r.material_id for r in chunk]
             j = screening_chunk_job(refs, db, model, candidate_filter, settings, campaign)
             j.name = f"screen chunk {i}"
             if chunk_manager_config:
                 j.update_config({"manager_config": chunk_manager_config})
             jobs.append(j)
-    summary = campaign_summary_job([planned, *(j.output for j in jobs)])
+    parts = [planned, *(j.output for j in jobs)]
+    if confirmation and confirmation.get("mode", "none") != "none" and screened:
+        check = confirmation_plan_job(screened, resolved.sha256, db, confirmation,
+                                      confirm_manager_config or {},
+                                      after=[j.output for j in jobs])
+        check.name = "plan confirmations"
+        jobs.append(check)
+        parts.append(check.output)
+    summary = campaign_summary_job(parts)
     summary.name = "campaign summary"
     return Response(replace=Flow([*jobs, summary], output=summary.output))
 
@@ -548,6 +677,10 @@ class ScreeningFlowMaker(Maker):
     candidate_filter, settings : see :class:`CandidateFilter`, :class:`ScreeningSettings`.
     chunk_manager_config : ``manager_config`` of the chunk jobs (e.g. GPU worker routing:
         ``{"_fworker": "gpu"}`` for FireWorks, ``{"worker": "gpu"}`` for jobflow-remote).
+    confirmation : first-principles confirmation policy
+        (:class:`~hts_z2.flows.confirmation.ConfirmationPolicy`); None = none.
+    confirm_manager_config : ``manager_config`` of the confirmation jobs (CPU workers with
+        GPAW, e.g. ``{"_fworker": "cpu"}``).
     """
 
     name: str = "hts-z2 screening"
@@ -558,6 +691,8 @@ class ScreeningFlowMaker(Maker):
     candidate_filter: CandidateFilter = field(default_factory=CandidateFilter)
     settings: ScreeningSettings = field(default_factory=ScreeningSettings)
     chunk_manager_config: dict = field(default_factory=dict)
+    confirmation: Any = None
+    confirm_manager_config: dict = field(default_factory=dict)
 
     def make(self, source: SourceSpec) -> Flow:
         """The campaign flow for one source."""
@@ -572,6 +707,8 @@ class ScreeningFlowMaker(Maker):
             self.campaign,
             self.chunk_size,
             self.chunk_manager_config,
+            None if self.confirmation is None else self.confirmation.to_dict(),
+            self.confirm_manager_config,
         )
         planner.name = f"plan {self.campaign or source.kind}"
         return Flow([planner], output=planner.output, name=self.name)

@@ -7,7 +7,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from hts_z2.flows.confirmation import ConfirmationPolicy
 from hts_z2.flows.screening import CampaignCounts, ScreeningFlowMaker, ScreeningSettings
+from hts_z2.reference.planewave.settings import PlaneWaveSettings
 from hts_z2.store.uri import mask
 from hts_z2.structures.filter import CandidateFilter
 from hts_z2.structures.sources import SourceSpec
@@ -38,7 +40,8 @@ def load_campaign(path: str | Path) -> Campaign:
     data = yaml.safe_load(Path(path).read_text(encoding="utf-8")) or {}
     unknown = set(data) - {
         "name", "source", "db", "model", "chunk_size", "filter", "settings",
-        "chunk_manager_config", "engine", "launchpad", "jobflow_remote",
+        "chunk_manager_config", "engine", "launchpad", "jobflow_remote", "confirmation",
+        "confirm_manager_config",
     }
     if unknown:
         raise ValueError(f"{path}: unknown keys {sorted(unknown)}")
@@ -55,6 +58,8 @@ def load_campaign(path: str | Path) -> Campaign:
         candidate_filter=CandidateFilter(**filt),
         settings=ScreeningSettings(**(data.get("settings") or {})),
         chunk_manager_config=dict(data.get("chunk_manager_config") or {}),
+        confirmation=confirmation_policy(data.get("confirmation")),
+        confirm_manager_config=dict(data.get("confirm_manager_config") or {}),
     )
     engine = data.get("engine", "fireworks")
     if engine not in ENGINES:
@@ -67,6 +72,20 @@ def load_campaign(path: str | Path) -> Campaign:
         launchpad=data.get("launchpad"),
         jobflow_remote=dict(data.get("jobflow_remote") or {}),
     )
+
+
+def confirmation_policy(spec: dict | str | None) -> ConfirmationPolicy:
+    """The confirmation policy of a campaign YAML: a mode (``none``, ``candidates``,
+    ``all``) or a mapping with ``mode``, ``max_structures``, ``max_cpu_hours``,
+    ``small_gap``, ``methods`` and ``settings`` (plane-wave settings); default
+    ``candidates``."""
+    if spec is None:
+        return ConfirmationPolicy()
+    if isinstance(spec, str):
+        return ConfirmationPolicy(mode=spec)
+    spec = dict(spec)
+    settings = PlaneWaveSettings(**(spec.pop("settings", None) or {}))
+    return ConfirmationPolicy(settings=settings, **spec)
 
 
 def launchpad_from(file: str | Path | None = None, uri: str | None = None) -> Any:
@@ -126,7 +145,8 @@ def submit_campaign(
     try:
         import fireworks  # noqa: F401
     except ImportError as err:
-        raise SubmitError("engine fireworks needs: pip install fireworks") from err
+        raise SubmitError("engine fireworks needs the workflows extra: "
+                          "pip install 'hts-z2[workflows]'") from err
     uri = os.environ.get("HTS_Z2_LAUNCHPAD")
     lp = launchpad_from(launchpad_file or campaign.launchpad, uri)
     ids = submit_fireworks(campaign, lp)

@@ -2,6 +2,7 @@
 
 from hts_z2.schemas.dft import (
     DFT_COLLECTION,
+    Confirmation,
     DftGap,
     DftResult,
     DftZ2,
@@ -12,6 +13,7 @@ from hts_z2.schemas.dft import (
 
 __all__ = [
     "DFT_COLLECTION",
+    "Confirmation",
     "DftGap",
     "DftResult",
     "DftZ2",

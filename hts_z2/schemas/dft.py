@@ -172,3 +172,85 @@ def dft_json_schema() -> dict[str, Any]:
 def finite_or_none(value: float | None) -> float | None:
     """A float for JSON, None for NaN / infinity."""
     return _finite(value)
+
+
+Verdict = Literal["confirmed", "rejected", "agrees", "disagrees", "undetermined"]
+TOPOLOGICAL = ("STI", "WTI")
+
+
+def is_topological(label: str | None) -> bool:
+    """A strong or weak topological-insulator label."""
+    return bool(label) and label.split(" ")[0] in TOPOLOGICAL
+
+
+def _class(label: str | None) -> str | None:
+    if label is None:
+        return None
+    return "gapless" if label.split(" ")[0] in ("metal", "semimetal") else label
+
+
+def judge(model_label: str | None, result: DftResult) -> tuple[Verdict, bool | None]:
+    """(verdict, agrees) of a model label against a first-principles result.
+
+    A model TI is ``confirmed`` when the first-principles label is the same TI, ``rejected``
+    when it is trivial, a semimetal or a metal, ``disagrees`` for another TI; a model
+    non-TI ``agrees`` or ``disagrees`` (a missed TI disagrees). A failed, skipped or
+    ``undefined`` first-principles result leaves it ``undetermined``.
+    """
+    if result.status != "done" or result.label in (None, "undefined"):
+        return "undetermined", None
+    agrees = _class(model_label) == _class(result.label)
+    if is_topological(model_label):
+        if agrees:
+            return "confirmed", True
+        return ("disagrees" if is_topological(result.label) else "rejected"), False
+    return ("agrees" if agrees else "disagrees"), agrees
+
+
+class Confirmation(BaseModel):
+    """First-principles check of one screening result (part of the result document)."""
+
+    method: str = Field(description="first-principles method, e.g. gpaw-pw-pbe-soc")
+    status: Literal["done", "failed", "skipped"]
+    verdict: Verdict = Field(
+        description="confirmed / rejected (model TI), agrees / disagrees (other labels), "
+        "undetermined (no usable first-principles label)"
+    )
+    label: str | None = Field(None, description="the first-principles label of record")
+    kind: Kind | None = None
+    planes: list[int] | None = Field(None, description="first-principles plane Z2 values")
+    gap_indirect: float | None = None
+    gap_direct: float | None = None
+    pbe_sensitive: bool | None = None
+    agrees: bool | None = Field(None, description="model and first-principles label agree "
+                                "(metal = semimetal)")
+    fingerprint: str
+    settings_key: str
+    settings: dict[str, Any] = Field(default_factory=dict)
+    timings: dict[str, float] = Field(default_factory=dict)
+    cached: bool = Field(False, description="taken from the first-principles cache")
+    reason: str | None = None
+
+    @classmethod
+    def from_result(cls, model_label: str | None, result: DftResult, cached: bool
+                    ) -> Confirmation:
+        verdict, agrees = judge(model_label, result)
+        gap = result.gap
+        return cls(
+            method=result.method,
+            status=result.status,
+            verdict=verdict,
+            label=result.label,
+            kind=result.kind if result.status == "done" else None,
+            planes=result.z2.planes if result.z2 is not None else None,
+            gap_indirect=None if gap is None else _finite(gap.indirect),
+            gap_direct=None if gap is None else _finite(gap.direct),
+            pbe_sensitive=result.pbe_sensitive,
+            agrees=agrees,
+            fingerprint=result.fingerprint,
+            settings_key=result.settings_key,
+            settings=result.settings,
+            timings=result.timings,
+            cached=cached,
+            reason=result.reason,
+        )

@@ -25,6 +25,7 @@ INDEXES: tuple[tuple[tuple[tuple[str, int], ...], dict[str, Any]], ...] = (
     ((("source", 1),), {"name": "source"}),
     ((("campaign", 1),), {"name": "campaign"}),
     ((("formula", 1),), {"name": "formula"}),
+    ((("confirmation.verdict", 1),), {"name": "confirmation"}),
 )
 """Index definitions (mirrored in ``database/indexes.json``)."""
 
@@ -56,6 +57,7 @@ class ResultStore:
     ):
         self.store = store
         self.location = mask(location)
+        self.raw_location = location  # for opening sibling collections; never printed
         self.is_mongo = is_mongo_uri(location)
         self.indexes = indexes
         self._connect(retries, retry_delay)

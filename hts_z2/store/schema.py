@@ -9,6 +9,8 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
+from hts_z2.schemas.dft import Confirmation
+
 COLLECTION = "z2_results"
 KEY_FIELDS = ("material_id", "model.sha256")
 Status = Literal["done", "skipped", "failed"]
@@ -75,6 +77,10 @@ class ResultDoc(BaseModel):
     reference), ``domain_by_element`` the same per element (its farthest atom; null for
     an element without training environments), ``in_domain`` whether the distance is
     within the model's threshold; beyond it the ``caution`` says so.
+    ``confirmation`` is the first-principles check of the result (plane-wave label of
+    record, :mod:`hts_z2.flows.confirmation`): ``confirmed`` / ``rejected`` for a model TI,
+    ``agrees`` / ``disagrees`` otherwise, ``undetermined`` without a usable label; it is
+    written after the model's result and never replaces it.
     """
 
     model_config = ConfigDict(protected_namespaces=())
@@ -100,6 +106,7 @@ class ResultDoc(BaseModel):
     domain_distance: float | None = None
     domain_by_element: dict[str, float | None] | None = None
     in_domain: bool | None = None
+    confirmation: Confirmation | None = None
     timings: dict[str, float] = Field(default_factory=dict)
     versions: dict[str, str] = Field(default_factory=dict)
     meta: dict[str, Any] = Field(default_factory=dict)

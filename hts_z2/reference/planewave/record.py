@@ -13,6 +13,7 @@ Commands::
     python -m hts_z2.reference.planewave.record run [ID ...]   # compute what is missing
     python -m hts_z2.reference.planewave.record run-parity [ID ...]  # parity only (fast)
     python -m hts_z2.reference.planewave.record table          # rewrite the docs table
+    python -m hts_z2.reference.planewave.record forget ID ...   # drop results to recompute
 
 ``run`` is resumable: it skips compounds whose stored result matches the current structure
 and settings, and writes the file after every compound.
@@ -249,8 +250,19 @@ def write_table(path: Path = DOCS_TABLE) -> None:
     path.write_text(text[:start] + markdown_table() + text[end:])
 
 
+def forget(ids: list[str]) -> None:
+    """Drop stored results so that the next ``run`` recomputes them."""
+    with _locked():
+        results = load_results()
+        for sid in ids:
+            results.pop(sid, None)
+        save_results(results)
+
+
 def main(argv: list[str]) -> None:
-    if argv and argv[0] in ("run", "run-parity"):
+    if argv and argv[0] == "forget":
+        forget(argv[1:])
+    elif argv and argv[0] in ("run", "run-parity"):
         run(argv[1:] or None, "parity" if argv[0] == "run-parity" else "auto")
     elif argv and argv[0] == "table":
         write_table()
