@@ -104,3 +104,54 @@ def test_sigkill_mid_campaign_then_rerun(mongo_uri):
     assert dups == 0
     assert len(docs) == 44
     assert docs["Bi2Se3-R-3m"]["label"] == "STI (1;000)"
+
+
+def test_run_locally_campaign_with_confirmation_from_the_cache(mongo_uri):
+    from hts_z2.flows.confirmation import ConfirmationPolicy
+
+    maker = ScreeningFlowMaker(db=mongo_uri, model=MODEL_SPEC, campaign="ci", chunk_size=1,
+                               confirmation=ConfirmationPolicy())
+    flow = maker.make(SourceSpec(kind="demo", paths=FEW))
+    run_locally(flow, store=job_store(mongo_uri), create_folders=False, ensure_success=True)
+    docs, dups = outputs_of(None, mongo_uri)
+    assert dups == 0
+    bi2se3 = docs["Bi2Se3-R-3m"]
+    assert bi2se3["confirmation"]["verdict"] == "confirmed" and bi2se3["confirmation"]["cached"]
+    assert bi2se3["label"] == "STI (1;000)"  # the model's result stays as it was
+
+
+@pytest.mark.slow
+def test_fireworks_campaign_runs_a_confirmation_job(mongo_uri, tmp_path, monkeypatch):
+    """A structure outside the cache: the FireWorks run plans and runs its plane-wave
+    confirmation job (GPAW, reduced settings) and stores it in both collections."""
+    from fireworks import FWorker, LaunchPad
+    from fireworks.core.rocket_launcher import rapidfire
+    from jobflow.managers.fireworks import flow_to_workflow
+    from pymatgen.core import Lattice, Structure
+
+    from hts_z2.flows.confirmation import ConfirmationPolicy
+    from hts_z2.reference.planewave.settings import PlaneWaveSettings
+    from hts_z2.store.dft import open_dft_store
+
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("OMP_NUM_THREADS", "1")
+    s = Structure(Lattice([[0, 3.26, 3.26], [3.26, 0, 3.26], [3.26, 3.26, 0]]),
+                  ["Pb", "Te"], [[0, 0, 0], [0.5, 0.5, 0.5]])
+    s.to(filename=str(tmp_path / "PbTe_wide.cif"))
+    quick = PlaneWaveSettings(ecut=200.0, kpt_density=1.6, path_spacing=0.3)
+    policy = ConfirmationPolicy(mode="all", settings=quick, methods="parity")
+    lp = LaunchPad(host=mongo_uri, uri_mode=True, name=database_from_uri(mongo_uri))
+    lp.reset("", require_password=False)
+    maker = ScreeningFlowMaker(db=mongo_uri, model=MODEL_SPEC, campaign="fw", chunk_size=2,
+                               confirmation=policy, confirm_manager_config={"_fworker": "cpu"})
+    source = SourceSpec(kind="files", paths=[str(tmp_path / "PbTe_wide.cif")])
+    lp.add_wf(flow_to_workflow(maker.make(source), store=job_store(mongo_uri)))
+    rapidfire(lp, FWorker(name="cpu"), nlaunches=0, sleep_time=0, max_loops=-1)
+    states = {fw["name"]: fw["state"] for fw in lp.fireworks.find({}, {"name": 1, "state": 1})}
+    assert "confirm PbTe_wide" in states and set(states.values()) == {"COMPLETED"}, states
+    docs, dups = outputs_of(None, mongo_uri)
+    assert dups == 0
+    c = docs["PbTe_wide"]["confirmation"]
+    assert c["status"] == "done" and c["label"] == "trivial (0;000)" and not c["cached"]
+    with open_dft_store(mongo_uri) as dft:
+        assert dft.count({"material_id": "PbTe_wide"}) == 1
