@@ -96,12 +96,15 @@ class DftStore:
 
 def open_dft_store(location: str | Path | None = None, **kwargs: Any) -> DftStore:
     """Open the first-principles cache in the result store at ``location`` (see
-    :func:`hts_z2.store.open_store`); committed label-of-record results are seeded into an
-    empty cache."""
+    :func:`hts_z2.store.open_store`); committed label-of-record results it does not hold yet
+    are added (never replacing a result it has)."""
     store = DftStore(open_store(location, collection=DFT_COLLECTION, indexes=DFT_INDEXES,
                                 **kwargs))
-    if store.count() == 0:
-        store.put_many(label_of_record_results())
+    committed = label_of_record_results()
+    held = {(d["fingerprint"], d["settings_key"]) for d in store.results.find(
+        {"method": {"$in": sorted({r.method for r in committed})}},
+        projection={"fingerprint": 1, "settings_key": 1})}
+    store.put_many(r for r in committed if (r.fingerprint, r.settings_key) not in held)
     return store
 
 

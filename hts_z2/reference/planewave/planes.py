@@ -32,6 +32,11 @@ points: neighbouring states that overlap this little make the Wilson loop ill-de
 0.08 and gave inconsistent planes)."""
 MAX_LOOP = 48
 """Most points per Wilson loop."""
+SMALL_LINE_GAP = 0.15
+"""A line whose loop points have a direct gap below this (eV) is computed with at least
+:data:`LOOP_AT_SMALL_GAP` points: a band inversion confined between coarse loop points is
+otherwise invisible to the loop (BiTeI's pocket near A, 0.07 eV, sits between 6 points)."""
+LOOP_AT_SMALL_GAP = 24
 
 
 def band_groups(energies: np.ndarray, n_occ: int, min_gap: float = GROUP_GAP) -> list[slice]:
@@ -68,6 +73,7 @@ class LineData:
     singular : [L] smallest singular value of any link of each line.
     n_loop : [L] points of each line's loop.
     k : [n_k, 3] every k-point computed; valence, conduction : [n_k] band edges (eV).
+    line_gap : [L] smallest direct gap on each line's loop points (eV).
     """
 
     kb: np.ndarray
@@ -77,6 +83,11 @@ class LineData:
     k: np.ndarray
     valence: np.ndarray
     conduction: np.ndarray
+    line_gap: np.ndarray | None = None
+
+    def __post_init__(self) -> None:
+        if self.line_gap is None:
+            self.line_gap = np.full(len(self.kb), np.inf)
 
     @property
     def min_singular(self) -> float:
@@ -93,6 +104,7 @@ class LineData:
             k=np.concatenate([self.k, other.k]),
             valence=np.concatenate([self.valence, other.valence]),
             conduction=np.concatenate([self.conduction, other.conduction]),
+            line_gap=np.concatenate([self.line_gap, other.line_gap])[order],
         )
 
     def replaced(self, index: np.ndarray, other: LineData) -> LineData:
@@ -103,11 +115,14 @@ class LineData:
             wcc[g][index] = other.wcc[g]
         singular, n_loop = self.singular.copy(), self.n_loop.copy()
         singular[index], n_loop[index] = other.singular, other.n_loop
+        line_gap = self.line_gap.copy()
+        line_gap[index] = np.minimum(line_gap[index], other.line_gap)
         return LineData(
             self.kb, wcc, singular, n_loop,
             np.concatenate([self.k, other.k]),
             np.concatenate([self.valence, other.valence]),
             np.concatenate([self.conduction, other.conduction]),
+            line_gap,
         )
 
 
@@ -204,17 +219,38 @@ def lines_wcc(
         k=states.k,
         valence=E[:, n_occ - 1],
         conduction=E[:, n_occ],
+        line_gap=(E[:, n_occ] - E[:, n_occ - 1]).reshape(len(kb), n).min(axis=1),
     )
 
 
+MOVE_TOL = 0.3
+"""Largest movement of any WCC between neighbouring lines (Hausdorff distance of the two
+sets on the circle), relative to the smaller of the two largest gaps."""
+MIN_LINE_DISTANCE = 1e-3
+"""No line is inserted closer than this to its neighbours (reduced units)."""
+
+
+def _cyclic_hausdorff(a: np.ndarray, b: np.ndarray) -> float:
+    """Hausdorff distance of two point sets on the unit circle."""
+    d = np.abs(a[:, None] - b[None, :])
+    d = np.minimum(d, 1 - d)
+    return float(max(d.min(axis=1).max(), d.min(axis=0).max()))
+
+
 def _bad_steps(x: np.ndarray) -> np.ndarray:
-    """Steps j -> j+1 whose largest-gap midpoints come closer than GAP_TOL to a WCC."""
+    """Steps j -> j+1 that fail a test: a largest-gap midpoint closer than GAP_TOL (relative
+    to the gap) to a WCC of the neighbouring line, or a WCC moving by more than MOVE_TOL of
+    the smaller largest gap (a WCC can then pass through the gap unseen: measured on BiTeI,
+    whose Rashba edges near A made a 5-line plane pass the distance test with the wrong
+    Z2)."""
     z, size = largest_gap(x)
     d1 = np.abs(x[1:] - z[:-1, None])
     d2 = np.abs(x[:-1] - z[1:, None])
     near1 = np.min(np.minimum(d1, 1 - d1), axis=1) / size[:-1]
     near2 = np.min(np.minimum(d2, 1 - d2), axis=1) / size[1:]
-    return np.flatnonzero(np.minimum(near1, near2) < GAP_TOL)
+    move = np.array([_cyclic_hausdorff(x[j], x[j + 1]) for j in range(len(x) - 1)])
+    move = move / np.minimum(size[1:], size[:-1])
+    return np.flatnonzero((np.minimum(near1, near2) < GAP_TOL) | (move > MOVE_TOL))
 
 
 def wilson_plane(
@@ -227,9 +263,10 @@ def wilson_plane(
 ) -> tuple[WilsonPlane, LineData]:
     """Adaptive Wilson-loop Z2 of one plane.
 
-    Lines whose loop has a link below ``min_singular`` are recomputed with twice the
-    points (up to ``max_loop``); lines are inserted where the largest-gap test fails (up to
-    ``max_lines``); both repeat until neither applies.
+    Lines whose loop has a link below ``min_singular``, or a direct gap below
+    :data:`SMALL_LINE_GAP` with fewer than :data:`LOOP_AT_SMALL_GAP` points, are recomputed
+    with twice the points (up to ``max_loop``); lines are inserted where the largest-gap or
+    movement test fails (up to ``max_lines``); both repeat until neither applies.
 
     Parameters
     ----------
@@ -241,13 +278,16 @@ def wilson_plane(
     name = PLANE_NAMES[plane]
     data = compute(np.arange(n // 2 + 1) / n, n)
     while float(np.min(data.conduction - data.valence)) > GAP_CLOSED:
-        coarse = np.flatnonzero((data.singular < min_singular) & (data.n_loop * 2 <= max_loop))
+        small = (data.line_gap < SMALL_LINE_GAP) & (data.n_loop < min(LOOP_AT_SMALL_GAP, max_loop))
+        coarse = np.flatnonzero(((data.singular < min_singular) | small)
+                                & (data.n_loop * 2 <= max_loop))
         if len(coarse):
             finer = int(2 * data.n_loop[coarse].min())
             coarse = coarse[data.n_loop[coarse] * 2 == finer]
             data = data.replaced(coarse, compute(data.kb[coarse], finer))
             continue
         bad = np.unique(np.concatenate([_bad_steps(x) for x in data.wcc]))
+        bad = bad[np.diff(data.kb)[bad] > 2 * MIN_LINE_DISTANCE]
         if len(bad) == 0 or len(data.kb) >= max_lines:
             break
         bad = bad[: max_lines - len(data.kb)]
@@ -265,7 +305,8 @@ def wilson_plane(
     per_group = [z2_from_wcc(x) for x in data.wcc]
     z2 = sum(z for z, _ in per_group) % 2
     reasons = []
-    if not all(q["ok"] for _, q in per_group):
+    failing = sum(len(_bad_steps(x)) for x in data.wcc)
+    if not all(q["ok"] for _, q in per_group) or failing:
         reasons.append(f"largest-gap test fails on plane {name} with {len(data.kb)} lines")
     if data.min_singular < min_singular:
         reasons.append(f"links down to {data.min_singular:.2f} with {n_used}-point loops on "
