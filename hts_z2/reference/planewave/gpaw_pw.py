@@ -16,6 +16,12 @@ import numpy as np
 from hts_z2.reference.gpaw_scf import GpawError, kpoint_grid
 from hts_z2.reference.planewave.settings import PlaneWaveSettings
 
+NSCF_MAXITER = 100
+"""Eigensolver iterations of a non-self-consistent run before it counts as not converged
+(then retried converging fewer of the top bands). Converged runs need 20-60; one band that
+stalls just above the threshold otherwise costs GPAW's default of 333 (hours on 80 k-points:
+seen on Sb2Te3)."""
+
 
 def inversion_translation(
     lattice: np.ndarray, frac: np.ndarray, numbers: np.ndarray, symprec: float = 1e-4
@@ -184,6 +190,7 @@ def soc_states(
                 symmetry="off",
                 nbands=nbands,
                 convergence={"bands": converge, "eigenstates": settings.eigenstates},
+                maxiter=NSCF_MAXITER,
                 txt=None,
             )
             break
