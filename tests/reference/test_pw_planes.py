@@ -13,6 +13,7 @@ from hts_z2.reference.planewave.planes import (
     LineData,
     WilsonPlane,
     band_groups,
+    critical_lines,
     line_kpoints,
     loop_points,
     wilson_plane,
@@ -143,3 +144,16 @@ def test_wilson_z2_flags_unconverged_planes():
     weak = WilsonPlane("k3=1/2", 0, 6, 25, 0.1, False, 0.5, 0.9, reason="largest-gap test fails")
     z = wilson_z2([ok] * 5 + [weak])
     assert z.label == "trivial (0;000)" and not z.converged and "largest-gap" in z.reason
+
+
+def test_critical_lines_map_small_gap_points_onto_every_plane():
+    """A hexagonal crystal (C3 about c): a small gap at (0, 0.04, 0.43) on the plane
+    k1 = 0 is also at (0.04, 0, 0.43)-type images on k2 = 0, a line that plane must have."""
+    c3 = np.array([[0, -1, 0], [1, -1, 0], [0, 0, 1]])
+    rotations = np.array([np.eye(3, dtype=int), c3, c3 @ c3])
+    point = np.array([[0.0, 0.04, 0.43]])
+    on_k1 = critical_lines(point, rotations, 0)  # lines along k3 on k1 = 0
+    on_k2 = critical_lines(point, rotations, 2)  # lines along k1 on k2 = 0
+    assert 0.43 in on_k1.round(6)
+    assert 0.04 in on_k2.round(6)
+    assert len(critical_lines(point, rotations, 1)) == 0  # no image on k1 = 1/2

@@ -31,8 +31,10 @@ from hts_z2.reference.planewave.parity import (
 from hts_z2.reference.planewave.planes import (
     GROUP_GAP_MIN,
     PLANES,
+    SMALL_LINE_GAP,
     WilsonPlane,
     band_groups,
+    critical_lines,
     line_kpoints,
     lines_wcc,
     loop_points,
@@ -145,13 +147,16 @@ def _parity_docs(parities: list[TrimParity]) -> list[TrimParityDoc]:
             for p in parities]
 
 
-def _wilson(calc, structure, settings, n_el, groups, progress: Progress
-            ) -> tuple[list[WilsonPlane], BandGap | None]:
-    """Wilson-loop Z2 of the six planes and the band edges of their k-points."""
+def _wilson(calc, structure, settings, n_el, groups, progress: Progress, rotations,
+            critical: np.ndarray) -> tuple[list[WilsonPlane], BandGap | None]:
+    """Wilson-loop Z2 of the six planes and the band edges of their k-points.
+
+    Two passes: every plane first, then again for planes on which the symmetry images of
+    the small-gap points found anywhere (``critical`` from the bands run, plus each plane's
+    own) call for lines they do not have yet."""
     from hts_z2.reference.planewave.gpaw_pw import soc_states
 
     lattice = np.asarray(structure.lattice.matrix)
-    results, gap = [], None
 
     def groups_on(E):
         """The groups, or one group where they come close on these k-points."""
@@ -161,10 +166,10 @@ def _wilson(calc, structure, settings, n_el, groups, progress: Progress
         )
         return groups if apart else [slice(0, n_el)]
 
+    computes, datas, results = [], [], []
     for p, (fixed, value) in enumerate(PLANES):
         a = (fixed + 1) % 3
         n = loop_points(lattice, a, settings.wilson_spacing, settings.wilson_min_points)
-
         chosen: list[list[slice]] = []
 
         def compute(kb, n, fixed=fixed, value=value, chosen=chosen):
@@ -174,8 +179,24 @@ def _wilson(calc, structure, settings, n_el, groups, progress: Progress
             return lines_wcc(states, fixed, kb, n, n_el, chosen[0])
 
         progress(f"Wilson loops, plane {p + 1}/6")
-        result, data = wilson_plane(compute, p, n, settings.wilson_max_lines)
+        extra = critical_lines(critical, rotations, p)
+        result, data = wilson_plane(compute, p, n, settings.wilson_max_lines, extra_kb=extra)
+        computes.append((compute, n))
+        datas.append(data)
         results.append(result)
+    found = [critical] + [d.k[(d.conduction - d.valence) < SMALL_LINE_GAP] for d in datas]
+    critical = np.concatenate(found)
+    for p in range(6):
+        extra = critical_lines(critical, rotations, p)
+        missing = [kb for kb in extra if np.min(np.abs(datas[p].kb - kb)) > 2e-3]
+        if missing:
+            progress(f"Wilson loops, plane {p + 1}/6: {len(missing)} line(s) through "
+                     "symmetry images of small-gap points")
+            compute, n = computes[p]
+            results[p], datas[p] = wilson_plane(compute, p, n, settings.wilson_max_lines,
+                                                start=datas[p], extra_kb=np.array(missing))
+    gap = None
+    for data in datas:
         edges = edges_gap(data.k, data.valence, data.conduction, len(data.k))
         gap = edges if gap is None else merge_gaps(gap, edges)
     return results, gap
@@ -238,6 +259,7 @@ def _compute(structure, fields, settings, methods, progress, txt) -> DftResult:
     from hts_z2.reference.planewave.gpaw_pw import (
         inversion_translation,
         n_valence,
+        point_group,
         run_pw_scf,
         scf_ibz_kpoints,
         soc_states,
@@ -272,7 +294,7 @@ def _compute(structure, fields, settings, methods, progress, txt) -> DftResult:
         parities = _parities(states, trim_index, n_el, t_inv)
         z_parity = parity_z2(parities)
         timings["parity_s"] = time.perf_counter() - t2
-    E = E[:, : n_el + 2]
+    E = E[:, : n_el + 2]  # k stays: the small-gap points guide the Wilson lines
     del states
 
     kind, _ = classify.gap_kind(n_el, gap.indirect)
@@ -280,7 +302,9 @@ def _compute(structure, fields, settings, methods, progress, txt) -> DftResult:
     if kind == "insulator" and (methods != "parity" or t_inv is None):
         t3 = time.perf_counter()
         groups = band_groups(E[:, : n_el + 1], n_el)
-        planes_w, plane_gap = _wilson(calc, structure, settings, n_el, groups, progress)
+        critical = k[(E[:, n_el] - E[:, n_el - 1]) < SMALL_LINE_GAP]
+        planes_w, plane_gap = _wilson(calc, structure, settings, n_el, groups, progress,
+                                      point_group(lattice, frac, numbers), critical)
         z_wilson = wilson_z2(planes_w)
         gap = merge_gaps(gap, plane_gap)
         timings["wilson_s"] = time.perf_counter() - t3

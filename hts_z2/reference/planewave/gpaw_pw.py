@@ -45,6 +45,19 @@ def inversion_translation(
     return None
 
 
+def point_group(
+    lattice: np.ndarray, frac: np.ndarray, numbers: np.ndarray, symprec: float = 1e-4
+) -> np.ndarray:
+    """[r, 3, 3] integer rotations (fractional coordinates) of the crystal's point group."""
+    import spglib
+
+    cell = (np.asarray(lattice, float), np.asarray(frac, float), np.asarray(numbers, int))
+    sym = spglib.get_symmetry(cell, symprec=symprec)
+    if sym is None:
+        return np.eye(3, dtype=int)[None]
+    return np.unique(np.asarray(sym["rotations"], dtype=int), axis=0)
+
+
 def check_setups(numbers: np.ndarray, xc: str) -> None:
     """Raise :class:`GpawError` unless every element has a PAW setup for ``xc``."""
     from ase.data import chemical_symbols

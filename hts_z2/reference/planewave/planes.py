@@ -260,6 +260,8 @@ def wilson_plane(
     max_lines: int,
     max_loop: int = MAX_LOOP,
     min_singular: float = MIN_SINGULAR,
+    start: LineData | None = None,
+    extra_kb: np.ndarray | None = None,
 ) -> tuple[WilsonPlane, LineData]:
     """Adaptive Wilson-loop Z2 of one plane.
 
@@ -273,10 +275,19 @@ def wilson_plane(
     compute : ``(kb, n) -> LineData`` for lines ``kb`` of this plane with loops of n points.
     plane : index into the project's plane order.
     n : points per loop to start with; the first lines are ``k_b = j / n``, ``j = 0..n/2``.
-    max_lines : stop inserting lines beyond this many.
+    max_lines : stop inserting lines beyond this many (``extra_kb`` lines come on top).
+    start : lines computed before (a second pass over the plane).
+    extra_kb : lines that must be there (through the images of small-gap k-points, see
+        :func:`critical_lines`), computed with at least :data:`LOOP_AT_SMALL_GAP` points.
     """
     name = PLANE_NAMES[plane]
-    data = compute(np.arange(n // 2 + 1) / n, n)
+    data = start if start is not None else compute(np.arange(n // 2 + 1) / n, n)
+    if extra_kb is not None and len(extra_kb):
+        new = [kb for kb in np.unique(np.round(extra_kb, 6))
+               if np.min(np.abs(data.kb - kb)) > 2 * MIN_LINE_DISTANCE]
+        if new:
+            data = data.merged(compute(np.array(new), max(n, LOOP_AT_SMALL_GAP)))
+            max_lines += len(new)
     while float(np.min(data.conduction - data.valence)) > GAP_CLOSED:
         small = (data.line_gap < SMALL_LINE_GAP) & (data.n_loop < min(LOOP_AT_SMALL_GAP, max_loop))
         coarse = np.flatnonzero(((data.singular < min_singular) | small)
@@ -326,5 +337,32 @@ def wilson_plane(
     return result, data
 
 
-__all__ = ["PLANES", "LineData", "WilsonPlane", "band_groups", "line_kpoints", "lines_wcc",
-           "loop_points", "wilson_plane"]
+def critical_lines(
+    points: np.ndarray, rotations: np.ndarray, plane: int, tol: float = 1e-6
+) -> np.ndarray:
+    """Line positions ``k_b`` in [0, 1/2] of the plane through the symmetry images of
+    ``points``: where a small-gap region seen anywhere must also be sampled on this plane.
+
+    Parameters
+    ----------
+    points : [m, 3] reduced k-points (e.g. where the direct gap is small).
+    rotations : [r, 3, 3] integer point-group rotations acting on fractional real-space
+        coordinates (spglib); reduced k transforms as ``k W^-1``; time reversal adds ``-k``.
+    plane : index into the project's plane order.
+    """
+    fixed, value = PLANES[plane]
+    _, b = plane_axes(fixed)
+    images = []
+    for W in np.asarray(rotations, dtype=float):
+        inv = np.linalg.inv(W)
+        for sign in (1.0, -1.0):
+            images.append(sign * np.asarray(points, dtype=float) @ inv)
+    k = np.concatenate(images) if images else np.zeros((0, 3))
+    on = np.abs(((k[:, fixed] - value + 0.5) % 1.0) - 0.5) < tol
+    kb = np.mod(k[on, b], 1.0)
+    kb = np.where(kb > 0.5, 1.0 - kb, kb)  # time reversal: the line at -k_b is the same
+    return np.unique(np.round(kb, 6))
+
+
+__all__ = ["PLANES", "LineData", "WilsonPlane", "band_groups", "critical_lines", "line_kpoints",
+           "lines_wcc", "loop_points", "wilson_plane"]
