@@ -250,6 +250,11 @@ def planewave_topology(
     except ReferenceError as err:
         return DftResult(**fields, status="skipped", reason=str(err))
     try:
+        import gpaw  # noqa: F401
+    except ImportError:
+        return DftResult(**fields, status="skipped",
+                         reason="GPAW is not installed (pip install 'hts-z2[dft]')")
+    try:
         return _compute(structure, fields, settings, methods, progress, txt)
     except GpawError as err:
         return DftResult(**fields, status="failed", reason=str(err))

@@ -259,9 +259,18 @@ def forget(ids: list[str]) -> None:
         save_results(results)
 
 
+def fill_details() -> None:
+    """Fill in the ``calculation`` details of stored results that predate the field."""
+    with _locked():
+        results = load_results()
+        save_results({k: with_details(r) for k, r in results.items()})
+
+
 def main(argv: list[str]) -> None:
     if argv and argv[0] == "forget":
         forget(argv[1:])
+    elif argv and argv[0] == "details":
+        fill_details()
     elif argv and argv[0] in ("run", "run-parity"):
         run(argv[1:] or None, "parity" if argv[0] == "run-parity" else "auto")
     elif argv and argv[0] == "table":
