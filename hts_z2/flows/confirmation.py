@@ -130,12 +130,11 @@ class Tally:
 
 
 def gpaw_missing() -> str | None:
-    """Why first-principles runs cannot happen here, or None."""
-    try:
-        import gpaw  # noqa: F401
-    except ImportError:
-        return "GPAW is not installed (pip install 'hts-z2[dft]')"
-    return None
+    """Why first-principles runs cannot happen here (GPAW missing, or switched off with
+    ``HTS_Z2_DFT=off``), or None."""
+    from hts_z2.reference.planewave.backend import unavailable
+
+    return unavailable()
 
 
 def confirm_one(

@@ -30,7 +30,7 @@ def test_embedded_ids_come_from_the_committed_label_of_record(tmp_path):
     assert "cached" in res.stderr
 
 
-def test_new_structure_is_computed_stored_and_then_cached(tmp_path):
+def test_new_structure_is_computed_stored_and_then_cached(tmp_path, dft_allowed):
     pbte = Structure(Lattice([[0, 3.231, 3.231], [3.231, 0, 3.231], [3.231, 3.231, 0]]),
                      ["Pb", "Te"], [[0, 0, 0], [0.5, 0.5, 0.5]])
     path = tmp_path / "PbTe.cif"

@@ -87,7 +87,7 @@ def pbte_strained(tmp_path, strain=0.01):
     return path
 
 
-def test_a_structure_not_in_the_cache_is_computed_once(tmp_path):
+def test_a_structure_not_in_the_cache_is_computed_once(tmp_path, dft_allowed):
     path = pbte_strained(tmp_path)
     policy = ConfirmationPolicy(mode="all", settings=QUICK, methods="parity")
     with open_store(tmp_path / "db") as store:
@@ -116,13 +116,21 @@ def test_budget_and_missing_gpaw_are_recorded_not_lost(tmp_path, monkeypatch):
             [d] = list(store.find())
             assert d["confirmation"]["status"] == "skipped"
             assert "budget" in d["confirmation"]["reason"]
-            monkeypatch.setattr(conf, "gpaw_missing", lambda: "GPAW is not installed")
+            monkeypatch.setenv("HTS_Z2_DFT", "off")  # a login node: no runs here
             tally = confirm_pending(store, dft, ToyScreeningModel.sha256, ["PbTe_strained"],
                                     ConfirmationPolicy(mode="all"))
             assert tally.skipped == 1
             [d] = list(store.find())
             assert d["status"] == "done" and d["label"]  # the model's result is intact
-            assert d["confirmation"]["reason"] == "GPAW is not installed"
+            assert "switched off here (HTS_Z2_DFT=off)" in d["confirmation"]["reason"]
+            monkeypatch.setenv("HTS_Z2_DFT", "on")
+            monkeypatch.setitem(sys.modules, "gpaw", None)  # import gpaw raises ImportError
+            tally = confirm_pending(store, dft, ToyScreeningModel.sha256, ["PbTe_strained"],
+                                    ConfirmationPolicy(mode="all"))
+            assert tally.skipped == 1
+            [d] = list(store.find())
+            assert "GPAW is not installed" in d["confirmation"]["reason"]
+            assert dft.count({"material_id": "PbTe_strained"}) == 0  # nothing to reuse
 
 
 KILL = """
@@ -143,7 +151,7 @@ print("FINISHED", flush=True)
 
 
 @pytest.mark.slow
-def test_killed_during_a_confirmation_a_rerun_completes_it(tmp_path):
+def test_killed_during_a_confirmation_a_rerun_completes_it(tmp_path, dft_allowed):
     path = pbte_strained(tmp_path, 0.03)
     script = tmp_path / "campaign.py"
     script.write_text(KILL)

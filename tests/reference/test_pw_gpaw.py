@@ -17,7 +17,7 @@ from hts_z2.reference.planewave.record import load_results
 from hts_z2.reference.planewave.settings import PlaneWaveSettings
 from hts_z2.structures.embedded import get_embedded
 
-pytestmark = pytest.mark.slow
+pytestmark = [pytest.mark.slow, pytest.mark.usefixtures("dft_allowed")]
 
 QUICK = PlaneWaveSettings(ecut=250.0, kpt_density=2.0, path_spacing=0.5)
 

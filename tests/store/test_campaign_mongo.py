@@ -121,7 +121,8 @@ def test_run_locally_campaign_with_confirmation_from_the_cache(mongo_uri):
 
 
 @pytest.mark.slow
-def test_fireworks_campaign_runs_a_confirmation_job(mongo_uri, tmp_path, monkeypatch):
+def test_fireworks_campaign_runs_a_confirmation_job(mongo_uri, tmp_path, monkeypatch,
+                                                    dft_allowed):
     """A structure outside the cache: the FireWorks run plans and runs its plane-wave
     confirmation job (GPAW, reduced settings) and stores it in both collections."""
     from fireworks import FWorker, LaunchPad

@@ -8,6 +8,7 @@ loops on the six TRIM planes (each plane its own non-self-consistent runs) -> ve
 
 from __future__ import annotations
 
+import os
 import time
 from collections.abc import Callable
 from dataclasses import asdict
@@ -216,6 +217,22 @@ def _wilson_docs(planes: list[WilsonPlane]) -> list[WilsonPlaneDoc]:
     return [WilsonPlaneDoc(**asdict(w)) for w in planes]
 
 
+SWITCH = "HTS_Z2_DFT"
+"""Environment variable: ``off`` forbids first-principles runs on this machine (a login
+node, a laptop, a test suite); cached results are still used."""
+
+
+def unavailable() -> str | None:
+    """Why no plane-wave run can start here (``HTS_Z2_DFT=off``, or GPAW missing), or None."""
+    if os.environ.get(SWITCH, "").strip().lower() in ("off", "0", "no", "false"):
+        return f"first-principles runs are switched off here ({SWITCH}=off)"
+    try:
+        import gpaw  # noqa: F401
+    except ImportError:
+        return "GPAW is not installed (pip install 'hts-z2[dft]')"
+    return None
+
+
 def planewave_topology(
     structure,
     material_id: str,
@@ -249,11 +266,9 @@ def planewave_topology(
         check_structure(structure, settings.max_atoms)
     except ReferenceError as err:
         return DftResult(**fields, status="skipped", reason=str(err))
-    try:
-        import gpaw  # noqa: F401
-    except ImportError:
-        return DftResult(**fields, status="skipped",
-                         reason="GPAW is not installed (pip install 'hts-z2[dft]')")
+    why = unavailable()
+    if why is not None:
+        return DftResult(**fields, status="skipped", reason=why)
     try:
         return _compute(structure, fields, settings, methods, progress, txt)
     except GpawError as err:
