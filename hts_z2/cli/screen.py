@@ -157,6 +157,10 @@ def screen(
         None, help="at most this many new first-principles runs (cached results are free)"
     ),
     confirm_hours: float = typer.Option(None, help="stop starting new runs after these hours"),
+    recompute: bool = typer.Option(
+        False, "--recompute", help="screen again what this model already has results for and "
+        "replace them (otherwise stored results are kept, never replaced by worse ones)"
+    ),
 ) -> None:
     """Screen structures: filter -> ML Hamiltonian -> gap -> Z2 -> result store, then
     confirm the candidates from first principles (plane-wave PBE+SOC, cached)."""
@@ -181,7 +185,8 @@ def screen(
         console.print(f"[red]error:[/red] {err}")
         raise typer.Exit(2) from None
     settings = ScreeningSettings(
-        batch_size=batch_size, device=device, z2_max_gap=z2_max_gap, kspacing=kspacing
+        batch_size=batch_size, device=device, z2_max_gap=z2_max_gap, kspacing=kspacing,
+        recompute=recompute,
     )
     candidate_filter = CandidateFilter(heavy_z=heavy_z, max_sites=max_sites)
     columns = (TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
@@ -220,6 +225,11 @@ def screen(
         f"read {counts.read} = done {counts.done} (already stored {counts.existing}"
         f"{backfilled}) + skipped {counts.skipped} + failed {counts.failed}  -> {store.location}"
     )
+    if counts.kept:
+        console.print(
+            f"kept {counts.kept} earlier result(s) of materials this run rejected or could not "
+            "read (--recompute replaces them)"
+        )
     if counts.seconds:
         split = ", ".join(f"{k} {v:.2f}s" for k, v in counts.seconds.items())
         console.print(f"time by stage: {split}")

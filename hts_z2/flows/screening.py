@@ -50,6 +50,8 @@ class ScreeningSettings:
     batch_size, device : inference batching and torch device.
     store_structure : keep the structure (pymatgen dict) in each result document.
     hamiltonian_dir : also write each predicted Hamiltonian (DeepH layout) below this.
+    recompute : screen materials this model already has results for again and replace them
+        (otherwise a stored result is kept, and never replaced by a worse one).
     """
 
     kspacing: float = 0.15
@@ -60,16 +62,22 @@ class ScreeningSettings:
     device: str = "cpu"
     store_structure: bool = True
     hamiltonian_dir: str | None = None
+    recompute: bool = False
 
 
 class CampaignCounts(BaseModel):
-    """Materials by outcome; ``read = done + skipped + failed``."""
+    """Materials by outcome; ``read = done + skipped + failed``.
+
+    ``existing``: done results found in the store (not screened again); ``kept``: materials
+    this run rejected or could not read whose earlier, better result stays stored.
+    """
 
     read: int = 0
     done: int = 0
     skipped: int = 0
     failed: int = 0
     existing: int = 0
+    kept: int = 0
     backfilled: int = 0
     seconds: dict[str, float] = {}
     confirmation: dict[str, float] = {}
@@ -88,6 +96,7 @@ class CampaignCounts(BaseModel):
             skipped=self.skipped + other.skipped,
             failed=self.failed + other.failed,
             existing=self.existing + other.existing,
+            kept=self.kept + other.kept,
             backfilled=self.backfilled + other.backfilled,
             seconds=seconds,
             confirmation=confirmation,
@@ -329,7 +338,8 @@ def process_chunk(
     campaign: str | None = None,
 ) -> CampaignCounts:
     """Screen the records not yet done for this model and upsert their documents."""
-    done_before = store.existing(model.sha256, [r.material_id for r in records])
+    done_before = {} if settings.recompute else store.existing(
+        model.sha256, [r.material_id for r in records])
     todo = [r for r in records if done_before.get(r.material_id) != "done"]
     stored = [r for r in records if done_before.get(r.material_id) == "done"]
     existing = len(stored)
@@ -338,7 +348,7 @@ def process_chunk(
     t_backfill = time.perf_counter() - t0
     docs = screen_records(todo, model, candidate_filter, settings, campaign)
     t0 = time.perf_counter()
-    store.upsert(docs)
+    store.upsert(docs, recompute=settings.recompute)
     seconds: dict[str, float] = {"store": time.perf_counter() - t0}
     if backfilled:
         seconds["domain"] = t_backfill
@@ -393,13 +403,20 @@ def plan(
     candidate_filter: CandidateFilter,
     campaign: str | None,
     chunk_size: int,
+    recompute: bool = False,
 ) -> Iterator[tuple[list[StructureRecord], CampaignCounts]]:
     """Stream ``(chunk of candidates, counts of what the metadata already settled)``.
 
     Rejected and unreadable records are upserted as ``skipped`` / ``failed`` here, so that
-    only candidates travel to the (possibly remote) chunk jobs. The last pair may carry an
-    empty chunk.
+    only candidates travel to the (possibly remote) chunk jobs; one that already has a
+    better stored result (e.g. screened before a stricter filter) keeps it and is counted
+    in ``kept`` (replaced only with ``recompute``). The last pair may carry an empty chunk.
     """
+
+    def store_rejected(docs: list[ResultDoc]) -> int:
+        written = store.upsert(docs, recompute=recompute)
+        return len(docs) - written
+
     ref = ModelRef(name=model.name, sha256=model.sha256)
     chunk: list[StructureRecord] = []
     rejected: list[ResultDoc] = []
@@ -415,14 +432,14 @@ def plan(
             rejected.append(base_doc(record, ref, campaign, status=status, reason=reason))
             setattr(counts, status, getattr(counts, status) + 1)
         if len(chunk) >= chunk_size or len(rejected) >= 500:
-            store.upsert(rejected)
+            counts.kept += store_rejected(rejected)
             rejected = []
         if len(chunk) >= chunk_size:
             counts.seconds = {"read": time.perf_counter() - t_read}
             yield chunk, counts
             chunk, counts = [], CampaignCounts()
             t_read = time.perf_counter()
-    store.upsert(rejected)
+    counts.kept += store_rejected(rejected)
     counts.seconds = {"read": time.perf_counter() - t_read}
     yield chunk, counts
 
@@ -454,7 +471,8 @@ def run_campaign(
     total = CampaignCounts()
     screened: list[str] = []
     records = iter_source(source, mp_summary=mp_summary)
-    for chunk, counts in plan(records, model, store, candidate_filter, campaign, chunk_size):
+    for chunk, counts in plan(records, model, store, candidate_filter, campaign, chunk_size,
+                              settings.recompute):
         step = counts
         if chunk:
             chunk_counts = process_chunk(chunk, model, store, candidate_filter, settings, campaign)
@@ -638,7 +656,7 @@ def screening_plan_job(
     with _open(db) as store:
         records = iter_source(SourceSpec(**source))
         steps = plan(records, resolved, store, _filter_from_dict(candidate_filter), campaign,
-                     chunk_size)
+                     chunk_size, bool(settings.get("recompute", False)))
         for i, (chunk, counts) in enumerate(steps):
             planned = planned.add(counts)
             if not chunk:

@@ -30,6 +30,18 @@ INDEXES: tuple[tuple[tuple[tuple[str, int], ...], dict[str, Any]], ...] = (
 """Index definitions (mirrored in ``database/indexes.json``)."""
 
 
+STATUS_RANK = {"skipped": 0, "failed": 1, "done": 2}
+"""How much a stored status is worth keeping: a result is replaced only by a better one."""
+
+
+def replaces(new: str, old: str) -> bool:
+    """Whether a document of status ``new`` may replace a stored one of status ``old``:
+    a better status, or a new reason for the same unfinished one (never a ``done`` result:
+    a re-run that wants new numbers says ``recompute``)."""
+    rank_new, rank_old = STATUS_RANK.get(new, 0), STATUS_RANK.get(old, 0)
+    return rank_new > rank_old or (rank_new == rank_old and old != "done")
+
+
 class StoreUnavailableError(RuntimeError):
     """The database could not be reached after the bounded retries."""
 
@@ -91,12 +103,26 @@ class ResultStore:
         for keys, options in self.indexes:
             self.collection.create_index(list(keys), **options)
 
-    def upsert(self, docs: Iterable[ResultDoc]) -> int:
-        """Insert or replace documents on their key; returns how many were written."""
+    def upsert(self, docs: Iterable[ResultDoc], recompute: bool = False) -> int:
+        """Insert or replace documents on their key; returns how many were written.
+
+        A stored result is never replaced by a worse one (:func:`replaces`: ``done`` >
+        ``failed`` > ``skipped``; a ``done`` result is kept, with its confirmation) unless
+        ``recompute``.
+        """
         from pymongo.errors import DuplicateKeyError
 
+        docs = list(docs)
+        stored: dict[tuple[str, str], str] = {}
+        if not recompute:
+            for sha in {d.model.sha256 for d in docs}:
+                ids = [d.material_id for d in docs if d.model.sha256 == sha]
+                stored.update({(sha, m): st for m, st in self.existing(sha, ids).items()})
         n = 0
         for doc in docs:
+            old = stored.get((doc.model.sha256, doc.material_id))
+            if old is not None and not replaces(doc.status, old):
+                continue
             data = doc.to_mongo()
             try:
                 self.collection.replace_one(doc.key(), data, upsert=True)

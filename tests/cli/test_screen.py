@@ -96,3 +96,19 @@ def test_screen_kspacing_sets_the_gap_grid(tmp_path):
         assert runner.invoke(app, ["db", "export", str(export), "--db", db]).exit_code == 0
         n_k[spacing] = json.loads(export.read_text())[0]["gap"]["n_k"]
     assert n_k[0.4] < n_k[0.15]
+
+
+def test_a_stricter_rerun_reports_the_results_it_keeps(tmp_path):
+    db = str(tmp_path / "db")
+    base = ["screen", "PbTe-Fm-3m", "--source", "demo", "--db", db, "--model", MODEL,
+            "--confirm", "none"]
+    assert runner.invoke(app, base).exit_code == 0
+    strict = runner.invoke(app, [*base, "--max-sites", "1"], env={"COLUMNS": "200"})
+    assert strict.exit_code == 0, strict.output
+    assert "kept 1 earlier result" in strict.output
+    stats = json.loads(runner.invoke(app, ["db", "stats", "--db", db, "--json"]).output)
+    assert stats["status"] == {"done": 1}
+    forced = runner.invoke(app, [*base, "--max-sites", "1", "--recompute"])
+    assert forced.exit_code == 0 and "kept" not in forced.output
+    stats = json.loads(runner.invoke(app, ["db", "stats", "--db", db, "--json"]).output)
+    assert stats["status"] == {"skipped": 1}

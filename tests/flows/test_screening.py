@@ -95,6 +95,46 @@ def test_process_chunk_skips_done(tmp_path):
         assert model.calls == 1
 
 
+def test_a_stricter_rerun_keeps_finished_results_unless_recompute(tmp_path):
+    """Screen Bi2Se3 and Bi2Te3, then again with max_sites 2: both are rejected now, but
+    their finished TI results stay; only --recompute replaces them."""
+    ids = ["Bi2Se3-R-3m", "Bi2Te3-R-3m"]
+    model = ToyScreeningModel()
+    with open_store(tmp_path / "db") as store:
+        first = run_campaign(SourceSpec(kind="demo", paths=ids), model, store)
+        assert first.done == 2
+        strict = CandidateFilter(max_sites=2)
+        again = run_campaign(SourceSpec(kind="demo", paths=ids), model, store, strict)
+        assert (again.skipped, again.kept) == (2, 2)
+        docs = {d["material_id"]: d for d in store.find()}
+        assert {d["status"] for d in docs.values()} == {"done"}
+        assert docs["Bi2Se3-R-3m"]["label"] == "STI (1;000)"
+        forced = run_campaign(SourceSpec(kind="demo", paths=ids), model, store, strict,
+                              ScreeningSettings(recompute=True))
+        assert forced.kept == 0
+        assert {d["status"] for d in store.find()} == {"skipped"}
+        assert store.count() == 2 and store.duplicates() == 0
+
+
+def test_a_failure_never_replaces_a_result_but_replaces_a_skip(tmp_path):
+    from hts_z2.store.results import replaces
+
+    assert replaces("done", "failed") and replaces("failed", "skipped")
+    assert replaces("failed", "failed") and replaces("skipped", "skipped")  # newer reason
+    assert not replaces("skipped", "done") and not replaces("failed", "done")
+    assert not replaces("done", "done") and not replaces("skipped", "failed")
+    model = ToyScreeningModel()
+    with open_store(tmp_path / "db") as store:
+        rec = records("PbTe-Fm-3m")
+        process_chunk(rec, model, store, CandidateFilter(), ScreeningSettings())
+        [done] = screen_records(rec, model, CandidateFilter(), ScreeningSettings())
+        failed = done.model_copy(update={"status": "failed", "reason": "node lost"})
+        assert store.upsert([failed]) == 0
+        assert [d["status"] for d in store.find()] == ["done"]
+        assert store.upsert([failed], recompute=True) == 1
+        assert [d["status"] for d in store.find()] == ["failed"]
+
+
 def test_counts_add():
     a = CampaignCounts(read=2, done=1, skipped=1, seconds={"gap": 1.0})
     b = CampaignCounts(read=1, failed=1, seconds={"gap": 0.5, "z2": 1})
