@@ -8,7 +8,9 @@ from pathlib import Path
 
 ENV_DB = "HTS_Z2_DB"
 """Environment variable naming the default store (URI or directory)."""
-_PASSWORD = re.compile(r"(mongodb(?:\+srv)?://[^:/@]+:)([^@]*)(@)")
+_URI = re.compile(r"mongodb(?:\+srv)?://[^\s'\"<>]+")
+_SECRET_OPTION = re.compile(r"([?&;][^=&;#]*(?:password|secret|token)[^=&;#]*=)([^&;#]*)",
+                            re.IGNORECASE)
 
 
 def is_mongo_uri(location: str) -> bool:
@@ -16,9 +18,22 @@ def is_mongo_uri(location: str) -> bool:
     return location.startswith(("mongodb://", "mongodb+srv://"))
 
 
+def _mask_uri(uri: str) -> str:
+    scheme, _, rest = uri.partition("://")
+    cut = min((i for i in (rest.find("/"), rest.find("?")) if i >= 0), default=len(rest))
+    authority, tail = rest[:cut], rest[cut:]
+    if "@" in authority:  # userinfo ends at the last "@": an unescaped "@" in a password
+        userinfo, _, hosts = authority.rpartition("@")
+        user, colon, _ = userinfo.partition(":")
+        authority = f"{user}{colon}***@{hosts}" if colon else f"{user}@{hosts}"
+    tail = _SECRET_OPTION.sub(r"\1***", tail)
+    return f"{scheme}://{authority}{tail}"
+
+
 def mask(text: str) -> str:
-    """``text`` with any password in a MongoDB URI replaced by ``***``."""
-    return _PASSWORD.sub(r"\1***\3", text)
+    """``text`` with every secret of a MongoDB URI in it replaced by ``***``: the password
+    (also one with an unescaped ``@``) and options such as ``tlsCertificateKeyFilePassword``."""
+    return _URI.sub(lambda m: _mask_uri(m.group(0)), text)
 
 
 def default_store_dir() -> Path:

@@ -85,3 +85,9 @@ def test_mask():
     assert mask("mongodb://a:b@h/x") == "mongodb://a:***@h/x"
     assert mask("mongodb+srv://a:p%40ss@h") == "mongodb+srv://a:***@h"
     assert mask("mongodb://h:27017/x") == "mongodb://h:27017/x"
+    assert mask("cannot reach mongodb://u:p@ss@h:1/x?w=1 now") == \
+        "cannot reach mongodb://u:***@h:1/x?w=1 now"  # an unescaped @ in the password
+    masked = mask("mongodb://h/x?tls=true&tlsCertificateKeyFilePassword=k3y&authSource=a")
+    assert "k3y" not in masked and "tlsCertificateKeyFilePassword=***&authSource=a" in masked
+    assert mask("mongodb://u@h/x") == "mongodb://u@h/x"  # no password, nothing to hide
+    assert mask("'mongodb://a:b@h'") == "'mongodb://a:***@h'"
