@@ -5,12 +5,18 @@ Loading reads tensors and JSON only (never unpickles code). The sha256 of the we
 file is the model's identity in stored results. The file's metadata records every config
 field that changes predictions (the overlap cutoff, cutoffs, basis, valences...), so the
 identity covers them too; loading refuses a ``config.json`` that disagrees with it.
+
+``model.safetensors.sha256`` (written with the weights) records that identity; loading
+verifies the weights against it and refuses altered or damaged weights (set
+``HTS_Z2_ACCEPT_MODIFIED_WEIGHTS=1`` to load them anyway: results then carry the sha256 of
+the altered file, never the recorded one).
 """
 
 from __future__ import annotations
 
 import hashlib
 import json
+import os
 from pathlib import Path
 
 import torch
@@ -26,6 +32,8 @@ CONFIG = "config.json"
 CARD = "card.md"
 OVERLAP_BASIS = "overlap_basis.npz"
 INFERENCE_KEY = "hts_z2_inference_config"
+DIGEST = WEIGHTS + ".sha256"
+ACCEPT_MODIFIED = "HTS_Z2_ACCEPT_MODIFIED_WEIGHTS"
 
 
 class CheckpointError(ValueError):
@@ -68,7 +76,27 @@ def save_checkpoint(net: HamiltonianNet, directory: str | Path, card: str | None
     net.cfg.save(d / CONFIG)
     if card is not None:
         (d / CARD).write_text(card)
-    return file_sha256(d / WEIGHTS)
+    sha = file_sha256(d / WEIGHTS)
+    (d / DIGEST).write_text(f"{sha}  {WEIGHTS}\n")
+    return sha
+
+
+def verify_weights(directory: str | Path) -> str:
+    """The weights' sha256, checked against ``model.safetensors.sha256`` when the model
+    directory has one; :class:`CheckpointError` on a mismatch (unless
+    ``$HTS_Z2_ACCEPT_MODIFIED_WEIGHTS`` is set)."""
+    d = Path(directory)
+    sha = file_sha256(d / WEIGHTS)
+    if not (d / DIGEST).is_file():
+        return sha
+    recorded = (d / DIGEST).read_text().split()[0] if (d / DIGEST).read_text().split() else ""
+    if sha != recorded and os.environ.get(ACCEPT_MODIFIED, "") in ("", "0"):
+        raise CheckpointError(
+            f"{d / WEIGHTS} has sha256 {sha[:16]}..., not the {recorded[:16]}... recorded in "
+            f"{DIGEST}: the weights were altered or damaged (copy the model again; "
+            f"{ACCEPT_MODIFIED}=1 loads them anyway under their new identity)"
+        )
+    return sha
 
 
 def load_checkpoint(directory: str | Path) -> tuple[HamiltonianNet, str]:
@@ -83,16 +111,25 @@ def load_checkpoint(directory: str | Path) -> tuple[HamiltonianNet, str]:
         if not (d / name).is_file():
             raise CheckpointError(f"model directory {d} has no {name}")
     cfg = ModelConfig.load(d / CONFIG)
-    check_inference_config(d / WEIGHTS, cfg)
+    sha = verify_weights(d)
+    try:
+        check_inference_config(d / WEIGHTS, cfg)
+        state = load_file(str(d / WEIGHTS))
+    except CheckpointError:
+        raise
+    except Exception as err:  # safetensors' error on a truncated or garbled file
+        raise CheckpointError(
+            f"{d / WEIGHTS} cannot be read (truncated or corrupt: {str(err)[:200]}); "
+            "copy the model again"
+        ) from None
     net = HamiltonianNet(cfg)
-    state = load_file(str(d / WEIGHTS))
     missing, unexpected = net.load_state_dict(state, strict=False)
     if missing or unexpected:
         raise CheckpointError(
             f"{d}: weights do not match config (missing {missing[:3]}, unexpected {unexpected[:3]})"
         )
     net.eval()
-    return net, file_sha256(d / WEIGHTS)
+    return net, sha
 
 
 def check_inference_config(weights: Path, cfg: ModelConfig) -> None:

@@ -74,3 +74,39 @@ def test_solve_shells_round_trip_identity_and_errors(tmp_path, net):
         replace(cfg, solve_shells={34: (0, 5)})
     with pytest.raises(ValueError, match="indices into its 5 shells"):
         replace(cfg, solve_shells={34: ()})
+
+
+def test_altered_or_truncated_weights_are_refused(tmp_path, monkeypatch):
+    """The shipped model with 4 KB of its weights overwritten (such a change turned PbTe
+    from trivial to metal, loaded silently) and the same file truncated."""
+    import shutil
+
+    from hts_z2.model.checkpoint import ACCEPT_MODIFIED, DIGEST, WEIGHTS, file_sha256
+    from hts_z2.model.predictor import load_model, models_dir
+
+    shipped = models_dir() / "hts-z2-soc-v5.1"
+    assert (shipped / DIGEST).read_text().split()[0] == file_sha256(shipped / WEIGHTS)
+    assert load_model("hts-z2-soc-v5.1").sha256 == file_sha256(shipped / WEIGHTS)
+
+    copy = tmp_path / "v5.1-copy"
+    shutil.copytree(shipped, copy)
+    data = bytearray((copy / WEIGHTS).read_bytes())
+    data[len(data) // 2: len(data) // 2 + 4096] = b"\x3f" * 4096  # floats near 0.75
+    (copy / WEIGHTS).write_bytes(bytes(data))
+    with pytest.raises(CheckpointError, match="altered or damaged"):
+        load_model(str(copy))
+    monkeypatch.setenv(ACCEPT_MODIFIED, "1")  # told otherwise: its own, new identity
+    assert load_model(str(copy)).sha256 == file_sha256(copy / WEIGHTS)
+    monkeypatch.delenv(ACCEPT_MODIFIED)
+
+    (copy / WEIGHTS).write_bytes(bytes(data[: len(data) // 3]))
+    (copy / DIGEST).unlink()  # no record to compare with: the file itself is unreadable
+    with pytest.raises(CheckpointError, match="truncated or corrupt"):
+        load_model(str(copy))
+
+
+def test_saved_checkpoints_record_their_digest(tmp_path, net):
+    from hts_z2.model.checkpoint import DIGEST
+
+    sha = save_checkpoint(net, tmp_path / "a")
+    assert (tmp_path / "a" / DIGEST).read_text() == f"{sha}  model.safetensors\n"
