@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+import math
 import re
 from typing import Any
 
@@ -20,6 +21,22 @@ CSV_COLUMNS = (
     "confirmation_gap_indirect", "confirmation_method",
 )
 VERDICTS = ("confirmed", "rejected", "agrees", "disagrees", "undetermined", "unchecked")
+
+
+STATUSES = ("done", "skipped", "failed")
+LABEL_PREFIXES = ("STI", "WTI", "trivial", "metal", "undefined")
+_FULL_LABEL = re.compile(r"^(STI|WTI|trivial) \([01];[01]{3}\)$")
+
+
+def check_label(value: str) -> None:
+    """Raise ValueError unless ``value`` is a label (``STI (1;000)``) or a label prefix."""
+    if "(" in value:
+        if not _FULL_LABEL.match(value):
+            raise ValueError(f"label {value!r} is not of the form 'STI (1;000)'")
+    elif not value.startswith(LABEL_PREFIXES) and not any(
+            p.startswith(value) for p in LABEL_PREFIXES):
+        raise ValueError(f"unknown label {value!r}; labels start with "
+                         f"{', '.join(LABEL_PREFIXES)} (e.g. 'STI' or 'STI (1;000)')")
 
 
 def build_filter(
@@ -52,7 +69,14 @@ def build_filter(
     crit: dict[str, Any] = {}
     for key, value in (("label", label), ("z2_manifold.label", manifold_label)):
         if value:
+            check_label(value)
             crit[key] = value if "(" in value else {"$regex": f"^{re.escape(value)}"}
+    for name, x in (("--min-gap", min_gap), ("--max-gap", max_gap),
+                    ("--max-domain-distance", max_domain_distance)):
+        if x is not None and not math.isfinite(x):
+            raise ValueError(f"{name} must be a finite number, got {x}")
+    if status and status not in STATUSES:
+        raise ValueError(f"unknown status {status!r}; choose from {', '.join(STATUSES)}")
     gap: dict[str, float] = {}
     if min_gap is not None:
         gap["$gte"] = min_gap
@@ -176,8 +200,11 @@ def query(
     except ValueError as err:
         console.print(f"[red]error:[/red] {err}")
         raise typer.Exit(2) from None
+    if limit < 0:
+        console.print(f"[red]error:[/red] --limit must be 0 (all) or positive, got {limit}")
+        raise typer.Exit(2)
     try:
-        store = open_store(db)
+        store = open_store(db, create=False)
     except StoreUnavailableError as err:
         console.print(f"[red]error:[/red] {err}")
         raise typer.Exit(2) from None

@@ -179,15 +179,15 @@ def screen(
         torch_device(device)
         policy = ConfirmationPolicy(mode=confirm, max_structures=confirm_budget,
                                     max_cpu_hours=confirm_hours)
+        settings = ScreeningSettings(
+            batch_size=batch_size, device=device, z2_max_gap=z2_max_gap, kspacing=kspacing,
+            recompute=recompute,
+        )
         store = open_store(db)
         resolved = resolve_model(model)
     except (ValueError, StoreUnavailableError, RuntimeError, OSError) as err:
         console.print(f"[red]error:[/red] {err}")
         raise typer.Exit(2) from None
-    settings = ScreeningSettings(
-        batch_size=batch_size, device=device, z2_max_gap=z2_max_gap, kspacing=kspacing,
-        recompute=recompute,
-    )
     candidate_filter = CandidateFilter(heavy_z=heavy_z, max_sites=max_sites)
     columns = (TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
                TextColumn("{task.fields[counts]}"), TimeElapsedColumn())

@@ -128,7 +128,12 @@ def validate(
         if output is None:
             typer.echo(text, nl=False)
         else:
-            output.write_text(text)
+            try:
+                output.parent.mkdir(parents=True, exist_ok=True)
+                output.write_text(text)
+            except OSError as err:
+                console.print(f"[red]error:[/red] cannot write the report to {output}: {err}")
+                raise typer.Exit(2) from None
     fraction = summary.agreement(agreement_on)
     if min_agreement is not None and fraction < min_agreement:
         console.print(

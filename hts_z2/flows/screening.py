@@ -9,6 +9,7 @@ routable to GPU workers through ``manager_config``) and a summary job.
 
 from __future__ import annotations
 
+import math
 import time
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import asdict, dataclass, field
@@ -63,6 +64,15 @@ class ScreeningSettings:
     store_structure: bool = True
     hamiltonian_dir: str | None = None
     recompute: bool = False
+
+    def __post_init__(self) -> None:
+        if not (self.kspacing > 0 and math.isfinite(self.kspacing)):
+            raise ValueError(f"kspacing must be a positive number (1/Å), got {self.kspacing}")
+        if self.z2_max_gap is not None and math.isnan(self.z2_max_gap):
+            raise ValueError("z2_max_gap must be a number (eV) or None")
+        if self.batch_size < 1 or self.z2_n_max < 2:
+            raise ValueError(f"batch_size must be >= 1 and z2_n_max >= 2, got "
+                             f"{self.batch_size} and {self.z2_n_max}")
 
 
 class CampaignCounts(BaseModel):

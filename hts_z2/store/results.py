@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from hts_z2.store.schema import COLLECTION, ResultDoc
-from hts_z2.store.uri import database_from_uri, is_mongo_uri, mask, resolve_location
+from hts_z2.store.uri import ENV_DB, database_from_uri, is_mongo_uri, mask, resolve_location
 
 INDEXES: tuple[tuple[tuple[tuple[str, int], ...], dict[str, Any]], ...] = (
     ((("material_id", 1), ("model.sha256", 1)), {"unique": True, "name": "material_model"}),
@@ -228,6 +228,7 @@ def open_store(
     retry_delay: float = 1.0,
     timeout_ms: int = 5000,
     indexes: tuple = INDEXES,
+    create: bool = True,
 ) -> ResultStore:
     """Open (and index) the result store.
 
@@ -240,11 +241,15 @@ def open_store(
     retries, retry_delay : bounded connection attempts and pause (s) between them.
     timeout_ms : MongoDB server-selection and connect timeout per attempt.
     indexes : index definitions (default those of ``z2_results``).
+    create : make the embedded store's directory when it does not exist (False: readers
+        such as ``hts-z2 query`` refuse a directory that is not there, e.g. a mistyped
+        ``--db``).
 
     Raises
     ------
     StoreUnavailableError
-        When the database cannot be reached; the message masks any password.
+        When the database cannot be reached (or, with ``create=False``, an embedded store
+        directory does not exist); the message masks any password.
     """
     where = resolve_location(location)
     if is_mongo_uri(where):
@@ -265,6 +270,10 @@ def open_store(
     else:
         from maggma.stores import MontyStore
 
+        if not create and not Path(where).is_dir():
+            raise StoreUnavailableError(
+                f"no result store at {where} (check --db / ${ENV_DB}; `hts-z2 screen` "
+                "creates one)")
         Path(where).mkdir(parents=True, exist_ok=True)
         store = MontyStore(
             collection,

@@ -78,6 +78,28 @@ def test_table_and_status(db):
     assert bad.exit_code == 2
 
 
+@pytest.mark.parametrize("args, says", [
+    (["--status", "finished"], "unknown status 'finished'"),
+    (["--min-gap", "nan"], "--min-gap must be a finite number"),
+    (["--max-gap", "inf"], "--max-gap must be a finite number"),
+    (["--label", "topological"], "unknown label 'topological'"),
+    (["--label", "STI (1;0000)"], "is not of the form"),
+    (["--limit", "-1"], "--limit must be 0 (all) or positive"),
+])
+def test_options_that_would_match_nothing_are_errors(db, args, says):
+    result = runner.invoke(app, ["query", "--db", db, *args], env={"COLUMNS": "200"})
+    assert result.exit_code == 2 and says in result.output.replace("\n", " ")
+
+
+def test_a_mistyped_store_directory_is_not_created(tmp_path):
+    missing = tmp_path / "resluts"
+    result = runner.invoke(app, ["query", "--db", str(missing)], env={"COLUMNS": "200"})
+    assert result.exit_code == 2 and "no result store at" in result.output
+    assert not missing.exists()
+    ok = runner.invoke(app, ["query", "--db", str(tmp_path / "resluts"), "--label", "ST"])
+    assert ok.exit_code == 2  # a prefix of a label is fine, the store is still missing
+
+
 def test_no_caution_keeps_gaps_above_the_model_band_error(tmp_path):
     """Band error 2.5 eV: the toy STIs (gap ~1-2 eV) carry a caution, PbTe (> 3 eV) and
     the metal do not."""

@@ -112,3 +112,10 @@ def test_a_stricter_rerun_reports_the_results_it_keeps(tmp_path):
     assert forced.exit_code == 0 and "kept" not in forced.output
     stats = json.loads(runner.invoke(app, ["db", "stats", "--db", db, "--json"]).output)
     assert stats["status"] == {"skipped": 1}
+
+
+def test_a_kspacing_that_is_not_positive_is_an_error(tmp_path):
+    for bad in ("0", "-0.1", "nan"):
+        result = runner.invoke(app, ["screen", "PbTe-Fm-3m", "--source", "demo", "--kspacing",
+                                     bad, "--db", str(tmp_path / "db"), "--model", MODEL])
+        assert result.exit_code == 2 and "kspacing must be a positive number" in result.output

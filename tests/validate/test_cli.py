@@ -73,6 +73,18 @@ def test_table_output():
     assert "STI (1;111)" in res.output and "Confusion matrix" in res.output
 
 
+def test_report_into_a_missing_folder_creates_it(tmp_path):
+    out = tmp_path / "reports" / "june" / "z2.json"
+    res = runner.invoke(app, ["validate", str(REFS / "mp-2001"), *RESULTS, "--format", "json",
+                              "--output", str(out)])
+    assert res.exit_code == 0, res.output
+    assert json.loads(out.read_text())["n_reference"] == 1
+    (tmp_path / "file").write_text("x")
+    res = runner.invoke(app, ["validate", str(REFS / "mp-2001"), *RESULTS, "--format", "json",
+                              "--output", str(tmp_path / "file" / "z2.json")])
+    assert res.exit_code == 2 and "cannot write the report" in res.output
+
+
 def test_markdown_and_html_with_plots_ours_recomputed(tmp_path):
     write_hamiltonian(wilson_dirac(-2.0), tmp_path / "ham" / "mp-1001", fmt="deeph")
     md = tmp_path / "report" / "validate.md"
