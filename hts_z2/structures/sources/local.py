@@ -7,6 +7,7 @@ reason); reading never raises for a bad file.
 from __future__ import annotations
 
 import json
+import os
 import warnings
 from collections.abc import Iterable, Iterator
 from pathlib import Path
@@ -85,14 +86,43 @@ def _read_extxyz(path: Path) -> list[Structure]:
     return [AseAtomsAdaptor.get_structure(atoms) for atoms in frames]
 
 
+def material_ids(files: list[Path]) -> list[str]:
+    """Material ids of ``files`` that cannot collide.
+
+    The id is the file stem (``Bi2Se3`` for ``Bi2Se3.cif``); files named only by their
+    format (``POSCAR``, ``CONTCAR``) take their folder too (``Bi2Se3/POSCAR``); and files
+    whose ids would still coincide (``A/x.cif``, ``B/x.cif``) take as many parent folders
+    as tell them apart (``A/x``, ``B/x``).
+    """
+    resolved = [Path(os.path.abspath(f)) for f in files]
+
+    def name(path: Path, parents: int) -> str:
+        stem = path.stem if path.suffix else path.name
+        parts = [*path.parent.parts[len(path.parent.parts) - parents:], stem]
+        return "/".join(p for p in parts if p not in ("", "/"))
+
+    depth = [1 if f.name.upper() in POSCAR_NAMES else 0 for f in resolved]
+    while True:
+        ids = [name(f, d) for f, d in zip(resolved, depth, strict=True)]
+        seen: dict[str, list[int]] = {}
+        for i, m in enumerate(ids):
+            seen.setdefault(m, []).append(i)
+        clashes = [i for group in seen.values() if len(group) > 1 for i in group
+                   if depth[i] < len(resolved[i].parent.parts)]
+        if not clashes:
+            return ids
+        for i in clashes:
+            depth[i] += 1
+
+
 def iter_files(paths: Iterable[str | Path]) -> Iterator[StructureRecord]:
     """One record per structure in the given files and directories.
 
-    The id is the file stem (``stem-<i>`` for the frames of a multi-frame file); a file that
-    cannot be read yields one record with ``error`` set.
+    The id is given by :func:`material_ids` (``id-<i>`` for the frames of a multi-frame
+    file); a file that cannot be read yields one record with ``error`` set.
     """
-    for path in expand_paths(paths):
-        stem = path.stem if path.suffix else path.name
+    files = list(expand_paths(paths))
+    for path, stem in zip(files, material_ids(files), strict=True):
         try:
             if not path.is_file():
                 raise ValueError("no such file")

@@ -22,11 +22,28 @@ def test_formats_and_malformed(tmp_path):
     (tmp_path / "notes.txt").write_text("ignored")
     records = list(iter_source(SourceSpec(kind="files", paths=[str(tmp_path)])))
     by_id = {r.material_id: r for r in records}
-    assert set(by_id) == {"a", "POSCAR", "c", "d-0", "d-1", "bad"}
-    for key in ("a", "POSCAR", "c", "d-0", "d-1"):
+    poscar = f"{tmp_path.name}/POSCAR"  # a name that only says the format takes its folder
+    assert set(by_id) == {"a", poscar, "c", "d-0", "d-1", "bad"}
+    for key in ("a", poscar, "c", "d-0", "d-1"):
         assert by_id[key].error is None
         assert by_id[key].structure.composition.reduced_formula == "Bi2Se3"
     assert by_id["bad"].structure is None and "unreadable cif bad.cif" in by_id["bad"].error
+
+
+def test_files_of_the_same_name_in_different_folders_get_different_ids(tmp_path):
+    s = get_embedded("Bi2Se3-R-3m").structure
+    for folder in ("A", "B", "x/A"):
+        (tmp_path / folder).mkdir(parents=True)
+        s.to(filename=str(tmp_path / folder / "POSCAR"))
+        (tmp_path / folder / "Bi2Se3.cif").write_text(str(CifWriter(s)))
+    records = list(iter_source(SourceSpec(kind="files", paths=[str(tmp_path)])))
+    ids = sorted(r.material_id for r in records)
+    root = tmp_path.name
+    assert ids == sorted([f"{root}/A/POSCAR", "B/POSCAR", "x/A/POSCAR",
+                          f"{root}/A/Bi2Se3", "B/Bi2Se3", "x/A/Bi2Se3"])
+    again = sorted(r.material_id for r in iter_source(
+        SourceSpec(kind="files", paths=[str(tmp_path)])))
+    assert again == ids  # deterministic: a re-run finds its results
 
 
 def test_missing_file_is_a_record(tmp_path):
