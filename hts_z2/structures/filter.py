@@ -75,8 +75,13 @@ class CandidateFilter:
     def check_structure(
         self, structure: Structure, model_elements: Collection[int] | None = None
     ) -> str | None:
-        """Reason to reject a loaded structure (None = candidate)."""
+        """Reason to reject a loaded structure (None = candidate): the metadata criteria,
+        and :func:`~hts_z2.structures.sanity.physical_problem` (degenerate cells,
+        overlapping atoms, slabs and molecules in boxes)."""
+        from hts_z2.structures.sanity import physical_problem
+
         if not self.allow_partial_occupancy and not structure.is_ordered:
             return "partial occupancy (disordered sites)"
         symbols = sorted({el.symbol for el in structure.composition.elements})
-        return self.check_metadata(symbols, len(structure), model_elements)
+        reason = self.check_metadata(symbols, len(structure), model_elements)
+        return reason or physical_problem(structure)

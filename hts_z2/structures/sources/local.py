@@ -57,6 +57,40 @@ def read_structures(path: Path) -> list[Structure]:
     fmt = file_format(path)
     if fmt is None:
         raise ValueError(f"unsupported file type {path.suffix or path.name!r}")
+    try:
+        structures = _parse(path, fmt)
+    except Exception as err:
+        raise ValueError(_explain(fmt, err)) from err
+    if not structures:
+        raise ValueError("no structure in file")
+    return structures
+
+
+PROBLEMS = {
+    "cif": "no complete cell and atom-site loop (truncated or not a crystal CIF?)",
+    "poscar": "element counts, coordinates and lattice lines do not match (truncated or "
+              "malformed POSCAR?)",
+    "json": "not a pymatgen Structure (a dict, or a list of dicts, with 'lattice' and "
+            "'sites')",
+    "extxyz": "not a periodic extended XYZ frame (it needs Lattice=\"...\" and pbc)",
+}
+
+
+def _explain(fmt: str, err: Exception) -> str:
+    """A reason a person understands, with the parser's own words after it."""
+    detail = _short(err)
+    if isinstance(err, ValueError) and str(err).startswith(("no periodic cell", "empty")):
+        return detail
+    if isinstance(err, UnicodeDecodeError):
+        return "not a text file"
+    if isinstance(err, json.JSONDecodeError):
+        return f"not valid JSON ({detail})"
+    return f"{PROBLEMS[fmt]} [{type(err).__name__}: {detail}]"
+
+
+def _parse(path: Path, fmt: str) -> list[Structure]:
+    if path.stat().st_size == 0:
+        raise ValueError("empty file")
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         if fmt == "cif":
@@ -71,8 +105,6 @@ def read_structures(path: Path) -> list[Structure]:
             structures = [Structure.from_dict(d) for d in items]
         else:
             structures = _read_extxyz(path)
-    if not structures:
-        raise ValueError("no structure in file")
     return structures
 
 
@@ -83,6 +115,10 @@ def _read_extxyz(path: Path) -> list[Structure]:
     except ImportError as err:  # pragma: no cover - ase ships with the dft/workflows extras
         raise ValueError("reading extended XYZ needs ase (pip install ase)") from err
     frames = read(path, index=":", format="extxyz")
+    for i, atoms in enumerate(frames):
+        if atoms.cell.rank < 3 or not all(atoms.pbc):
+            raise ValueError(f"no periodic cell in frame {i} (extended XYZ needs "
+                             "Lattice=\"...\" with three vectors and pbc=\"T T T\")")
     return [AseAtomsAdaptor.get_structure(atoms) for atoms in frames]
 
 

@@ -46,6 +46,29 @@ def test_files_of_the_same_name_in_different_folders_get_different_ids(tmp_path)
     assert again == ids  # deterministic: a re-run finds its results
 
 
+def test_bad_files_get_reasons_a_person_understands(tmp_path):
+    s = get_embedded("Bi2Se3-R-3m").structure
+    cif = str(CifWriter(s))
+    (tmp_path / "truncated.cif").write_text(cif[: len(cif) // 3])
+    lines = s.to(fmt="poscar").splitlines()
+    lines[6] = "2 3 4"  # counts that do not match the coordinates
+    (tmp_path / "counts.vasp").write_text("\n".join(lines[:9]) + "\n")
+    (tmp_path / "list.json").write_text("[1, 2, 3]")
+    (tmp_path / "dict.json").write_text('{"formula": "Bi2Se3"}')
+    (tmp_path / "garbage.json").write_text("{not json")
+    (tmp_path / "nocell.xyz").write_text("2\nProperties=species:S:1:pos:R:3\nBi 0 0 0\nSe 0 0 3\n")
+    (tmp_path / "empty.cif").write_text("")
+    by_id = {r.material_id: r.error for r in
+             iter_source(SourceSpec(kind="files", paths=[str(tmp_path)]))}
+    assert "no complete cell and atom-site loop" in by_id["truncated"]
+    assert "element counts, coordinates and lattice lines do not match" in by_id["counts"]
+    assert "not a pymatgen Structure" in by_id["list"]
+    assert "not a pymatgen Structure" in by_id["dict"]
+    assert "not valid JSON" in by_id["garbage"]
+    assert "no periodic cell in frame 0" in by_id["nocell"]
+    assert "empty file" in by_id["empty"]
+
+
 def test_missing_file_is_a_record(tmp_path):
     records = list(iter_source(SourceSpec(kind="files", paths=[str(tmp_path / "nope.cif")])))
     assert records[0].error and "no such file" in records[0].error
