@@ -271,11 +271,13 @@ def screen_records(
     candidate_filter: CandidateFilter,
     settings: ScreeningSettings,
     campaign: str | None = None,
+    on_doc: Callable[[ResultDoc], None] | None = None,
 ) -> list[ResultDoc]:
     """Result documents for one chunk: load, filter, predict (batched), gap, Z2.
 
     Never raises for a single material: problems become ``failed`` or ``skipped``
-    documents with a reason.
+    documents with a reason. ``on_doc`` receives each document as soon as it is final (a
+    store persists it there: a killed run loses at most the material in flight).
     """
     ref = ModelRef(name=model.name, sha256=model.sha256)
     t0 = time.perf_counter()
@@ -283,20 +285,26 @@ def screen_records(
     t_read = (time.perf_counter() - t0) / max(1, len(records))
     docs: list[ResultDoc] = []
     todo: list[StructureRecord] = []
+
+    def emit(doc: ResultDoc) -> None:
+        docs.append(doc)
+        if on_doc is not None:
+            on_doc(doc)
+
     for record in records:
         if record.error or record.structure is None:
             reason = record.error or "no structure"
-            docs.append(base_doc(record, ref, campaign, status="failed", reason=reason))
+            emit(base_doc(record, ref, campaign, status="failed", reason=reason))
             continue
         reason = candidate_filter.check_structure(record.structure, model.elements)
         if reason:
-            docs.append(base_doc(record, ref, campaign, status="skipped", reason=reason))
+            emit(base_doc(record, ref, campaign, status="skipped", reason=reason))
             continue
         count = getattr(model, "valence_electrons", None)
         n_el = count(record.structure) if count is not None else 0
         if n_el % 2:
             reason = f"odd number of valence electrons ({n_el}): metallic by electron counting"
-            docs.append(
+            emit(
                 base_doc(record, ref, campaign, status="done", label=METAL_LABEL, reason=reason)
             )
             continue
@@ -318,7 +326,7 @@ def screen_records(
             timings["domain"] = t_dom
         if isinstance(tb, Exception):
             reason = f"inference failed: {type(tb).__name__}: {str(tb)[:300]}"
-            docs.append(
+            emit(
                 base_doc(record, ref, campaign, status="failed", reason=reason, timings=timings)
             )
             continue
@@ -326,7 +334,7 @@ def screen_records(
             fields = topology(tb, settings, getattr(model, "band_error", None))
         except Exception as err:
             reason = f"{type(err).__name__}: {str(err)[:300]}"
-            docs.append(
+            emit(
                 base_doc(record, ref, campaign, status="failed", reason=reason, timings=timings)
             )
             continue
@@ -335,7 +343,7 @@ def screen_records(
         doc = base_doc(record, ref, campaign, status="done", structure=structure, **fields)
         if settings.hamiltonian_dir:
             doc.meta.update(_write_hamiltonian(tb, record, model.sha256, settings.hamiltonian_dir))
-        docs.append(doc)
+        emit(doc)
     return docs
 
 
@@ -356,10 +364,15 @@ def process_chunk(
     t0 = time.perf_counter()
     backfilled = backfill_domain(stored, model, store, settings)
     t_backfill = time.perf_counter() - t0
-    docs = screen_records(todo, model, candidate_filter, settings, campaign)
-    t0 = time.perf_counter()
-    store.upsert(docs, recompute=settings.recompute)
-    seconds: dict[str, float] = {"store": time.perf_counter() - t0}
+    t_store = [0.0]
+
+    def persist(doc: ResultDoc) -> None:  # one by one: a kill loses the material in flight
+        t = time.perf_counter()
+        store.upsert([doc], recompute=settings.recompute)
+        t_store[0] += time.perf_counter() - t
+
+    docs = screen_records(todo, model, candidate_filter, settings, campaign, on_doc=persist)
+    seconds: dict[str, float] = {"store": t_store[0]}
     if backfilled:
         seconds["domain"] = t_backfill
     for doc in docs:

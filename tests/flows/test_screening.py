@@ -278,3 +278,64 @@ def test_a_metal_found_on_the_z2_planes_only_gets_its_manifold_z2():
     assert out["gap"].indirect == pytest.approx(-0.12) and out["gap"].is_metal
     assert "bands overlap by 0.120 eV" in out["caution"]
     assert out["z2_manifold"].label == "STI (1;000)"
+
+
+SLOW_CAMPAIGN = """
+import sys, time
+import hts_z2.flows.screening as screening
+from screening_double import ToyScreeningModel
+from hts_z2.store import open_store
+from hts_z2.structures.sources import SourceSpec
+
+topology = screening.topology
+def slow(*args, **kw):  # gap + Z2 of one material takes a while
+    time.sleep(0.4)
+    return topology(*args, **kw)
+screening.topology = slow
+with open_store(sys.argv[1]) as store:
+    counts = screening.run_campaign(SourceSpec(kind="demo"), ToyScreeningModel(), store,
+                                    chunk_size=64)
+print("READ", counts.read, "EXISTING", counts.existing, flush=True)
+"""
+
+
+@pytest.mark.slow
+def test_kill_9_inside_a_chunk_loses_at_most_the_material_in_flight(tmp_path):
+    """One chunk of all 44 demo structures; kill -9 (by PID) after a few are finished: they
+    stay stored, and the re-run screens only the rest."""
+    import os
+    import signal
+    import subprocess
+    import sys
+    import time
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parents[2]
+    script = tmp_path / "campaign.py"
+    script.write_text(SLOW_CAMPAIGN)
+    env = {**os.environ, "PYTHONPATH": str(root / "tests"), "OMP_NUM_THREADS": "1"}
+    db = str(tmp_path / "db")
+    proc = subprocess.Popen([sys.executable, str(script), db], env=env,
+                            stdout=subprocess.PIPE, text=True)
+    deadline = time.monotonic() + 300
+    finished = 0
+    while time.monotonic() < deadline and proc.poll() is None:
+        with open_store(db) as store:
+            finished = store.count({"status": "done", "z2": {"$ne": None}})
+        if finished >= 3:
+            break
+        time.sleep(0.2)
+    os.kill(proc.pid, signal.SIGKILL)
+    proc.wait()
+    assert finished >= 3, "the campaign stored nothing before the chunk ended"
+    with open_store(db) as store:
+        kept = store.count({"status": "done"})
+        total_before = store.count()
+    assert kept >= 3 and total_before < 44
+    rerun = subprocess.run([sys.executable, str(script), db], env=env, capture_output=True,
+                           text=True, timeout=600)
+    assert "READ 44" in rerun.stdout, rerun.stderr
+    existing = int(rerun.stdout.split("EXISTING")[1].split()[0])
+    assert existing == kept  # nothing finished is computed again
+    with open_store(db) as store:
+        assert store.count() == 44 and store.duplicates() == 0
