@@ -59,13 +59,14 @@ class DftStore:
         """Store a result unless it would replace a better one: a finished result is never
         replaced by a failed one, nor an ``auto`` result by a narrower request. Returns
         whether it was written."""
-        old = self.get(**result.key())
-        if old is not None and old.status == "done":
-            if result.status != "done":
-                return False
-            if old.requested == "auto" and result.requested != "auto":
-                return False
-        self.results.collection.replace_one(result.key(), result.to_mongo(), upsert=True)
+        with self.results.exclusive():
+            old = self.get(**result.key())
+            if old is not None and old.status == "done":
+                if result.status != "done":
+                    return False
+                if old.requested == "auto" and result.requested != "auto":
+                    return False
+            self.results.replace(result.key(), result.to_mongo())
         return True
 
     def put_many(self, results: Iterable[DftResult]) -> int:

@@ -8,6 +8,7 @@ computed client-side.
 
 from __future__ import annotations
 
+import contextlib
 import time
 from collections import Counter
 from collections.abc import Iterable, Iterator
@@ -15,6 +16,11 @@ from pathlib import Path
 from typing import Any
 
 from hts_z2.store.schema import COLLECTION, ResultDoc
+
+try:
+    import fcntl
+except ImportError:  # pragma: no cover - Windows: one writer per embedded store
+    fcntl = None
 from hts_z2.store.uri import ENV_DB, database_from_uri, is_mongo_uri, mask, resolve_location
 
 INDEXES: tuple[tuple[tuple[tuple[str, int], ...], dict[str, Any]], ...] = (
@@ -40,6 +46,10 @@ def replaces(new: str, old: str) -> bool:
     a re-run that wants new numbers says ``recompute``)."""
     rank_new, rank_old = STATUS_RANK.get(new, 0), STATUS_RANK.get(old, 0)
     return rank_new > rank_old or (rank_new == rank_old and old != "done")
+
+
+LOCK_NAME = ".hts-z2.lock"
+"""The embedded store's inter-process lock file (inside its directory)."""
 
 
 class StoreUnavailableError(RuntimeError):
@@ -72,16 +82,36 @@ class ResultStore:
         self.raw_location = location  # for opening sibling collections; never printed
         self.is_mongo = is_mongo_uri(location)
         self.indexes = indexes
+        self._lock_file = None if self.is_mongo else Path(location) / LOCK_NAME
         self._connect(retries, retry_delay)
+
+    @contextlib.contextmanager
+    def exclusive(self) -> Iterator[None]:
+        """Hold the embedded store's inter-process lock (no-op for MongoDB, whose unique
+        index and atomic upserts already serialize writers). montydb has neither: two
+        campaigns writing one directory would otherwise race at its creation ("no such
+        table") and insert the same key twice."""
+        if self._lock_file is None or fcntl is None:
+            yield
+            return
+        with open(self._lock_file, "a+b") as handle:
+            fcntl.flock(handle, fcntl.LOCK_EX)
+            try:
+                yield
+            finally:
+                fcntl.flock(handle, fcntl.LOCK_UN)
 
     def _connect(self, retries: int, retry_delay: float) -> None:
         last: Exception | None = None
         for attempt in range(max(1, retries)):
             try:
-                self.store.connect(force_reset=attempt > 0)
-                if self.is_mongo:
-                    self.collection.database.command("ping")
-                self.ensure_indexes()
+                with self.exclusive():
+                    self.store.connect(force_reset=attempt > 0)
+                    if self.is_mongo:
+                        self.collection.database.command("ping")
+                    else:
+                        self._create_collection()
+                    self.ensure_indexes()
                 return
             except Exception as err:
                 last = err
@@ -92,6 +122,13 @@ class ResultStore:
             f"cannot reach the result store {self.location} after {max(1, retries)} "
             f"attempt(s): {reason}"
         )
+
+    def _create_collection(self) -> None:
+        """Create the montydb collection now (under the lock), so that no reader ever
+        meets its file before its table."""
+        database, name = self.collection.database, self.collection.name
+        if name not in database.list_collection_names():
+            database.create_collection(name)
 
     @property
     def collection(self) -> Any:
@@ -108,28 +145,30 @@ class ResultStore:
 
         A stored result is never replaced by a worse one (:func:`replaces`: ``done`` >
         ``failed`` > ``skipped``; a ``done`` result is kept, with its confirmation) unless
-        ``recompute``.
+        ``recompute``. The check and the write are one step for concurrent writers.
         """
+        docs = list(docs)
+        with self.exclusive():
+            stored: dict[tuple[str, str], str] = {}
+            if not recompute:
+                for sha in {d.model.sha256 for d in docs}:
+                    ids = [d.material_id for d in docs if d.model.sha256 == sha]
+                    stored.update({(sha, m): st for m, st in self.existing(sha, ids).items()})
+            keep = [d for d in docs if (d.model.sha256, d.material_id) not in stored
+                    or replaces(d.status, stored[(d.model.sha256, d.material_id)])]
+            for doc in keep:
+                self.replace(doc.key(), doc.to_mongo())
+        return len(keep)
+
+    def replace(self, key: dict[str, Any], data: dict[str, Any]) -> None:
+        """Upsert one raw document on its key (callers hold :meth:`exclusive` when the
+        check before it matters)."""
         from pymongo.errors import DuplicateKeyError
 
-        docs = list(docs)
-        stored: dict[tuple[str, str], str] = {}
-        if not recompute:
-            for sha in {d.model.sha256 for d in docs}:
-                ids = [d.material_id for d in docs if d.model.sha256 == sha]
-                stored.update({(sha, m): st for m, st in self.existing(sha, ids).items()})
-        n = 0
-        for doc in docs:
-            old = stored.get((doc.model.sha256, doc.material_id))
-            if old is not None and not replaces(doc.status, old):
-                continue
-            data = doc.to_mongo()
-            try:
-                self.collection.replace_one(doc.key(), data, upsert=True)
-            except DuplicateKeyError:
-                self.collection.replace_one(doc.key(), data, upsert=False)
-            n += 1
-        return n
+        try:
+            self.collection.replace_one(key, data, upsert=True)
+        except DuplicateKeyError:  # another writer inserted the key first (MongoDB)
+            self.collection.replace_one(key, data, upsert=False)
 
     def _of_model(
         self, model_sha256: str, material_ids: Iterable[str], where: dict, fields: dict
@@ -159,10 +198,11 @@ class ResultStore:
         """Set top-level fields of one stored document (and its ``last_updated``)."""
         from datetime import datetime, timezone
 
-        self.collection.update_one(
-            {"material_id": material_id, "model.sha256": model_sha256},
-            {"$set": {**values, "last_updated": datetime.now(timezone.utc)}},
-        )
+        with self.exclusive():
+            self.collection.update_one(
+                {"material_id": material_id, "model.sha256": model_sha256},
+                {"$set": {**values, "last_updated": datetime.now(timezone.utc)}},
+            )
 
     def find(
         self,

@@ -42,7 +42,9 @@ def test_round_trip_and_unique_index(mongo_uri):
 def test_upsert_twice_no_duplicates(mongo_uri):
     with open_store(mongo_uri) as store:
         store.upsert(docs(3))
-        store.upsert(docs(3, status="failed"))
+        assert store.upsert(docs(3, status="failed")) == 0  # never replaces a result
+        assert store.existing(MODEL.sha256, ["m0", "m9"]) == {"m0": "done"}
+        assert store.upsert(docs(3, status="failed"), recompute=True) == 3
         assert store.count() == 3
         assert store.duplicates() == 0
         assert store.existing(MODEL.sha256, ["m0", "m9"]) == {"m0": "failed"}
