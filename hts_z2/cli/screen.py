@@ -208,6 +208,14 @@ def screen(
         except (GnomeError, MPError, KeyError) as err:
             console.print(f"[red]error:[/red] {err}")
             raise typer.Exit(2) from None
+        except StoreUnavailableError as err:
+            stored = _count_or_unknown(store, resolved.sha256)
+            console.print(
+                f"[red]error:[/red] {err}\nThe campaign stopped; {stored} result(s) of this "
+                "model are stored and kept. Run the same command again to resume: finished "
+                "materials are not screened twice."
+            )
+            raise typer.Exit(3) from None
         progress.update(task, total=counts.read, completed=counts.read)
         where = {"model.sha256": resolved.sha256}
         if campaign:
@@ -233,6 +241,13 @@ def screen(
     if counts.seconds:
         split = ", ".join(f"{k} {v:.2f}s" for k, v in counts.seconds.items())
         console.print(f"time by stage: {split}")
+
+
+def _count_or_unknown(store, model_sha256: str) -> str:
+    try:
+        return str(store.count({"model.sha256": model_sha256}))
+    except Exception:
+        return "an unknown number of"
 
 
 def wide_console() -> Console:

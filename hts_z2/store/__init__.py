@@ -1,6 +1,12 @@
 """Result documents and the result store (MongoDB, or embedded montydb by default)."""
 
-from hts_z2.store.results import INDEXES, ResultStore, StoreUnavailableError, open_store
+from hts_z2.store.results import (
+    INDEXES,
+    ResultStore,
+    StoreFaultError,
+    StoreUnavailableError,
+    open_store,
+)
 from hts_z2.store.schema import COLLECTION, GapDoc, ModelRef, ResultDoc, Z2Doc
 from hts_z2.store.uri import ENV_DB, default_store_dir, mask
 
@@ -12,6 +18,7 @@ __all__ = [
     "ModelRef",
     "ResultDoc",
     "ResultStore",
+    "StoreFaultError",
     "StoreUnavailableError",
     "Z2Doc",
     "default_store_dir",

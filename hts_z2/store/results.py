@@ -52,8 +52,17 @@ LOCK_NAME = ".hts-z2.lock"
 """The embedded store's inter-process lock file (inside its directory)."""
 
 
+WRITE_RETRIES = (0.5, 2.0, 5.0)
+"""Pauses (s) between attempts of a failing write before the campaign stops."""
+
+
 class StoreUnavailableError(RuntimeError):
     """The database could not be reached after the bounded retries."""
+
+
+class StoreFaultError(StoreUnavailableError):
+    """A read or write kept failing mid-run (read-only store, server gone): what was
+    stored stays."""
 
 
 class ResultStore:
@@ -94,7 +103,12 @@ class ResultStore:
         if self._lock_file is None or fcntl is None:
             yield
             return
-        with open(self._lock_file, "a+b") as handle:
+        try:
+            handle = open(self._lock_file, "a+b")
+        except OSError:  # a read-only store: readers need no lock, writes fail clearly
+            yield
+            return
+        with handle:
             fcntl.flock(handle, fcntl.LOCK_EX)
             try:
                 yield
@@ -162,13 +176,32 @@ class ResultStore:
 
     def replace(self, key: dict[str, Any], data: dict[str, Any]) -> None:
         """Upsert one raw document on its key (callers hold :meth:`exclusive` when the
-        check before it matters)."""
+        check before it matters). A failing write is retried with backoff
+        (:data:`WRITE_RETRIES`), then :class:`StoreFaultError` names the store."""
         from pymongo.errors import DuplicateKeyError
 
-        try:
-            self.collection.replace_one(key, data, upsert=True)
-        except DuplicateKeyError:  # another writer inserted the key first (MongoDB)
-            self.collection.replace_one(key, data, upsert=False)
+        def write() -> None:
+            try:
+                self.collection.replace_one(key, data, upsert=True)
+            except DuplicateKeyError:  # another writer inserted the key first (MongoDB)
+                self.collection.replace_one(key, data, upsert=False)
+
+        self._retrying(write)
+
+    def _retrying(self, action: Any, what: str = "writing to") -> Any:
+        """``action()``, retried with backoff (:data:`WRITE_RETRIES`); then
+        :class:`StoreFaultError` naming the store."""
+        for attempt, pause in enumerate((*WRITE_RETRIES, None)):
+            try:
+                return action()
+            except Exception as err:
+                if pause is None:
+                    reason = mask(str(err).splitlines()[0] if str(err) else repr(err))[:300]
+                    raise StoreFaultError(
+                        f"{what} the result store {self.location} failed after "
+                        f"{attempt + 1} attempt(s): {reason}") from None
+                time.sleep(pause)
+        return None
 
     def _of_model(
         self, model_sha256: str, material_ids: Iterable[str], where: dict, fields: dict
@@ -178,7 +211,10 @@ class ResultStore:
         ids = list(material_ids)
         for start in range(0, len(ids), 500):
             chunk = {"model.sha256": model_sha256, "material_id": {"$in": ids[start : start + 500]}}
-            yield from self.collection.find({**chunk, **where}, {**fields, "_id": 0})
+            yield from self._retrying(
+                lambda q={**chunk, **where}: list(
+                    self.collection.find(q, {**fields, "_id": 0})),
+                "reading from")
 
     def existing(self, model_sha256: str, material_ids: Iterable[str]) -> dict[str, str]:
         """``{material_id: status}`` of the given ids already stored for this model."""
@@ -199,10 +235,10 @@ class ResultStore:
         from datetime import datetime, timezone
 
         with self.exclusive():
-            self.collection.update_one(
+            self._retrying(lambda: self.collection.update_one(
                 {"material_id": material_id, "model.sha256": model_sha256},
                 {"$set": {**values, "last_updated": datetime.now(timezone.utc)}},
-            )
+            ))
 
     def find(
         self,
@@ -222,7 +258,8 @@ class ResultStore:
 
     def count(self, criteria: dict[str, Any] | None = None) -> int:
         """Number of documents matching ``criteria``."""
-        return self.collection.count_documents(criteria or {})
+        return self._retrying(lambda: self.collection.count_documents(criteria or {}),
+                              "reading from")
 
     def duplicates(self) -> int:
         """Documents beyond the first for any key (0 in a healthy store)."""
