@@ -5,8 +5,10 @@ Layout (as downloaded from the GNoME release)::
     <dir>/stable_materials_summary.csv   MaterialId, Reduced Formula, Elements, NSites, ...
     <dir>/by_id.zip                      by_id/<MaterialId>.CIF
 
-The summary is read row by row and CIFs are read from the zip one at a time, only for the
-records that pass the metadata filter; nothing loads the whole release into memory.
+The summary is the CSV pandas writes (a leading unnamed index column, whole numbers such
+as NSites possibly as "4.0", "inf" or empty for missing numbers). It is read row by row,
+and CIFs are read from the zip one at a time, only for the records that pass the metadata
+filter; nothing loads the whole release into memory.
 """
 
 from __future__ import annotations
@@ -14,6 +16,7 @@ from __future__ import annotations
 import ast
 import csv
 import io
+import math
 import warnings
 import zipfile
 from collections.abc import Iterable, Iterator
@@ -58,10 +61,20 @@ def _elements(text: str) -> list[str]:
 
 
 def _number(text: str | None) -> float | None:
+    """A finite float, else None (pandas writes missing values as "" and "inf"/"nan")."""
     try:
-        return None if text in (None, "") else float(text)
+        value = None if text in (None, "") else float(text)
     except ValueError:
         return None
+    return value if value is not None and math.isfinite(value) else None
+
+
+def _count(text: str, column: str) -> int:
+    """A positive integer column that pandas may have written as a float ("4.0")."""
+    value = float(text)
+    if not math.isfinite(value) or value != int(value) or value < 1:
+        raise ValueError(f"{column} is not a positive whole number: {text!r}")
+    return int(value)
 
 
 def row_record(row: dict[str, str], archive: Path) -> StructureRecord:
@@ -79,9 +92,9 @@ def row_record(row: dict[str, str], archive: Path) -> StructureRecord:
     )
     try:
         record.elements = sorted(_elements(row["Elements"]))
-        record.nsites = int(row["NSites"])
+        record.nsites = _count(row["NSites"], "NSites")
         sg = row.get("Space Group Number")
-        record.spacegroup = int(float(sg)) if sg else None
+        record.spacegroup = _count(sg, "Space Group Number") if sg else None
     except (KeyError, ValueError, SyntaxError) as err:
         record.error = f"bad GNoME summary row: {err}"
     return record

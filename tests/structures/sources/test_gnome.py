@@ -72,3 +72,52 @@ def test_ref_round_trip_rereads_from_zip(release):
 def test_missing_layout(tmp_path):
     with pytest.raises(GnomeError, match="missing"):
         check_layout(tmp_path)
+
+
+# Verbatim rows of data/mp_materials_summary.csv in the public GNoME repository
+# (google-deepmind/materials_discovery): pandas' unnamed index column, NSites as "4.0".
+PANDAS_ROWS = """\
+,Composition,MaterialId,Reduced Formula,Elements,NSites,Corrected Energy,\
+Decomposition Energy Per Atom All,Decomposition Energy Per Atom MP,Directory
+27819,Ac1Au2Bi1,mp-866016,AcBiAu2,"['Ac', 'Bi', 'Au']",4.0,-17.19810928,\
+0.044575813607051984,0.0,
+11752,Ag8Bi4O12,mp-23558,Ag2BiO3,"['Ag', 'Bi', 'O']",24.0,-111.45064122,\
+0.0019766885446701465,0.0,
+"""
+
+
+def test_release_rows_written_by_pandas(tmp_path):
+    from pymatgen.core import Lattice, Structure
+
+    root = tmp_path / "gnome"
+    root.mkdir()
+    text = PANDAS_ROWS.replace("\\\n", "")
+    header, *rows = text.splitlines()
+    header += ",Space Group Number,Bandgap"  # the release summary's columns, pandas-style
+    rows = [rows[0] + ",225.0,inf", rows[1] + ",,nan"]
+    (root / "stable_materials_summary.csv").write_text("\n".join([header, *rows]) + "\n")
+    heusler = Structure(Lattice([[0, 3.4, 3.4], [3.4, 0, 3.4], [3.4, 3.4, 0]]),
+                        ["Ac", "Bi", "Au", "Au"],
+                        [[0, 0, 0], [0.5, 0.5, 0.5], [0.25] * 3, [0.75] * 3])
+    with zipfile.ZipFile(root / "by_id.zip", "w") as zf:
+        zf.writestr("by_id/mp-866016.CIF", str(CifWriter(heusler)))
+    records = list(iter_source(SourceSpec(kind="gnome", paths=[str(root)])))
+    assert [r.error for r in records] == [None, None]
+    acbiau2, ag2bio3 = records
+    assert acbiau2.material_id == "mp-866016" and acbiau2.nsites == 4
+    assert acbiau2.elements == ["Ac", "Au", "Bi"] and acbiau2.spacegroup == 225
+    assert acbiau2.meta["bandgap"] is None  # "inf": unknown, not infinite
+    assert ag2bio3.nsites == 24 and ag2bio3.spacegroup is None
+    load_structures([acbiau2])
+    assert len(acbiau2.structure) == 4
+
+
+def test_a_fractional_site_count_is_a_clear_reason(tmp_path):
+    root = tmp_path / "gnome"
+    root.mkdir()
+    (root / "stable_materials_summary.csv").write_text(
+        ",MaterialId,Elements,NSites\n0,x1,\"['Bi']\",2.5\n")
+    with zipfile.ZipFile(root / "by_id.zip", "w"):
+        pass
+    [record] = iter_source(SourceSpec(kind="gnome", paths=[str(root)]))
+    assert "NSites is not a positive whole number: '2.5'" in record.error
