@@ -306,12 +306,23 @@ def submit(
     spec: Path = typer.Argument(..., exists=True, help="campaign YAML (see workflows/)"),
     engine: str = typer.Option(None, help="fireworks | jobflow-remote | local (default: YAML)"),
     launchpad: Path = typer.Option(None, help="FireWorks my_launchpad.yaml (default: YAML/env)"),
+    dry_run: bool = typer.Option(
+        False, "--dry-run", help="print the workflow it would submit; contact nothing"
+    ),
 ) -> None:
     """Submit a campaign YAML to FireWorks, jobflow-remote, or run it locally with jobflow."""
-    from hts_z2.flows.submit import SubmitError, load_campaign, submit_campaign
+    from hts_z2.flows.submit import (
+        SubmitError,
+        describe_campaign,
+        load_campaign,
+        submit_campaign,
+    )
 
     try:
         campaign = load_campaign(spec)
+        if dry_run:
+            typer.echo(describe_campaign(campaign, engine))
+            return
         result = submit_campaign(campaign, engine=engine, launchpad_file=launchpad)
     except (SubmitError, ValueError, OSError) as err:
         console.print(f"[red]error:[/red] {err}")

@@ -88,6 +88,43 @@ def confirmation_policy(spec: dict | str | None) -> ConfirmationPolicy:
     return ConfirmationPolicy(settings=settings, **spec)
 
 
+def describe_campaign(campaign: Campaign, engine: str | None = None) -> str:
+    """What ``submit`` would submit, in words: nothing is contacted or submitted."""
+    from dataclasses import asdict
+
+    m = campaign.maker
+    policy = m.confirmation
+    source = ", ".join(f"{k}={v}" for k, v in asdict(campaign.source).items()
+                       if v not in (None, [], {}))
+    filt = asdict(m.candidate_filter)
+    filt.pop("magnetic_elements")
+    lines = [
+        f"campaign {campaign.name!r} -> engine {engine or campaign.engine}",
+        f"  source: {source}",
+        f"  result store: {mask(m.db) if m.db else '$HTS_Z2_DB of each worker'}",
+        f"  model: {m.model or 'the shipped model'}",
+        f"  filter: {filt}",
+        f"  settings: {asdict(m.settings)}",
+        "  jobs:",
+        f"    1. 'plan {m.campaign or campaign.source.kind}': reads the source, stores the "
+        "rejected structures, and adds",
+        f"    2. one 'screen chunk <i>' job per {m.chunk_size} candidates "
+        f"(manager_config {m.chunk_manager_config or 'default worker'})",
+    ]
+    if policy is not None and policy.mode != "none":
+        budget = ", ".join(x for x in (
+            f"at most {policy.max_structures} new runs" if policy.max_structures is not None
+            else "", f"at most {policy.max_cpu_hours} CPU-hours"
+            if policy.max_cpu_hours is not None else "") if x) or "no budget"
+        lines += [
+            f"    3. 'plan confirmations': {policy.mode} ({budget}; cache first), then one "
+            f"'confirm <id>' plane-wave job each (manager_config "
+            f"{m.confirm_manager_config or 'default worker'}; engine {policy.engine})",
+        ]
+    lines.append("    last: 'campaign summary' (counts)")
+    return "\n".join(lines)
+
+
 def launchpad_from(file: str | Path | None = None, uri: str | None = None) -> Any:
     """A FireWorks LaunchPad from a YAML file, a ``mongodb://`` URI or FireWorks' defaults."""
     from fireworks import LaunchPad

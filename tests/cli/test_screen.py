@@ -119,3 +119,18 @@ def test_a_kspacing_that_is_not_positive_is_an_error(tmp_path):
         result = runner.invoke(app, ["screen", "PbTe-Fm-3m", "--source", "demo", "--kspacing",
                                      bad, "--db", str(tmp_path / "db"), "--model", MODEL])
         assert result.exit_code == 2 and "kspacing must be a positive number" in result.output
+
+
+def test_submit_dry_run_describes_the_workflow_and_contacts_nothing(monkeypatch):
+    monkeypatch.setenv("HTS_Z2_LAUNCHPAD", "mongodb://u:pw@127.0.0.1:9/x")  # never contacted
+    from pathlib import Path
+
+    spec = Path(__file__).resolve().parents[2] / "workflows" / "campaign.example.yaml"
+    result = runner.invoke(app, ["submit", str(spec), "--dry-run"], env={"COLUMNS": "200"})
+    assert result.exit_code == 0, result.output
+    out = result.output
+    assert "campaign 'gnome-heavy' -> engine fireworks" in out
+    assert "one 'screen chunk <i>' job per 32 candidates (manager_config {'_fworker': 'gpu'})" \
+        in out
+    assert "'plan confirmations': candidates (at most 200 new runs" in out
+    assert "{'_fworker': 'cpu'}" in out and "pw@" not in out
