@@ -169,18 +169,48 @@ def iter_files(paths: Iterable[str | Path]) -> Iterator[StructureRecord]:
             continue
         for i, structure in enumerate(structures):
             material_id = stem if len(structures) == 1 else f"{stem}-{i}"
-            yield StructureRecord(
+            record = StructureRecord(
                 material_id=material_id,
                 source="files",
-                structure=structure,
                 locator=f"{path}" if len(structures) == 1 else f"{path}#{i}",
             )
+            _fill(record, structure)
+            yield record
+
+
+def primitive(structure: Structure) -> tuple[Structure, int | None, str | None]:
+    """(primitive cell, space-group number, note) of a structure as given in a file.
+
+    A conventional or supercell is screened as its primitive cell (a 15-site conventional
+    Bi2Se3 cell is 5 sites: seconds instead of many minutes, and weak indices that refer to
+    the primitive lattice); the note says so. Disordered structures are kept as given.
+    """
+    if not structure.is_ordered:
+        return structure, None, None
+    from pymatgen.symmetry.analyzer import SpacegroupAnalyzer
+
+    try:
+        prim = structure.get_primitive_structure(tolerance=0.01)
+        number = SpacegroupAnalyzer(prim, symprec=0.01).get_space_group_number()
+    except Exception:  # symmetry search failed: screen the cell as given
+        return structure, None, None
+    if len(prim) < len(structure):
+        return prim, number, f"primitive cell of the given {len(structure)}-site cell"
+    return structure, number, None
+
+
+def _fill(record: StructureRecord, structure: Structure) -> None:
+    cell, number, note = primitive(structure)
+    record.fill_from_structure(cell)
+    record.spacegroup = record.spacegroup or number
+    if note:
+        record.meta["cell"] = note
 
 
 def load_file(record: StructureRecord) -> None:
     """Fill ``record.structure`` from ``record.locator`` (``path`` or ``path#frame``)."""
     path, _, frame = (record.locator or "").partition("#")
-    record.fill_from_structure(read_structures(Path(path))[int(frame or 0)])
+    _fill(record, read_structures(Path(path))[int(frame or 0)])
 
 
 def _short(err: Exception) -> str:

@@ -69,6 +69,23 @@ def test_bad_files_get_reasons_a_person_understands(tmp_path):
     assert "empty file" in by_id["empty"]
 
 
+def test_a_conventional_cell_is_screened_as_its_primitive_cell(tmp_path):
+    from pymatgen.symmetry.analyzer import SpacegroupAnalyzer
+
+    s = get_embedded("Bi2Se3-R-3m").structure
+    conventional = SpacegroupAnalyzer(s).get_conventional_standard_structure()
+    assert len(conventional) == 15
+    (tmp_path / "Bi2Se3_conv.cif").write_text(str(CifWriter(conventional)))
+    [record] = iter_source(SourceSpec(kind="files", paths=[str(tmp_path)]))
+    assert len(record.structure) == record.nsites == 5 and record.spacegroup == 166
+    assert record.meta["cell"] == "primitive cell of the given 15-site cell"
+    from hts_z2.structures.sources import StructureRecord, load_structures
+
+    again = StructureRecord.from_ref(record.to_ref())  # a remote job re-reads the file
+    load_structures([again])
+    assert len(again.structure) == 5
+
+
 def test_missing_file_is_a_record(tmp_path):
     records = list(iter_source(SourceSpec(kind="files", paths=[str(tmp_path / "nope.cif")])))
     assert records[0].error and "no such file" in records[0].error
