@@ -2,11 +2,19 @@
 
 from __future__ import annotations
 
+import time
 from pathlib import Path
 
 import typer
 from rich.console import Console
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.progress import (
+    BarColumn,
+    MofNCompleteColumn,
+    Progress,
+    TextColumn,
+    TimeElapsedColumn,
+    TimeRemainingColumn,
+)
 from rich.table import Table
 
 console = Console()
@@ -190,13 +198,23 @@ def screen(
         raise typer.Exit(2) from None
     candidate_filter = CandidateFilter(heavy_z=heavy_z, max_sites=max_sites)
     columns = (TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
-               TextColumn("{task.fields[counts]}"), TimeElapsedColumn())
+               TextColumn("{task.fields[counts]}"), TimeElapsedColumn(), TimeRemainingColumn())
+    total = _expected_total(spec)
+    started = time.perf_counter()
+    tally = {"done": 0, "skipped": 0, "failed": 0}
     with store, Progress(*columns, console=console, transient=False) as progress:
-        task = progress.add_task(f"screening {kind}", total=None, counts="")
+        task = progress.add_task(f"screening {kind}", total=total, counts="")
 
         def on_progress(step) -> None:
-            done = progress.tasks[0].completed + step.done + step.skipped + step.failed
-            progress.update(task, completed=done, counts="")
+            for key in tally:
+                tally[key] += getattr(step, key)
+            done = sum(tally.values())
+            counts = f"done {tally['done']} skipped {tally['skipped']} failed {tally['failed']}"
+            progress.update(task, completed=done, counts=counts)
+            if not console.is_terminal:  # a log file: one plain line per step
+                of = f"/{total}" if total else ""
+                typer.echo(f"screened {done}{of}: {counts} "
+                           f"({time.perf_counter() - started:.0f} s)")
 
         def on_confirm(material_id: str, verdict: str) -> None:
             progress.console.print(f"  first principles: {material_id}: {verdict}")
@@ -241,6 +259,24 @@ def screen(
     if counts.seconds:
         split = ", ".join(f"{k} {v:.2f}s" for k, v in counts.seconds.items())
         console.print(f"time by stage: {split}")
+
+
+def _expected_total(spec) -> int | None:
+    """Structures the source will yield, when that is cheap to know (demo, files)."""
+    try:
+        if spec.kind == "demo":
+            from hts_z2.structures.embedded import load_embedded
+
+            n = len(spec.paths) if spec.paths else len(load_embedded())
+        elif spec.kind == "files":
+            from hts_z2.structures.sources.local import expand_paths
+
+            n = sum(1 for _ in expand_paths(spec.paths))
+        else:
+            return None
+    except Exception:
+        return None
+    return min(n, spec.limit) if spec.limit else n
 
 
 def _count_or_unknown(store, model_sha256: str) -> str:

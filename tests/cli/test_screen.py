@@ -23,6 +23,8 @@ def test_screen_demo_prints_candidates_and_counts(tmp_path):
     assert result.exit_code == 0, result.output
     assert "read 44 = done 37 (already stored 0) + skipped 6 + failed 1" in result.output
     out = result.output
+    # not a terminal: plain progress lines with the total, for log files
+    assert "screened 44/44: done 37 skipped 6 failed 1" in out
     assert out.index("Bi2Se3-R-3m") < out.index("PbTe-Fm-3m")  # STI rows before trivial
     assert "Au-Fm-3m" not in out  # metals are not candidates
     again = runner.invoke(app, args, env={"COLUMNS": "200"})
