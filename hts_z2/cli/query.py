@@ -54,6 +54,7 @@ def build_filter(
     in_domain: bool = False,
     confirmed: bool = False,
     verdict: str | None = None,
+    material_ids: list[str] | None = None,
 ) -> dict[str, Any]:
     """MongoDB filter for the query options.
 
@@ -64,9 +65,12 @@ def build_filter(
     ``max_domain_distance`` keeps results whose ``domain_distance`` is known and at most
     that (:mod:`hts_z2.model.domain`), ``in_domain`` those within their model's threshold.
     ``confirmed`` keeps topological insulators confirmed from first principles;
-    ``verdict`` one first-principles verdict (``unchecked``: no confirmation yet).
+    ``verdict`` one first-principles verdict (``unchecked``: no confirmation yet);
+    ``material_ids`` these materials only.
     """
     crit: dict[str, Any] = {}
+    if material_ids:
+        crit["material_id"] = {"$in": sorted(set(material_ids))}
     for key, value in (("label", label), ("z2_manifold.label", manifold_label)):
         if value:
             check_label(value)
@@ -140,6 +144,7 @@ def to_csv(docs: list[dict]) -> str:
 
 
 def query(
+    material_ids: list[str] = typer.Argument(None, help="material ids (default: all)"),
     db: str = typer.Option(None, "--db", help="mongodb:// URI or store directory ($HTS_Z2_DB)"),
     label: str = typer.Option(None, help="label or prefix: STI, WTI, trivial, metal, ..."),
     min_gap: float = typer.Option(None, help="minimum indirect gap (eV)"),
@@ -196,6 +201,7 @@ def query(
             in_domain=in_domain,
             confirmed=confirmed,
             verdict=verdict,
+            material_ids=material_ids,
         )
     except ValueError as err:
         console.print(f"[red]error:[/red] {err}")

@@ -91,6 +91,14 @@ def test_options_that_would_match_nothing_are_errors(db, args, says):
     assert result.exit_code == 2 and says in result.output.replace("\n", " ")
 
 
+def test_materials_by_id(db):
+    result = runner.invoke(app, ["query", "PbTe-Fm-3m", "Au-Fm-3m", "--db", db,
+                                 "--format", "json"])
+    assert result.exit_code == 0, result.output
+    assert sorted(d["material_id"] for d in json.loads(result.output)) == [
+        "Au-Fm-3m", "PbTe-Fm-3m"]
+
+
 def test_a_mistyped_store_directory_is_not_created(tmp_path):
     missing = tmp_path / "resluts"
     result = runner.invoke(app, ["query", "--db", str(missing)], env={"COLUMNS": "200"})
