@@ -9,7 +9,7 @@ import typer
 from rich.console import Console
 from rich.progress import Progress
 
-from hts_z2.cli.train import progress_columns
+from hts_z2.cli.console import progress_columns
 from hts_z2.model.domain import DEFAULT_QUANTILE, DomainReference, save_reference
 
 console = Console()

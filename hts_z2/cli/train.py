@@ -4,29 +4,22 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import typer
 from rich.console import Console
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.progress import Progress
 
-from hts_z2.training.calibrate import CANDIDATE_CUTOFFS
-from hts_z2.training.trainer import EpochReport, TrainSettings
+from hts_z2.cli.console import progress_columns
+from hts_z2.training.cutoffs import CANDIDATE_CUTOFFS
+
+if TYPE_CHECKING:
+    from hts_z2.training.trainer import EpochReport, TrainSettings
 
 console = Console()
 CUTOFFS_HELP = "candidate overlap cutoffs of the calibration (repeatable; default: " + (
     ", ".join(f"{c:g}" for c in CANDIDATE_CUTOFFS) + ")"
 )
-
-
-def progress_columns() -> tuple:
-    """A fresh set of progress-bar columns (a column instance serves one display)."""
-    return (
-        TextColumn("{task.description}"),
-        BarColumn(),
-        MofNCompleteColumn(),
-        TimeElapsedColumn(),
-        TextColumn("{task.fields[info]}"),
-    )
 
 
 def train(
@@ -104,6 +97,7 @@ def train(
     from hts_z2.model.predictor import models_dir
     from hts_z2.reference.dataset import embedded_dataset_path
     from hts_z2.training.run import check_model_target, prepare, run_stage
+    from hts_z2.training.trainer import TrainSettings
 
     dataset = dataset or embedded_dataset_path()
     models = models or models_dir()
@@ -321,6 +315,8 @@ def recalibrate(
     except (FileExistsError, FileNotFoundError, ValueError) as err:
         console.print(f"[red]error:[/red] {err}")
         raise typer.Exit(2) from None
+    from hts_z2.training.trainer import TrainSettings
+
     record = json.loads(split_file.read_text())
     settings = TrainSettings(**record["recalibrated_from"]["settings"])
     console.print(

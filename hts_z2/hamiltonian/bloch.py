@@ -8,10 +8,19 @@ tensors stay on their device (CPU or CUDA).
 
 from __future__ import annotations
 
-import numpy as np
-import torch
+import sys
+from typing import Any
 
-Array = np.ndarray | torch.Tensor
+import numpy as np
+
+Array = Any
+"""A numpy array or a torch tensor (torch is imported only by callers that use it)."""
+
+
+def is_tensor(x: object) -> bool:
+    """Whether ``x`` is a torch tensor, without importing torch (none exists before)."""
+    torch_module = sys.modules.get("torch")
+    return torch_module is not None and isinstance(x, torch_module.Tensor)
 
 
 class OverlapNotPositiveDefiniteError(ValueError):
@@ -31,7 +40,8 @@ def bloch_sum(R: Array, M: Array, k: Array) -> Array:
     -------
     [n_k, n, n] complex ``sum_R M(R) exp(2 pi i k.R)``.
     """
-    if isinstance(M, torch.Tensor):
+    if is_tensor(M):
+        import torch
         Rt = torch.as_tensor(R, dtype=torch.float64, device=M.device)
         kt = torch.as_tensor(k, dtype=torch.float64, device=M.device)
         phase = torch.exp(2j * torch.pi * (kt @ Rt.T).to(torch.complex128))
@@ -45,7 +55,7 @@ def bloch_sum(R: Array, M: Array, k: Array) -> Array:
 
 def _first_bad_overlap(Sk: Array, k: Array | None) -> str:
     """Describe the first k-point at which S(k) is not positive-definite."""
-    S = Sk.detach().cpu().numpy() if isinstance(Sk, torch.Tensor) else np.asarray(Sk)
+    S = Sk.detach().cpu().numpy() if is_tensor(Sk) else np.asarray(Sk)
     w = np.linalg.eigvalsh(S)[:, 0]
     i = int(np.argmin(w))
     where = f"k = {np.round(np.asarray(k)[i], 6).tolist()}" if k is not None else f"k-index {i}"
@@ -59,7 +69,8 @@ def cholesky(Sk: Array, k: Array | None = None) -> Array:
     ------
     OverlapNotPositiveDefiniteError naming the first offending k-point.
     """
-    if isinstance(Sk, torch.Tensor):
+    if is_tensor(Sk):
+        import torch
         L, info = torch.linalg.cholesky_ex(Sk)
         if bool((info != 0).any()):
             raise OverlapNotPositiveDefiniteError(_first_bad_overlap(Sk, k))
@@ -72,7 +83,8 @@ def cholesky(Sk: Array, k: Array | None = None) -> Array:
 
 def lowdin(Sk: Array, k: Array | None = None) -> Array:
     """Hermitian square root ``S^(1/2)`` of a batch ``[n_k, n, n]`` of overlaps."""
-    if isinstance(Sk, torch.Tensor):
+    if is_tensor(Sk):
+        import torch
         w, V = torch.linalg.eigh(Sk)
         if bool((w[:, 0] <= 0).any()):
             raise OverlapNotPositiveDefiniteError(_first_bad_overlap(Sk, k))
@@ -107,7 +119,8 @@ def canonical_transform(Sk: Array, cutoff: float) -> tuple[Array, Array]:
     G : [n_k, n, n] the pseudo-inverse root; P : [n_k, n, n] the projector onto the dropped
     directions.
     """
-    if isinstance(Sk, torch.Tensor):
+    if is_tensor(Sk):
+        import torch
         w, V = torch.linalg.eigh(Sk)
         keep = w > cutoff
         inv_root = torch.where(keep, w.clamp(min=cutoff).rsqrt(), torch.zeros_like(w))
@@ -124,7 +137,7 @@ def canonical_transform(Sk: Array, cutoff: float) -> tuple[Array, Array]:
 def spin_expand(M: Array) -> Array:
     """``M (x) I2`` for a batch: [..., m, m] -> [..., 2m, 2m] (orbital-major, spin inner)."""
     *lead, m, _ = M.shape
-    if isinstance(M, torch.Tensor):
+    if is_tensor(M):
         out = M.new_zeros((*lead, m, 2, m, 2))
     else:
         out = np.zeros((*lead, m, 2, m, 2), dtype=M.dtype)
@@ -147,7 +160,7 @@ def spin_congruence(Hk: Array, G: Array, D: Array) -> Array:
     """
     n_k, n, _ = Hk.shape
     m = n // 2
-    if isinstance(Hk, torch.Tensor):
+    if is_tensor(Hk):
         blocks = Hk.reshape(n_k, m, 2, m, 2).permute(0, 2, 4, 1, 3)
     else:
         blocks = Hk.reshape(n_k, m, 2, m, 2).transpose(0, 2, 4, 1, 3)
@@ -155,20 +168,21 @@ def spin_congruence(Hk: Array, G: Array, D: Array) -> Array:
     out = G4 @ blocks @ G4  # [n_k, 2, 2, m, m]
     out[:, 0, 0] += D
     out[:, 1, 1] += D
-    if isinstance(out, torch.Tensor):
+    if is_tensor(out):
         return out.permute(0, 3, 1, 4, 2).reshape(n_k, n, n)
     return out.transpose(0, 3, 1, 4, 2).reshape(n_k, n, n)
 
 
 def _solve_lower(L: Array, X: Array) -> Array:
     """``L^-1 X`` for a batch of invertible ``L`` (Cholesky factor or its adjoint, Loewdin root)."""
-    if isinstance(L, torch.Tensor):
+    if is_tensor(L):
+        import torch
         return torch.linalg.solve(L, X)
     return np.linalg.solve(L, X)
 
 
 def _herm(A: Array) -> Array:
-    return A.mH if isinstance(A, torch.Tensor) else np.swapaxes(A.conj(), -1, -2)
+    return A.mH if is_tensor(A) else np.swapaxes(A.conj(), -1, -2)
 
 
 def orthogonalized_eigh(
@@ -209,7 +223,7 @@ def orthogonalized_eigh(
     Y : [n_k, n, n] orthonormal states (columns), or None.
     L : [n_k, n, n] the orthogonalizing factor, or None for an orthogonal basis.
     """
-    is_torch = isinstance(Hk, torch.Tensor)
+    is_torch = is_tensor(Hk)
     L = None
     expand = spin_expand if spatial_overlap else (lambda M: M)
     if Sk is not None and spatial_overlap and 2 * Sk.shape[-1] != Hk.shape[-1]:
@@ -231,6 +245,7 @@ def orthogonalized_eigh(
         Hk = _solve_lower(L, _herm(_solve_lower(L, Hk)))
         Hk = 0.5 * (Hk + _herm(Hk))
     if is_torch:
+        import torch
         if vectors:
             E, Y = torch.linalg.eigh(Hk)
             return E, Y, L

@@ -6,10 +6,19 @@ maps ``(up, down) -> (down, -up)`` inside every orbital.
 
 from __future__ import annotations
 
-import numpy as np
-import torch
+import sys
+from typing import Any
 
-Array = np.ndarray | torch.Tensor
+import numpy as np
+
+Array = Any
+"""A numpy array or a torch tensor (torch is imported only by callers that use it)."""
+
+
+def is_tensor(x: object) -> bool:
+    """Whether ``x`` is a torch tensor, without importing torch (none exists before)."""
+    torch_module = sys.modules.get("torch")
+    return torch_module is not None and isinstance(x, torch_module.Tensor)
 
 
 def theta_matrix(n_spinful: int) -> np.ndarray:
@@ -32,7 +41,7 @@ def apply_theta(Y: Array) -> Array:
     [..., n, m]
     """
     Yc = Y.conj()
-    out = torch.empty_like(Yc) if isinstance(Yc, torch.Tensor) else np.empty_like(Yc)
+    out = sys.modules["torch"].empty_like(Yc) if is_tensor(Yc) else np.empty_like(Yc)
     out[..., 0::2, :] = Yc[..., 1::2, :]
     out[..., 1::2, :] = -Yc[..., 0::2, :]
     return out

@@ -22,14 +22,12 @@ from hts_z2.hamiltonian.overlap import OverlapCalculator
 from hts_z2.model.graph import batch_graphs
 from hts_z2.model.network import HamiltonianNet
 from hts_z2.model.predictor import to_tight_binding
+from hts_z2.training.cutoffs import CANDIDATE_CUTOFFS
 from hts_z2.training.data import TrainingItem, collate, reference_values
 from hts_z2.training.evaluate import band_error, predicted_label
 from hts_z2.training.exact_overlap import model_matrices
 from hts_z2.training.losses import gathered, solved_bands, spinful_matrices, split_values
 
-CANDIDATE_CUTOFFS = (0.0, 1e-4, 1e-3, 3e-3, 1e-2, 3e-2, 1e-1, 0.2, 0.3)
-"""Overlap cutoffs tried by default. Above 0.1 the truncation costs band accuracy but
-keeps ghost bands (H errors amplified by 1/eigenvalue of S) out of gaps (docs/model.md)."""
 TIE_MEV = 0.1
 """Band-MAE differences (meV) below this are rounding, not a better cutoff."""
 CRITERIA = ("labels", "band")

@@ -43,11 +43,13 @@ def test_checkpoint_errors(tmp_path, net):
     other.save(tmp_path / "a" / "config.json")
     with pytest.raises(CheckpointError, match=r"differs .* in \['channels'\]"):
         load_checkpoint(tmp_path / "a")
-    # a weights file without the recorded configuration (older models): shapes decide
+    # a weights file without the recorded configuration (older models, which had no
+    # recorded sha256 either): shapes decide
     save_file(
         load_file(str(tmp_path / "a" / "model.safetensors")),
         str(tmp_path / "a" / "model.safetensors"),
     )
+    (tmp_path / "a" / "model.safetensors.sha256").unlink()
     with pytest.raises(Exception, match=r"size|shape|match"):
         load_checkpoint(tmp_path / "a")
     with pytest.raises(FileNotFoundError, match="no model"):
