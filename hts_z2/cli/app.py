@@ -22,19 +22,20 @@ app = typer.Typer(
     no_args_is_help=True,
     add_completion=False,
 )
+# in the order a user meets them: screen, inspect, check, then the model's own tools
+app.command(name="screen")(screen_commands.screen)
+app.command(name="query")(query_command.query)
+app.command(name="submit")(screen_commands.submit)
+app.add_typer(db_commands.db_app, name="db")
+app.command(name="dft")(dft_command.dft)
+app.command(name="validate")(validate_command.validate)
+app.command(name="predict")(predict_command.predict)
 app.command(name="z2")(z2_command.z2)
-app.command(name="reference")(reference_commands.reference)
-app.add_typer(reference_commands.dataset_app, name="dataset")
 app.command(name="train")(train_command.train)
 app.command(name="recalibrate")(train_command.recalibrate)
 app.command(name="domain")(domain_command.domain)
-app.command(name="predict")(predict_command.predict)
-app.command(name="screen")(screen_commands.screen)
-app.command(name="submit")(screen_commands.submit)
-app.command(name="query")(query_command.query)
-app.add_typer(db_commands.db_app, name="db")
-app.command(name="validate")(validate_command.validate)
-app.command(name="dft")(dft_command.dft)
+app.command(name="reference")(reference_commands.reference)
+app.add_typer(reference_commands.dataset_app, name="dataset")
 
 
 def _version(value: bool) -> None:

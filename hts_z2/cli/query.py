@@ -157,7 +157,8 @@ def query(
     fmt: str = typer.Option("table", "--format", help="table | json | csv"),
     with_structure: bool = typer.Option(False, help="include structures in JSON output"),
     no_caution: bool = typer.Option(
-        False, help="only results without a caution (gap above the model's band error)"
+        False, "--no-caution",
+        help="only results without a caution (gap above the model's band error)"
     ),
     manifold_label: str = typer.Option(
         None,
