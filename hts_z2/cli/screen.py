@@ -259,6 +259,9 @@ def screen(
     if counts.seconds:
         split = ", ".join(f"{k} {v:.2f}s" for k, v in counts.seconds.items())
         console.print(f"time by stage: {split}")
+    if counts.failed and not counts.done:
+        console.print("[red]every structure this run read failed or was skipped[/red]")
+        raise typer.Exit(1)
 
 
 def _expected_total(spec) -> int | None:

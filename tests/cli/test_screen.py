@@ -38,8 +38,8 @@ def test_screen_files_with_malformed(tmp_path):
     (tmp_path / "bad.cif").write_text("not a cif")
     result = runner.invoke(app, ["screen", str(tmp_path / "bad.cif"), "--db",
                                  str(tmp_path / "db"), "--model", MODEL])
-    assert result.exit_code == 0, result.output
-    assert "failed 1" in result.output
+    assert result.exit_code == 1, result.output  # nothing done, something failed
+    assert "failed 1" in result.output and "every structure this run read failed" in result.output
 
 
 def test_screen_env_db_and_bad_source(tmp_path):
