@@ -102,15 +102,20 @@ def wanted(doc: dict, policy: ConfirmationPolicy) -> bool:
     return gap is not None and gap < policy.small_gap
 
 
+BASE_SECONDS = 120.0
 COST_PER_ATOM2 = 60.0
-"""Seconds per atom^2 of a plane-wave confirmation on one core (fit to the committed
-timings of the embedded set; a budget estimate, not a promise)."""
+"""Single-core seconds of a plane-wave confirmation: ``BASE_SECONDS + COST_PER_ATOM2 *
+atoms^2``. Against the committed default-settings runs of the embedded set (one core
+each): 1 atom 52-273 s (estimate 180), 2 atoms 64-302 s with parity and 394-1,900 s with
+Wilson loops (estimate 360), 5-atom tetradymites 969-2,174 s (estimate 1,620), 6 atoms
+260-1,679 s (2,280). A budget estimate, not a promise: Wilson loops of small-gap cells
+cost several times more."""
 
 
 def estimate_seconds(structure) -> float:
     """Rough single-core cost of a plane-wave confirmation (s), for CPU-hour budgets of
     campaigns whose confirmations run elsewhere (a Flow plans them before they run)."""
-    return COST_PER_ATOM2 * len(structure) ** 2
+    return BASE_SECONDS + COST_PER_ATOM2 * len(structure) ** 2
 
 
 @dataclass
