@@ -6,7 +6,7 @@ Known answers: Bi2Se3 STI (1;000) inverted at Gamma by ~0.5 eV (Zhang et al., Na
 438 (2009)); CdTe (no inversion) trivial from Wilson loops; cubic CsPbBr3 trivial but
 PBE-sensitive; HgTe a zero-gap semimetal, never a gapped insulator. Parity and Wilson loops
 on the same compound are compared on the committed results (test_label_of_record.py:
-Bi2Se3, SnTe, PbTe), which took minutes each with the default settings.
+SnTe and PbTe), which took 25-30 minutes each with the default settings.
 """
 
 import numpy as np
