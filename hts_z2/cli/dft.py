@@ -58,8 +58,8 @@ def dft(
         "the embedded store)"
     ),
     methods: str = typer.Option(
-        "auto", help="auto (parity with inversion + Wilson-loop check; Wilson otherwise), "
-        "parity, or wilson"
+        "parity", help="parity (Fu–Kane parity with inversion, Wilson loops without), auto "
+        "(also the Wilson-loop cross-check with inversion: 5-15x the cost), or wilson"
     ),
     ecut: float = typer.Option(350.0, help="plane-wave cutoff (eV)"),
     kpt_density: float = typer.Option(3.5, help="SCF k-points per 1/Å"),
