@@ -202,7 +202,8 @@ def rows() -> list[Row]:
                 note = f"gap {r.gap.indirect:+.3f} eV"
             energy = r.sensitivity.energy if r.sensitivity is not None else None
             if energy is not None and r.kind == "insulator":
-                note += f", inversion {energy:.2f} eV"
+                what = "inversion" if r.parity is not None else "smallest direct gap"
+                note += f", {what} {energy:.2f} eV"
             if r.methods_agree is not None:
                 note += ", Wilson " + ("agrees" if r.methods_agree else "DISAGREES")
         lc = lcao[entry.id]
