@@ -202,6 +202,7 @@ def screen(
     total = _expected_total(spec)
     started = time.perf_counter()
     tally = {"done": 0, "skipped": 0, "failed": 0}
+    read_ids: list[str] = []
     with store, Progress(*columns, console=console, transient=False) as progress:
         task = progress.add_task(f"screening {kind}", total=total, counts="")
 
@@ -222,7 +223,7 @@ def screen(
         try:
             counts = run_campaign(spec, resolved, store, candidate_filter, settings, campaign,
                                   chunk_size, on_progress, confirmation=policy,
-                                  on_confirm=on_confirm)
+                                  on_confirm=on_confirm, read_ids=read_ids)
         except (GnomeError, MPError, KeyError) as err:
             console.print(f"[red]error:[/red] {err}")
             raise typer.Exit(2) from None
@@ -238,14 +239,16 @@ def screen(
         where = {"model.sha256": resolved.sha256}
         if campaign:
             where["campaign"] = campaign
+        this_run = set(read_ids)  # this run's materials, not every result in the store
         if show != "none":
-            docs = list(store.find(dict(where), projection={"structure": 0}))
+            docs = [d for d in store.find(dict(where), projection={"structure": 0})
+                    if d["material_id"] in this_run]
             out = wide_console()
             if show == "all":
                 out.print(candidates_table(docs, title=f"{kind}: {resolved.name}"))
             else:
                 print_candidates(out, docs, f"{kind}: {resolved.name}")
-        _print_reasons(store, where)
+        _print_reasons(store, where, this_run)
     backfilled = f", {counts.backfilled} given a domain distance" if counts.backfilled else ""
     console.print(
         f"read {counts.read} = done {counts.done} (already stored {counts.existing}"
@@ -328,12 +331,15 @@ def is_candidate(doc: dict) -> bool:
     return doc.get("label") != "metal" or manifold.startswith(("STI", "WTI"))
 
 
-def _print_reasons(store, where: dict, top: int = 6) -> None:
-    """The most common reasons of skipped and failed structures (first line, shortened)."""
+def _print_reasons(store, where: dict, ids: set[str], top: int = 6) -> None:
+    """The most common reasons of skipped and failed structures among ``ids`` (first line,
+    shortened)."""
     from collections import Counter
 
     for status in ("skipped", "failed"):
-        docs = store.find({**where, "status": status}, projection={"reason": 1})
+        docs = [d for d in store.find({**where, "status": status},
+                                      projection={"reason": 1, "material_id": 1})
+                if d["material_id"] in ids]
         reasons = Counter(
             (str(d.get("reason") or "?").splitlines() or ["?"])[0][:90] for d in docs
         )

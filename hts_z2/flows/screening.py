@@ -480,9 +480,13 @@ def run_campaign(
     confirmation: Any = None,
     dft_store: Any = None,
     on_confirm: Callable[[str, str], None] | None = None,
+    read_ids: list[str] | None = None,
 ) -> CampaignCounts:
     """Screen a whole source in this process, chunk by chunk (re-runs skip done materials),
     then confirm the selected results from first principles.
+
+    ``read_ids``, when given, receives the id of every material this run read (a caller
+    shows this run's results, not the whole store's).
 
     ``on_progress`` receives the counts added by each step (planning or a chunk);
     ``confirmation`` is a :class:`~hts_z2.flows.confirmation.ConfirmationPolicy` (None: no
@@ -494,6 +498,8 @@ def run_campaign(
     total = CampaignCounts()
     screened: list[str] = []
     records = iter_source(source, mp_summary=mp_summary)
+    if read_ids is not None:
+        records = _noting(records, read_ids)
     for chunk, counts in plan(records, model, store, candidate_filter, campaign, chunk_size,
                               settings.recompute):
         step = counts
@@ -508,6 +514,12 @@ def run_campaign(
         tally = _confirm(store, dft_store, model.sha256, screened, confirmation, on_confirm)
         total = total.model_copy(update={"confirmation": tally.to_dict()})
     return total
+
+
+def _noting(records: Iterable[StructureRecord], ids: list[str]) -> Iterator[StructureRecord]:
+    for record in records:
+        ids.append(record.material_id)
+        yield record
 
 
 def _confirm(store, dft_store, model_sha256, ids, policy, on_confirm):

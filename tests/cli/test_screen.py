@@ -136,3 +136,13 @@ def test_submit_dry_run_describes_the_workflow_and_contacts_nothing(monkeypatch)
         in out
     assert "'plan confirmations': candidates (at most 200 new runs" in out
     assert "{'_fworker': 'cpu'}" in out and "pw@" not in out
+
+
+def test_the_tables_show_this_runs_materials_only(tmp_path):
+    db = str(tmp_path / "db")
+    base = ["screen", "--source", "demo", "--db", db, "--model", MODEL, "--confirm", "none"]
+    assert runner.invoke(app, [*base, "Bi2Se3-R-3m", "CdTe-F-43m"]).exit_code == 0
+    second = runner.invoke(app, [*base, "PbTe-Fm-3m"], env={"COLUMNS": "200"})
+    assert second.exit_code == 0, second.output
+    assert "Bi2Se3-R-3m" not in second.output  # an earlier run's candidate
+    assert "no element with Z > 70" not in second.output  # an earlier run's skip (CdTe)
