@@ -92,9 +92,16 @@ def solve_valence(samples, setup_valence=gpaw_setup_valence) -> dict[int, int]:
                 valence[z] = v
         missing = [z for z in missing if z not in valence]
     if missing:
+        try:
+            import gpaw  # noqa: F401
+
+            hint = "add a sample with one such element and otherwise known ones"
+        except ImportError:
+            hint = ("GPAW's setups give them: pip install 'hts-z2[dft]' (needs libxc and "
+                    "OpenBLAS, see README), or add a sample with one such element and "
+                    "otherwise known ones")
         raise ValueError(
-            f"valence of Z = {missing} cannot be determined from the samples (add a sample "
-            "with one such element and otherwise known ones)"
+            f"valence of Z = {missing} cannot be determined from the samples ({hint})"
         )
     for sid, counts, n_el in rows:
         if sum(c * valence[z] for z, c in counts.items()) != n_el:

@@ -20,9 +20,21 @@ def test_solve_valence_peels_elements_from_samples_with_one_unknown():
     assert solve_valence(samples) == {83: 15, 34: 6, 50: 14}
 
 
-def test_solve_valence_rejects_undetermined_and_non_additive_counts():
+def test_solve_valence_rejects_undetermined_elements():
     with pytest.raises(ValueError, match="cannot be determined"):
         solve_valence([fake("AB", [1, 2], 3)], setup_valence=lambda z: None)
+
+
+def test_without_gpaw_the_error_says_how_to_get_the_valences(monkeypatch):
+    import sys
+
+    monkeypatch.setitem(sys.modules, "gpaw", None)  # a demo install: no GPAW
+    with pytest.raises(ValueError, match=r"pip install 'hts-z2\[dft\]'"):
+        solve_valence([fake("TaAs", [73, 33], 18)],
+                      setup_valence=lambda z: None)
+
+
+def test_gpaw_setups_pin_elements_and_non_additive_counts_are_refused():
     # GPAW's setups pin elements that only occur together (Ta 13, As 5)
     assert solve_valence([fake("TaAs", [73, 33], 18)]) == {73: 13, 33: 5}
     with pytest.raises(ValueError, match="not additive"):
