@@ -84,6 +84,11 @@ def to_json(entries: list[Entry], summary: Summary, plots: dict[int, Path] | Non
 def _row(e: Entry) -> list[str]:
     ours = e.ours
     note = "; ".join(e.errors) if e.errors else "; ".join(e.warnings)
+    moved = e.ours_label_in_reference_cell
+    if (not e.errors and e.match.cell == "transformed" and ours is not None and moved
+            and moved != ours.label):
+        note = "; ".join(x for x in (f"ours in the reference's cell: {moved} (weak indices "
+                                     "follow the lattice vectors)", note) if x)
     return [
         e.reference.key,
         e.reference.tool,

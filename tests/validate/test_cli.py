@@ -73,6 +73,13 @@ def test_table_output():
     assert "STI (1;111)" in res.output and "Confusion matrix" in res.output
 
 
+def test_a_transformed_cell_says_why_different_indices_agree():
+    res = runner.invoke(app, ["validate", str(REFS / "mp-3001"), *RESULTS, "--format", "md"])
+    assert res.exit_code == 0, res.output
+    row = next(line for line in res.output.splitlines() if line.startswith("| mp-3001"))
+    assert "WTI (0;111)" in row and "ours in the reference's cell: WTI (0;011)" in row
+
+
 def test_report_into_a_missing_folder_creates_it(tmp_path):
     out = tmp_path / "reports" / "june" / "z2.json"
     res = runner.invoke(app, ["validate", str(REFS / "mp-2001"), *RESULTS, "--format", "json",
