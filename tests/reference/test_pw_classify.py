@@ -81,3 +81,16 @@ def test_sensitivity_of_semimetals_and_metals():
     assert sensitivity("semimetal", -0.1, 0.05, None).pbe_sensitive is True
     assert sensitivity("semimetal", -0.45, 0.05, None).pbe_sensitive is False
     assert sensitivity("metal", -3.0, 0.0, None).pbe_sensitive is False
+
+
+def test_the_occupied_manifold_of_a_semimetal_from_parity_else_converged_wilson():
+    from hts_z2.reference.planewave.backend import occupied_manifold
+    from hts_z2.reference.planewave.classify import z2_doc
+
+    parity = z2_doc("parity", (1, 0, 1, 0, 1, 0), True, None)
+    wilson = z2_doc("wilson", (1, 0, 1, 0, 0, 1), True, None)
+    unconverged = z2_doc("wilson", (1, 0, 1, 0, 0, 1), False, "lines exhausted")
+    assert occupied_manifold(parity, wilson).label == "STI (1;000)"
+    assert occupied_manifold(None, wilson).label == "STI (1;001)"  # BiTeI, no inversion
+    assert occupied_manifold(None, unconverged) is None
+    assert occupied_manifold(z2_doc("parity", None, False, "gap closes"), None) is None

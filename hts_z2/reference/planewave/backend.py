@@ -217,6 +217,16 @@ def _wilson_docs(planes: list[WilsonPlane]) -> list[WilsonPlaneDoc]:
     return [WilsonPlaneDoc(**asdict(w)) for w in planes]
 
 
+def occupied_manifold(z_parity: DftZ2 | None, z_wilson: DftZ2 | None) -> DftZ2 | None:
+    """The Z2 of a semimetal's occupied bands (direct gap open everywhere): parity where
+    the cell has inversion, else converged Wilson loops (run when the path showed a gap
+    and the planes found a smaller one), else None."""
+    for z in (z_parity, z_wilson):
+        if z is not None and z.planes is not None and z.converged:
+            return z
+    return None
+
+
 SWITCH = "HTS_Z2_DFT"
 """Environment variable: ``off`` forbids first-principles runs on this machine (a login
 node, a laptop, a test suite); cached results are still used."""
@@ -332,7 +342,7 @@ def _compute(structure, fields, settings, methods, progress, txt) -> DftResult:
     result = classify.verdict(n_el, gap.indirect, z_parity, z_wilson)
     manifold = None
     if result.kind == "semimetal" and gap.direct > classify.MANIFOLD_MIN_DIRECT_GAP:
-        manifold = z_parity if z_parity is not None and z_parity.planes is not None else None
+        manifold = occupied_manifold(z_parity, z_wilson)
     sens = classify.sensitivity(result.kind, gap.indirect, gap.direct,
                                 parities if z_parity is not None else None)
     timings["total_s"] = time.perf_counter() - t0
