@@ -82,20 +82,21 @@ def confirmation_cell(doc: dict) -> str:
 def topological_groups(docs: list[dict]) -> dict[str, list[dict]]:
     """Model TIs split by their first-principles check, plus the TIs the model missed.
 
-    Keys: ``confirmed``, ``awaiting`` (no finished check), ``rejected`` (trivial, metal or
-    semimetal from first principles, or another TI), ``missed`` (first principles finds a
-    TI where the model did not).
+    Keys: ``confirmed``, ``pbe_sensitive`` (confirmed by PBE, but the deciding inversion is
+    below the PBE-sensitivity threshold: experiment may differ), ``awaiting`` (no finished
+    check), ``rejected`` (trivial, metal or semimetal from first principles, or another TI),
+    ``missed`` (first principles finds a TI where the model did not).
     """
     from hts_z2.schemas.dft import is_topological
 
-    groups: dict[str, list[dict]] = {"confirmed": [], "awaiting": [], "rejected": [],
-                                     "missed": []}
+    groups: dict[str, list[dict]] = {"confirmed": [], "pbe_sensitive": [], "awaiting": [],
+                                     "rejected": [], "missed": []}
     for d in docs:
         c = d.get("confirmation") or {}
         verdict = c.get("verdict") if c.get("status") == "done" else None
         if is_topological(d.get("label")):
             if verdict == "confirmed":
-                groups["confirmed"].append(d)
+                groups["pbe_sensitive" if c.get("pbe_sensitive") else "confirmed"].append(d)
             elif verdict in ("rejected", "disagrees"):
                 groups["rejected"].append(d)
             else:
@@ -300,6 +301,8 @@ def wide_console() -> Console:
 
 GROUP_TITLES = {
     "confirmed": "topological insulators confirmed from first principles",
+    "pbe_sensitive": "confirmed by PBE+SOC, but PBE-sensitive (deciding inversion < 0.3 eV): "
+                     "experiment may differ",
     "awaiting": "topological-insulator candidates awaiting confirmation (model only)",
     "rejected": "model topological insulators rejected by first principles",
     "missed": "topological insulators from first principles that the model missed",

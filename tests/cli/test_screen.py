@@ -146,3 +146,20 @@ def test_the_tables_show_this_runs_materials_only(tmp_path):
     assert second.exit_code == 0, second.output
     assert "Bi2Se3-R-3m" not in second.output  # an earlier run's candidate
     assert "no element with Z > 70" not in second.output  # an earlier run's skip (CdTe)
+
+
+def test_confirmed_tis_that_pbe_cannot_vouch_for_are_a_group_of_their_own():
+    def doc(mid, label, verdict=None, sensitive=False, fp_label=None):
+        c = None if verdict is None else {"status": "done", "verdict": verdict,
+                                          "pbe_sensitive": sensitive, "label": fp_label}
+        return {"material_id": mid, "label": label, "status": "done", "confirmation": c}
+
+    docs = [doc("Bi2Se3", "STI (1;000)", "confirmed"),
+            doc("CsPbI3", "STI (1;111)", "confirmed", sensitive=True),
+            doc("CsPbBr3", "STI (1;111)", "rejected", sensitive=True, fp_label="trivial (0;000)"),
+            doc("New", "WTI (0;001)"),
+            doc("TlBiSe2x", "trivial (0;000)", "disagrees", fp_label="STI (1;000)")]
+    groups = screen_commands.topological_groups(docs)
+    assert {k: [d["material_id"] for d in v] for k, v in groups.items()} == {
+        "confirmed": ["Bi2Se3"], "pbe_sensitive": ["CsPbI3"], "awaiting": ["New"],
+        "rejected": ["CsPbBr3"], "missed": ["TlBiSe2x"]}
