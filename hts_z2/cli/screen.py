@@ -321,7 +321,8 @@ def print_candidates(out: Console, docs: list[dict], title: str) -> None:
     rest = [d for d in candidates if d["material_id"] not in shown]
     if rest:
         out.print(candidates_table(rest, title=f"{title}: other insulators and near-insulators"))
-    counts = ", ".join(f"{len(v)} {k}" for k, v in groups.items())
+    counts = ", ".join(f"{len(v)} {k.replace('pbe_sensitive', 'PBE-sensitive')}"
+                       for k, v in groups.items())
     out.print(f"model topological insulators: {counts}")
 
 
