@@ -23,7 +23,12 @@ def _structure(item: str):
     from hts_z2.structures.embedded import get_embedded
 
     if Path(item).is_file():
-        return Path(item).stem, Structure.from_file(item)
+        from hts_z2.structures.sources.local import primitive
+
+        cell, _, note = primitive(Structure.from_file(item))
+        if note:  # a conventional or supercell: the primitive cell is predicted
+            Console(stderr=True).print(f"{item}: {note}")
+        return Path(item).stem, cell
     try:
         entry = get_embedded(item)
     except KeyError:

@@ -46,10 +46,11 @@ class DftStore:
         return None
 
     def cached(
-        self, fingerprint: str, method: str, settings_key: str, requested: str = "auto"
+        self, fingerprint: str, method: str, settings_key: str, requested: str = "parity"
     ) -> DftResult | None:
         """A finished (``done``) result under this key that answers ``requested`` topology
-        methods (an ``auto`` result answers every request), or None."""
+        methods (default ``parity``, the label of record's; an ``auto`` result answers every
+        request), or None."""
         found = self.get(fingerprint, method, settings_key)
         if found is None or found.status != "done":
             return None

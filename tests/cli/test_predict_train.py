@@ -125,3 +125,22 @@ def test_predict_reports_the_shipped_models_training_domain(tmp_path):
     assert doc["domain_threshold"] == pytest.approx(2.39, abs=0.01)
     assert doc["domain_by_element"]["S"] > doc["domain_threshold"] > doc["domain_by_element"]["Pb"]
     assert "far from the training data (domain distance 2.50 > 2.39)" in doc["caution"]
+
+
+def test_predict_on_a_conventional_cell_predicts_its_primitive_cell(tmp_path):
+    from pymatgen.io.cif import CifWriter
+    from pymatgen.symmetry.analyzer import SpacegroupAnalyzer
+
+    from hts_z2.structures.embedded import get_embedded
+
+    conventional = SpacegroupAnalyzer(
+        get_embedded("Bi2Se3-R-3m").structure).get_conventional_standard_structure()
+    path = tmp_path / "Bi2Se3_conventional.cif"
+    path.write_text(str(CifWriter(conventional)))
+    conv = runner.invoke(app, ["predict", str(path), "--json"])
+    prim = runner.invoke(app, ["predict", "Bi2Se3-R-3m", "--json"])
+    assert conv.exit_code == 0 and prim.exit_code == 0, conv.output
+    assert "primitive cell of the given 15-site cell" in conv.stderr
+    a, b = json.loads(conv.stdout), json.loads(prim.stdout)
+    assert a["z2"]["label"] == b["z2"]["label"] and a["gap"]["indirect"] == pytest.approx(
+        b["gap"]["indirect"], abs=0.02)
