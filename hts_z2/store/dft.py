@@ -112,7 +112,7 @@ def open_dft_store(location: str | Path | None = None, **kwargs: Any) -> DftStor
 
 def label_of_record_results() -> list[DftResult]:
     """The committed plane-wave results of the embedded set
-    (``hts_z2/data/label_of_record/results.json``)."""
+    (``hts_z2/data/label_of_record/results.json.gz``)."""
     from hts_z2.reference.planewave.record import RESULTS, load_results
 
     if not RESULTS.is_file():

@@ -26,7 +26,7 @@ def results():
 
 def test_every_embedded_compound_has_a_current_result(results):
     entries = load_embedded()
-    assert sorted(results) == sorted(e.id for e in entries), "results.json is incomplete"
+    assert sorted(results) == sorted(e.id for e in entries), "results.json.gz is incomplete"
     key = PlaneWaveSettings().key()
     for e in entries:
         r = results[e.id]

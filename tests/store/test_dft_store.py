@@ -57,7 +57,7 @@ def test_failed_results_are_kept_until_a_result_arrives(location):
 
 def test_open_seeds_the_committed_label_of_record(location):
     committed = load_results()
-    assert len(committed) == 44, "hts_z2/data/label_of_record/results.json must be complete"
+    assert len(committed) == 44, "hts_z2/data/label_of_record/results.json.gz must be complete"
     with open_dft_store(location) as store:
         assert store.count() == len(committed)
         bi2se3 = committed["Bi2Se3-R-3m"]
