@@ -240,16 +240,15 @@ def screen(
         where = {"model.sha256": resolved.sha256}
         if campaign:
             where["campaign"] = campaign
-        this_run = set(read_ids)  # this run's materials, not every result in the store
+        where["material_id"] = {"$in": sorted(set(read_ids))}  # this run's, not the store's
         if show != "none":
-            docs = [d for d in store.find(dict(where), projection={"structure": 0})
-                    if d["material_id"] in this_run]
+            docs = list(store.find(dict(where), projection={"structure": 0}))
             out = wide_console()
             if show == "all":
                 out.print(candidates_table(docs, title=f"{kind}: {resolved.name}"))
             else:
                 print_candidates(out, docs, f"{kind}: {resolved.name}")
-        _print_reasons(store, where, this_run)
+        _print_reasons(store, where)
     backfilled = f", {counts.backfilled} given a domain distance" if counts.backfilled else ""
     console.print(
         f"read {counts.read} = done {counts.done} (already stored {counts.existing}"
@@ -335,15 +334,12 @@ def is_candidate(doc: dict) -> bool:
     return doc.get("label") != "metal" or manifold.startswith(("STI", "WTI"))
 
 
-def _print_reasons(store, where: dict, ids: set[str], top: int = 6) -> None:
-    """The most common reasons of skipped and failed structures among ``ids`` (first line,
-    shortened)."""
+def _print_reasons(store, where: dict, top: int = 6) -> None:
+    """The most common reasons of skipped and failed structures (first line, shortened)."""
     from collections import Counter
 
     for status in ("skipped", "failed"):
-        docs = [d for d in store.find({**where, "status": status},
-                                      projection={"reason": 1, "material_id": 1})
-                if d["material_id"] in ids]
+        docs = store.find({**where, "status": status}, projection={"reason": 1})
         reasons = Counter(
             (str(d.get("reason") or "?").splitlines() or ["?"])[0][:90] for d in docs
         )

@@ -137,14 +137,6 @@ class Tally:
         return asdict(self)
 
 
-def gpaw_missing() -> str | None:
-    """Why first-principles runs cannot happen here (GPAW missing, or switched off with
-    ``HTS_Z2_DFT=off``), or None."""
-    from hts_z2.reference.planewave.backend import unavailable
-
-    return unavailable()
-
-
 def confirm_one(
     doc: dict,
     dft_store: Any,
@@ -159,7 +151,7 @@ def confirm_one(
     """
     from pymatgen.core import Structure
 
-    from hts_z2.reference.planewave.backend import structure_fields
+    from hts_z2.reference.planewave.backend import structure_fields, unavailable
     from hts_z2.structures.fingerprint import structure_fingerprint
 
     structure = Structure.from_dict(doc["structure"])
@@ -176,7 +168,7 @@ def confirm_one(
                                          policy.settings)
         why = (f"VASP + Z2Pack inputs written to {where}; run them there and compare with "
                f"`hts-z2 validate {where}`")
-    why = why or (None if compute is not None else gpaw_missing())
+    why = why or (None if compute is not None else unavailable())
     if why is not None:
         skipped = DftResult(**structure_fields(structure, material_id, policy.settings),
                             requested=policy.methods, status="skipped", reason=why)

@@ -7,18 +7,10 @@ maps ``(up, down) -> (down, -up)`` inside every orbital.
 from __future__ import annotations
 
 import sys
-from typing import Any
 
 import numpy as np
 
-Array = Any
-"""A numpy array or a torch tensor (torch is imported only by callers that use it)."""
-
-
-def is_tensor(x: object) -> bool:
-    """Whether ``x`` is a torch tensor, without importing torch (none exists before)."""
-    torch_module = sys.modules.get("torch")
-    return torch_module is not None and isinstance(x, torch_module.Tensor)
+from hts_z2.hamiltonian.bloch import Array, is_tensor
 
 
 def theta_matrix(n_spinful: int) -> np.ndarray:

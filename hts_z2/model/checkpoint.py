@@ -89,7 +89,7 @@ def verify_weights(directory: str | Path) -> str:
     sha = file_sha256(d / WEIGHTS)
     if not (d / DIGEST).is_file():
         return sha
-    recorded = (d / DIGEST).read_text().split()[0] if (d / DIGEST).read_text().split() else ""
+    recorded = ((d / DIGEST).read_text().split() or [""])[0]
     if sha != recorded and os.environ.get(ACCEPT_MODIFIED, "") in ("", "0"):
         raise CheckpointError(
             f"{d / WEIGHTS} has sha256 {sha[:16]}..., not the {recorded[:16]}... recorded in "

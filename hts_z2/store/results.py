@@ -15,12 +15,8 @@ from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import Any
 
+from hts_z2.store.lock import file_lock
 from hts_z2.store.schema import COLLECTION, ResultDoc
-
-try:
-    import fcntl
-except ImportError:  # pragma: no cover - Windows: one writer per embedded store
-    fcntl = None
 from hts_z2.store.uri import ENV_DB, database_from_uri, is_mongo_uri, mask, resolve_location
 
 INDEXES: tuple[tuple[tuple[tuple[str, int], ...], dict[str, Any]], ...] = (
@@ -94,26 +90,14 @@ class ResultStore:
         self._lock_file = None if self.is_mongo else Path(location) / LOCK_NAME
         self._connect(retries, retry_delay)
 
-    @contextlib.contextmanager
-    def exclusive(self) -> Iterator[None]:
+    def exclusive(self) -> contextlib.AbstractContextManager[None]:
         """Hold the embedded store's inter-process lock (no-op for MongoDB, whose unique
         index and atomic upserts already serialize writers). montydb has neither: two
         campaigns writing one directory would otherwise race at its creation ("no such
-        table") and insert the same key twice."""
-        if self._lock_file is None or fcntl is None:
-            yield
-            return
-        try:
-            handle = open(self._lock_file, "a+b")
-        except OSError:  # a read-only store: readers need no lock, writes fail clearly
-            yield
-            return
-        with handle:
-            fcntl.flock(handle, fcntl.LOCK_EX)
-            try:
-                yield
-            finally:
-                fcntl.flock(handle, fcntl.LOCK_UN)
+        table") and insert the same key twice. A read-only store is read without it."""
+        if self._lock_file is None:
+            return contextlib.nullcontext()
+        return file_lock(self._lock_file, optional=True)
 
     def _connect(self, retries: int, retry_delay: float) -> None:
         last: Exception | None = None

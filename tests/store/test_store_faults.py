@@ -5,7 +5,7 @@ re-run against the restarted server completes it without duplicates."""
 import subprocess
 
 import pytest
-from conftest import MONGO_PYTHON, SERVER, free_port, wait_for_port
+from mongo_helpers import MONGO_PYTHON, SERVER, free_port, wait_for_port
 
 from hts_z2.flows.screening import run_campaign
 from hts_z2.store import StoreFaultError, open_store

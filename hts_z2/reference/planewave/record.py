@@ -26,7 +26,6 @@ import gzip
 import json
 import sys
 import time
-from contextlib import contextmanager
 from dataclasses import dataclass
 from importlib.resources import files
 from pathlib import Path
@@ -148,17 +147,11 @@ def run(ids: list[str] | None = None, methods: str = "auto") -> None:
             save_results(dict(sorted(results.items(), key=lambda kv: order.get(kv[0], 1e9))))
 
 
-@contextmanager
 def _locked(path: Path = RESULTS):
     """An exclusive lock on ``path`` (read-modify-write by concurrent runs)."""
-    import fcntl
+    from hts_z2.store.lock import file_lock
 
-    with open(path.with_suffix(".lock"), "w") as handle:
-        fcntl.flock(handle, fcntl.LOCK_EX)
-        try:
-            yield
-        finally:
-            fcntl.flock(handle, fcntl.LOCK_UN)
+    return file_lock(path.with_suffix(".lock"))
 
 
 @dataclass(frozen=True)

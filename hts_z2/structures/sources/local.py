@@ -66,6 +66,10 @@ def read_structures(path: Path) -> list[Structure]:
     return structures
 
 
+class PlainReadError(ValueError):
+    """A reading problem whose message already says what is wrong with the file."""
+
+
 PROBLEMS = {
     "cif": "no complete cell and atom-site loop (truncated or not a crystal CIF?)",
     "poscar": "element counts, coordinates and lattice lines do not match (truncated or "
@@ -79,7 +83,7 @@ PROBLEMS = {
 def _explain(fmt: str, err: Exception) -> str:
     """A reason a person understands, with the parser's own words after it."""
     detail = _short(err)
-    if isinstance(err, ValueError) and str(err).startswith(("no periodic cell", "empty")):
+    if isinstance(err, PlainReadError):
         return detail
     if isinstance(err, UnicodeDecodeError):
         return "not a text file"
@@ -90,7 +94,7 @@ def _explain(fmt: str, err: Exception) -> str:
 
 def _parse(path: Path, fmt: str) -> list[Structure]:
     if path.stat().st_size == 0:
-        raise ValueError("empty file")
+        raise PlainReadError("empty file")
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         if fmt == "cif":
@@ -117,7 +121,7 @@ def _read_extxyz(path: Path) -> list[Structure]:
     frames = read(path, index=":", format="extxyz")
     for i, atoms in enumerate(frames):
         if atoms.cell.rank < 3 or not all(atoms.pbc):
-            raise ValueError(f"no periodic cell in frame {i} (extended XYZ needs "
+            raise PlainReadError(f"no periodic cell in frame {i} (extended XYZ needs "
                              "Lattice=\"...\" with three vectors and pbc=\"T T T\")")
     return [AseAtomsAdaptor.get_structure(atoms) for atoms in frames]
 
