@@ -14,22 +14,23 @@ model against itself at two cutoffs: pass it twice); nothing is recomputed.
 from __future__ import annotations
 
 import argparse
-import json
 import sys
 from pathlib import Path
 
+from hts_z2.model.config import ModelConfig
 from hts_z2.model.predictor import models_dir
+from hts_z2.schemas.training import SampleLabels
 from hts_z2.training.paired_labels import agreement, compare
 
 
-def calibration_labels(model: str) -> tuple[dict, float, str]:
+def calibration_labels(model: str) -> tuple[dict[str, SampleLabels], float, str]:
     """(per-sample labels, chosen cutoff, model name) from a model's config.json."""
     path = Path(model) if Path(model).is_dir() else models_dir() / model
-    cfg = json.loads((path / "config.json").read_text())
-    cal = (cfg.get("training") or {}).get("overlap_calibration") or {}
-    if not cal.get("labels"):
+    cfg = ModelConfig.load(path / "config.json")
+    cal = cfg.training.overlap_calibration if cfg.training else None
+    if cal is None or not cal.labels:
         sys.exit(f"{path}: no per-sample validation labels (re-calibrate it by labels)")
-    return cal["labels"], float(cfg["overlap_cutoff"]), path.name
+    return cal.labels, float(cfg.overlap_cutoff), path.name
 
 
 def main() -> None:
@@ -51,8 +52,8 @@ def main() -> None:
     print("|---|---|---|---|")
     for sid in sorted(set(a) & set(b)):
         mark = {(True, False): " ◀", (False, True): " ▶"}.get((a[sid], b[sid]), "")
-        print(f"| {sid} | {la[sid]['reference']} | {la[sid]['predicted'][f'{ca:g}']} | "
-              f"{lb[sid]['predicted'][f'{cb:g}']}{mark} |")  # fmt: skip
+        print(f"| {sid} | {la[sid].reference} | {la[sid].predicted[f'{ca:g}']} | "
+              f"{lb[sid].predicted[f'{cb:g}']}{mark} |")  # fmt: skip
     print(
         f"\n{result.n} samples: both agree {result.both}, only {na} {result.only_a}, "
         f"only {nb} {result.only_b}, neither {result.neither}; "

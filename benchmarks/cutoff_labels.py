@@ -69,7 +69,7 @@ def main() -> None:
 
         cfg = replace(cfg, solve_shells=solve_shells(cfg.basis, args.solve_basis))
     try:
-        split, by_id = embedded_split(model.config.training or {})
+        split, by_id = embedded_split(model.config.training)
     except ValueError as err:
         raise SystemExit(str(err)) from None
     layout = SlotLayout.from_basis(model.config.basis)

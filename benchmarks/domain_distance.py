@@ -70,7 +70,7 @@ def main() -> None:
     model = load_model(args.model)
     if model.domain is None:
         raise SystemExit(f"{model.name} has no domain reference: run `hts-z2 domain` first")
-    training = model.config.training or {}
+    training = model.config.training
     layout = SlotLayout.from_basis(model.config.basis)
     threshold = model.domain.threshold
     split, by_id = embedded_split(training)
@@ -81,7 +81,8 @@ def main() -> None:
     }
     train = training_samples(training, None, extra_train)
     print(f"model {model.name} (sha256 {model.sha256[:12]}); threshold {threshold:.2f}")
-    labels = ((training.get("overlap_calibration") or {}).get("labels")) or {}
+    cal = training.overlap_calibration if training is not None else None
+    labels = cal.labels if cal is not None else {}
     cutoff = f"{model.config.overlap_cutoff:g}"
     lines = []
     for part, samples in parts.items():
@@ -91,7 +92,7 @@ def main() -> None:
             entry = labels.get(s.sample_id) if part == "validation" else None
             mark = ""
             if entry is not None:
-                same = entry["predicted"].get(cutoff) == entry["reference"]
+                same = entry.predicted.get(cutoff) == entry.reference
                 mark = "label ok" if same else "label MISSED"
             print(f"{part:10s} {s.sample_id:34s} distance {d:6.2f}  H error {1e3 * e:5.0f} meV"
                   f"  {mark}")  # fmt: skip
@@ -99,7 +100,7 @@ def main() -> None:
         if part == "validation" and labels:
             missed = np.array(
                 [
-                    labels[s.sample_id]["predicted"].get(cutoff) != labels[s.sample_id]["reference"]
+                    labels[s.sample_id].predicted.get(cutoff) != labels[s.sample_id].reference
                     for s in samples
                 ]
             )

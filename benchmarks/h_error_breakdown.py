@@ -77,7 +77,7 @@ def main() -> None:
     net = model.net.eval()
     layout = SlotLayout.from_basis(model.config.basis)
     try:
-        split, by_id = embedded_split(model.config.training or {})
+        split, by_id = embedded_split(model.config.training)
     except ValueError as err:
         raise SystemExit(str(err)) from None
     print(f"model {model.name} (sha256 {model.sha256[:12]}); elements with |H| > "

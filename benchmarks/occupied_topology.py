@@ -50,7 +50,7 @@ def main() -> None:
     args = parser.parse_args()
     model = load_model(args.model)
     try:
-        split, by_id = embedded_split(model.config.training or {})
+        split, by_id = embedded_split(model.config.training)
     except ValueError as err:
         raise SystemExit(str(err)) from None
     for root in args.extra_val:

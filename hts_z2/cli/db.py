@@ -6,10 +6,10 @@ import json
 from pathlib import Path
 
 import typer
-from rich.console import Console
 from rich.table import Table
 
-console = Console()
+from hts_z2.cli.console import fail, get_console
+
 db_app = typer.Typer(help="Create, inspect and export the result store.", no_args_is_help=True)
 DB_OPTION = typer.Option(None, "--db", help="mongodb:// URI or store directory ($HTS_Z2_DB)")
 
@@ -20,15 +20,14 @@ def _open(db: str | None):
     try:
         return open_store(db)
     except StoreUnavailableError as err:
-        console.print(f"[red]error:[/red] {err}")
-        raise typer.Exit(2) from None
+        fail(str(err))
 
 
 @db_app.command("init")
 def init(db: str = DB_OPTION) -> None:
     """Create the collection and its indexes (idempotent)."""
     with _open(db) as store:
-        console.print(f"result store ready: {store.location} ({store.count()} documents)")
+        get_console().print(f"result store ready: {store.location} ({store.count()} documents)")
 
 
 @db_app.command("stats")
@@ -39,6 +38,7 @@ def stats(db: str = DB_OPTION, as_json: bool = typer.Option(False, "--json")) ->
     if as_json:
         typer.echo(json.dumps(info, indent=1))
         return
+    console = get_console()
     console.print(f"{info['location']}: {info['total']} documents")
     for key in ("status", "label", "source", "campaign", "model"):
         table = Table(title=key)
@@ -67,4 +67,4 @@ def export(
             docs = list(store.find(crit))
             json.dump(docs, fh, default=str, indent=1)
             n = len(docs)
-    console.print(f"exported {n} documents -> {out}")
+    get_console().print(f"exported {n} documents -> {out}")

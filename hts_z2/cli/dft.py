@@ -11,7 +11,7 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-err_console = Console(stderr=True)
+from hts_z2.cli.console import fail, get_console
 
 
 def _settings(**kwargs):
@@ -34,13 +34,13 @@ def _table(results, cached: set[int]) -> Table:
         note = r.reason or ""
         if r.z2_manifold is not None:
             note = f"occupied bands {r.z2_manifold.label}; " + note
-        t.add_row(
+        t.add_row(  # labels as text: rich renders strings, not label objects
             r.material_id,
             r.formula,
-            r.label or r.status,
+            str(r.label or r.status),
             gap,
-            r.z2_parity.label if r.z2_parity else "-",
-            r.z2_wilson.label if r.z2_wilson else "-",
+            str(r.z2_parity.label) if r.z2_parity else "-",
+            str(r.z2_wilson.label) if r.z2_wilson else "-",
             sens,
             "cached" if i in cached else f"{r.total_time:.0f} s",
             note.strip("; "),
@@ -95,13 +95,12 @@ def dft(
     try:
         entries = load_structures(structures, 0, 0)
     except (KeyError, ValueError, OSError) as err:
-        err_console.print(f"[red]error:[/red] {err}")
-        raise typer.Exit(2) from None
+        fail(str(err), stderr=True)
     try:
         store = open_dft_store(db)
     except StoreUnavailableError as err:
-        err_console.print(f"[red]error:[/red] {err}")
-        raise typer.Exit(2) from None
+        fail(str(err), stderr=True)
+    err_console = get_console(stderr=True)
     if log_dir is not None:
         log_dir.mkdir(parents=True, exist_ok=True)
 
@@ -140,7 +139,7 @@ def dft(
         payload = [r.model_dump(mode="json") for r in results]
         sys.stdout.write(json.dumps(payload, indent=1) + "\n")
     else:
-        out = Console()
+        out = get_console()
         if not out.is_terminal:  # a log or a pipe: keep whole columns
             out = Console(width=220)
         out.print(_table(results, cached))

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import replace
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import typer
 from rich.console import Console
@@ -11,6 +12,9 @@ from rich.progress import Progress
 
 from hts_z2.cli.console import progress_columns
 from hts_z2.model.domain import DEFAULT_QUANTILE, DomainReference, save_reference
+
+if TYPE_CHECKING:
+    from hts_z2.schemas.training import SplitRecord
 
 console = Console()
 
@@ -27,7 +31,7 @@ def write_domain(
     from hts_z2.training.domain import build_domain, training_samples
 
     model = load_model(model_dir)
-    samples = training_samples(model.config.training or {}, dataset, extra_train)
+    samples = training_samples(model.config.training, dataset, extra_train)
     with Progress(*progress_columns(), console=console) as bar:
         task = bar.add_task("training environments", total=len(samples), info="")
         ref = build_domain(
@@ -61,7 +65,7 @@ def card_with_domain(card: str, ref: DomainReference) -> str:
     )
 
 
-def domain_after_register(target: Path, record: dict) -> str:
+def domain_after_register(target: Path, record: SplitRecord) -> str:
     """Give a just-registered model its domain reference; returns what was done.
 
     Built from the run's data (``split.json`` record: main dataset and training-only
@@ -71,13 +75,13 @@ def domain_after_register(target: Path, record: dict) -> str:
     from hts_z2.model.checkpoint import WEIGHTS, file_sha256
     from hts_z2.model.domain import load_reference
 
-    extra = [Path(e["dataset"]) for e in record.get("extra_train", []) if "dataset" in e]
+    extra = [Path(e.dataset) for e in record.extra_train if e.dataset is not None]
     try:
-        ref = write_domain(target, Path(record["dataset"]), extra)
+        ref = write_domain(target, Path(record.dataset), extra)
         return f"domain reference: {describe(ref)}"
     except (FileNotFoundError, KeyError, ValueError) as err:
         problem = str(err)
-    source = (record.get("recalibrated_from") or {}).get("model")
+    source = record.recalibrated_from.model if record.recalibrated_from else None
     if source:
         old = load_reference(source, file_sha256(Path(source) / WEIGHTS))
         if old is not None:

@@ -5,19 +5,21 @@ from __future__ import annotations
 import json
 import time
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import typer
-from rich.console import Console
 
+from hts_z2.cli.console import fail, get_console
 from hts_z2.hamiltonian.bloch import OverlapNotPositiveDefiniteError
-from hts_z2.model.domain import domain_fields
-from hts_z2.topology.assess import assess
 
-console = Console()
+if TYPE_CHECKING:
+    from hts_z2.schemas.result import ResultDoc
+
+console = get_console()
 
 
 def _structure(item: str):
-    """(id, pymatgen Structure) from a file or an embedded id."""
+    """(id, pymatgen Structure, source) from a file or an embedded id."""
     from pymatgen.core import Structure
 
     from hts_z2.structures.embedded import get_embedded
@@ -27,15 +29,15 @@ def _structure(item: str):
 
         cell, _, note = primitive(Structure.from_file(item))
         if note:  # a conventional or supercell: the primitive cell is predicted
-            Console(stderr=True).print(f"{item}: {note}")
-        return Path(item).stem, cell
+            get_console(stderr=True).print(f"{item}: {note}")
+        return Path(item).stem, cell, "files"
     try:
         entry = get_embedded(item)
     except KeyError:
         raise typer.BadParameter(
             f"{item!r} is neither a structure file nor an embedded id"
         ) from None
-    return entry.id, entry.structure
+    return entry.id, entry.structure, "demo"
 
 
 def _reference_bands(sample: Path | None, structure_id: str):
@@ -62,14 +64,16 @@ def predict(
     as_json: bool = typer.Option(False, "--json", help="print JSON"),
 ) -> None:
     """Predict the spin–orbit Hamiltonian of STRUCTURE, then its band gap and Z2 label."""
+    from hts_z2.flows.screening import done_doc
     from hts_z2.model import load_model
+    from hts_z2.schemas.campaign import ScreeningSettings
+    from hts_z2.structures.sources import StructureRecord
 
-    sid, st = _structure(structure)
+    sid, st, source = _structure(structure)
     try:
         m = load_model(model)
     except (FileNotFoundError, ValueError) as err:
-        console.print(f"[red]error:[/red] {err}")
-        raise typer.Exit(2) from None
+        fail(f"{err}")
     t0 = time.perf_counter()
     try:
         tb = m.predict([st], device=device)[0]
@@ -77,21 +81,17 @@ def predict(
         console.print(f"[yellow]{sid}: undefined[/yellow] — predicted overlap: {err}")
         raise typer.Exit(1) from None
     except ValueError as err:
-        console.print(f"[red]error:[/red] {err}")
-        raise typer.Exit(2) from None
-    timings = {"predict": time.perf_counter() - t0}
+        fail(f"{err}")
+    timings = {"inference": time.perf_counter() - t0}
+    domain_ref = getattr(m, "domain", None)
+    atoms = m.domain_atoms([st], device=device)[0] if domain_ref is not None else None
+    record = StructureRecord(material_id=sid, source=source, structure=st)
     try:
-        a = assess(tb, 0.25, m.band_error, n_max=64)
+        doc = done_doc(record, m, tb, ScreeningSettings(kspacing=0.25, device=device), atoms,
+                       timings=timings)
     except OverlapNotPositiveDefiniteError as err:
         console.print(f"[yellow]{sid}: undefined[/yellow] — predicted overlap: {err}")
         raise typer.Exit(1) from None
-    timings.update(a.seconds)
-    gap, z2, manifold, label, caution = a.gap, a.z2, a.manifold, a.label, a.caution
-    domain_ref = getattr(m, "domain", None)
-    atoms = m.domain_atoms([st], device=device)[0] if domain_ref is not None else None
-    domain = domain_fields(atoms, domain_ref, caution)
-    caution = domain.get("caution", caution)
-    distance, by_element = domain["domain_distance"], domain.get("domain_by_element") or {}
     if hr is not None:
         from hts_z2.hamiltonian.formats import write_hamiltonian
         from hts_z2.hamiltonian.orthogonalize import lowdin_orthogonalized
@@ -108,44 +108,42 @@ def predict(
         pred = band_structure(tb)
         ref_tb = _reference_bands(reference, sid)
         ref = band_structure(ref_tb, pred.path) if ref_tb is not None else None
+        distance = doc.domain.distance if doc.domain else None
         where = "" if distance is None else f", domain {distance:.2f}"
-        plot_bands(pred, bands, title=f"{sid} ({m.name}): {label}{where}", reference=ref)
-    out = {
-        "id": sid,
-        "model": {"name": m.name, "sha256": m.sha256},
-        "gap": gap.to_dict(),
-        "z2": z2.to_dict() if z2 is not None else {"label": "metal"},
-        "z2_manifold": manifold.to_dict() if manifold is not None else None,
-        "caution": caution,
-        "domain_distance": distance,
-        "domain_threshold": None if domain_ref is None else domain_ref.threshold,
-        "domain_by_element": by_element,
-        "timings_s": timings,
-    }
+        plot_bands(pred, bands, title=f"{sid} ({m.name}): {doc.label}{where}", reference=ref)
     if as_json:
-        typer.echo(json.dumps(out, indent=2, default=str))
+        typer.echo(json.dumps(doc.model_dump(mode="json", exclude={"structure"}), indent=2))
         return
-    console.print(f"[bold]{sid}[/bold] with model {m.name} ({m.sha256[:12]})")
+    render(doc)
+    for path, what in ((hr, "Wannier90 hr"), (deeph, "DeepH"), (bands, "band structure")):
+        if path is not None:
+            console.print(f"{what} written to {path}")
+
+
+def render(doc: ResultDoc) -> None:
+    """One predicted result in words: gap, Z2, occupied-band Z2, domain, cautions."""
+    gap, z2 = doc.gap, doc.z2
+    console.print(f"[bold]{doc.material_id}[/bold] with model {doc.model.name} "
+                  f"({doc.model.sha256[:12]})")
     console.print(
         f"indirect gap {gap.indirect:.4f} eV, direct gap {gap.direct:.4f} eV"
         + ("  (metal)" if gap.is_metal else "")
     )
-    style = "green" if z2 is not None and z2.defined else "yellow"
+    style = "green" if z2 is not None and z2.nu0 is not None else "yellow"
     reason = f" — {z2.reason}" if z2 is not None and z2.reason else ""
-    console.print(f"Z2: [{style}]{label}[/{style}]{reason}")
-    if manifold is not None:
-        console.print(f"Z2 of the occupied bands (the lowest n_occ): {manifold.label}")
-    if distance is not None and domain_ref is not None:
-        inside = "inside" if distance <= domain_ref.threshold else "outside"
+    console.print(f"Z2: [{style}]{doc.label}[/{style}]{reason}")
+    if doc.z2_manifold is not None:
+        console.print(f"Z2 of the occupied bands (the lowest n_occ): {doc.z2_manifold.label}")
+    domain = doc.domain
+    if domain is not None and domain.distance is not None and domain.threshold is not None:
+        inside = "inside" if domain.in_domain else "outside"
         per_element = ", ".join(
-            f"{el} {d:.2f}" for el, d in sorted(by_element.items(), key=lambda x: -(x[1] or 0))
+            f"{el} {d:.2f}" for el, d in sorted(domain.by_element.items(),
+                                                key=lambda x: -(x[1] or 0))
         )
         console.print(
-            f"domain distance {distance:.2f} (threshold {domain_ref.threshold:.2f}: "
+            f"domain distance {domain.distance:.2f} (threshold {domain.threshold:.2f}: "
             f"{inside} the training domain; by element {per_element})"
         )
-    if caution:
-        console.print(f"[yellow]caution:[/yellow] {caution}")
-    for path, what in ((hr, "Wannier90 hr"), (deeph, "DeepH"), (bands, "band structure")):
-        if path is not None:
-            console.print(f"{what} written to {path}")
+    for caution in doc.cautions:
+        console.print(f"[yellow]caution:[/yellow] {caution.text}")

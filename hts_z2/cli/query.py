@@ -7,16 +7,21 @@ import io
 import json
 import math
 import re
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import typer
-from rich.console import Console
 
-console = Console()
+from hts_z2.cli.console import fail, get_console
+
+if TYPE_CHECKING:
+    from hts_z2.schemas.result import ResultDoc
+
+console = get_console()
 CSV_COLUMNS = (
     "material_id", "source", "campaign", "formula", "elements", "nsites", "spacegroup",
-    "status", "reason", "label", "caution", "gap_indirect", "gap_direct", "z2_planes",
-    "z2_converged", "z2_manifold", "domain_distance", "in_domain", "model_name", "model_sha256",
+    "status", "reason", "label", "cautions", "caution_text", "gap_indirect", "gap_direct",
+    "z2_planes", "z2_converged", "z2_manifold", "domain_distance", "in_domain", "model_name",
+    "model_sha256",
     "confirmation_verdict", "confirmation_label", "confirmation_pbe_sensitive",
     "confirmation_gap_indirect", "confirmation_method",
 )
@@ -24,17 +29,20 @@ VERDICTS = ("confirmed", "rejected", "agrees", "disagrees", "undetermined", "unc
 
 
 STATUSES = ("done", "skipped", "failed")
-LABEL_PREFIXES = ("STI", "WTI", "trivial", "metal", "undefined")
-_FULL_LABEL = re.compile(r"^(STI|WTI|trivial) \([01];[01]{3}\)$")
+LABEL_PREFIXES = ("STI", "WTI", "trivial", "insulator", "metal", "semimetal", "undefined")
 
 
 def check_label(value: str) -> None:
-    """Raise ValueError unless ``value`` is a label (``STI (1;000)``) or a label prefix."""
+    """Raise ValueError unless ``value`` is a whole label (``STI (1;000)``, parsed as a
+    :class:`~hts_z2.schemas.labels.Z2Label`) or the beginning of a label kind."""
+    from hts_z2.schemas.labels import Z2Label
+
     if "(" in value:
-        if not _FULL_LABEL.match(value):
-            raise ValueError(f"label {value!r} is not of the form 'STI (1;000)'")
-    elif not value.startswith(LABEL_PREFIXES) and not any(
-            p.startswith(value) for p in LABEL_PREFIXES):
+        try:
+            Z2Label.parse(value)
+        except ValueError:
+            raise ValueError(f"label {value!r} is not of the form 'STI (1;000)'") from None
+    elif not any(p.startswith(value) for p in LABEL_PREFIXES):
         raise ValueError(f"unknown label {value!r}; labels start with "
                          f"{', '.join(LABEL_PREFIXES)} (e.g. 'STI' or 'STI (1;000)')")
 
@@ -59,11 +67,13 @@ def build_filter(
     """MongoDB filter for the query options.
 
     ``label`` matches a whole label (``"STI (1;000)"``) or a prefix (``STI``, ``trivial``,
-    ``metal``); ``elements`` must all be present; ``no_caution`` drops results whose gap
-    is below the model's band error (``caution`` set); ``manifold_label`` matches the
-    occupied-manifold Z2 of near-insulating metals (``z2_manifold.label``) like ``label``;
-    ``max_domain_distance`` keeps results whose ``domain_distance`` is known and at most
+    ``metal``); ``elements`` must all be present; ``no_caution`` drops results with any
+    caution (``cautions`` not empty); ``manifold_label`` matches the occupied-manifold Z2
+    of near-insulating metals (``z2_manifold.label``) like ``label``;
+    ``max_domain_distance`` keeps results whose ``domain.distance`` is known and at most
     that (:mod:`hts_z2.model.domain`), ``in_domain`` those within their model's threshold.
+    Documents of earlier versions (a prose ``caution``, top-level ``domain_distance`` and
+    ``in_domain``) match the same way.
     ``confirmed`` keeps topological insulators confirmed from first principles;
     ``verdict`` one first-principles verdict (``unchecked``: no confirmation yet);
     ``material_ids`` these materials only.
@@ -94,12 +104,17 @@ def build_filter(
                        ("model.sha256", model_sha256)):
         if value:
             crit[key] = value
+    either: list[dict[str, Any]] = []
     if no_caution:
-        crit["caution"] = None
+        crit["cautions.0"] = {"$exists": False}
+        crit["caution"] = None  # documents of earlier versions
     if max_domain_distance is not None:
-        crit["domain_distance"] = {"$lte": max_domain_distance}
+        bound = {"$lte": max_domain_distance}
+        either.append({"$or": [{"domain.distance": bound}, {"domain_distance": bound}]})
     if in_domain:
-        crit["in_domain"] = True
+        either.append({"$or": [{"domain.in_domain": True}, {"in_domain": True}]})
+    if either:
+        crit["$and"] = either
     if confirmed:
         verdict = verdict or "confirmed"
         if verdict != "confirmed":
@@ -111,29 +126,40 @@ def build_filter(
     return crit
 
 
-def csv_row(doc: dict) -> dict[str, Any]:
-    """Flat CSV row of a result document."""
-    gap, z2, model = doc.get("gap") or {}, doc.get("z2") or {}, doc.get("model") or {}
-    check = doc.get("confirmation") or {}
+def csv_row(doc: ResultDoc) -> dict[str, Any]:
+    """Flat CSV row of a result document (cautions as their codes and texts, ``;``-joined)."""
+    check = doc.confirmation
     return {
-        **{k: doc.get(k) for k in CSV_COLUMNS if k in doc},
-        "elements": " ".join(doc.get("elements") or []),
-        "gap_indirect": gap.get("indirect"),
-        "gap_direct": gap.get("direct"),
-        "z2_planes": "".join(map(str, z2.get("planes") or [])),
-        "z2_converged": z2.get("converged"),
-        "z2_manifold": (doc.get("z2_manifold") or {}).get("label"),
-        "model_name": model.get("name"),
-        "model_sha256": model.get("sha256"),
-        "confirmation_verdict": check.get("verdict"),
-        "confirmation_label": check.get("label"),
-        "confirmation_pbe_sensitive": check.get("pbe_sensitive"),
-        "confirmation_gap_indirect": check.get("gap_indirect"),
-        "confirmation_method": check.get("method"),
+        "material_id": doc.material_id,
+        "source": doc.source,
+        "campaign": doc.campaign,
+        "formula": doc.formula,
+        "elements": " ".join(doc.elements),
+        "nsites": doc.nsites,
+        "spacegroup": doc.spacegroup,
+        "status": doc.status,
+        "reason": doc.reason,
+        "label": None if doc.label is None else str(doc.label),
+        "cautions": ";".join(c.code for c in doc.cautions),
+        "caution_text": "; ".join(c.text for c in doc.cautions),
+        "gap_indirect": doc.gap.indirect if doc.gap else None,
+        "gap_direct": doc.gap.direct if doc.gap else None,
+        "z2_planes": "".join(map(str, (doc.z2.planes or []) if doc.z2 else [])),
+        "z2_converged": doc.z2.converged if doc.z2 else None,
+        "z2_manifold": str(doc.z2_manifold.label) if doc.z2_manifold else None,
+        "domain_distance": doc.domain.distance if doc.domain else None,
+        "in_domain": doc.domain.in_domain if doc.domain else None,
+        "model_name": doc.model.name,
+        "model_sha256": doc.model.sha256,
+        "confirmation_verdict": check.verdict if check else None,
+        "confirmation_label": str(check.label) if check and check.label else None,
+        "confirmation_pbe_sensitive": check.pbe_sensitive if check else None,
+        "confirmation_gap_indirect": check.gap_indirect if check else None,
+        "confirmation_method": check.method if check else None,
     }
 
 
-def to_csv(docs: list[dict]) -> str:
+def to_csv(docs: list[ResultDoc]) -> str:
     """CSV text of result documents (one row each)."""
     out = io.StringIO()
     writer = csv.DictWriter(out, fieldnames=CSV_COLUMNS, extrasaction="ignore")
@@ -158,7 +184,8 @@ def query(
     with_structure: bool = typer.Option(False, help="include structures in JSON output"),
     no_caution: bool = typer.Option(
         False, "--no-caution",
-        help="only results without a caution (gap above the model's band error)"
+        help="only results without any caution (gap or overlap above the model's band error, "
+        "environments inside its training domain)"
     ),
     manifold_label: str = typer.Option(
         None,
@@ -167,7 +194,7 @@ def query(
     max_domain_distance: float = typer.Option(
         None,
         help="only results whose atomic environments lie at most this far from the "
-        "model's training data (domain_distance; results without one are left out)",
+        "model's training data (domain.distance; results without one are left out)",
     ),
     in_domain: bool = typer.Option(
         False, help="only results within their model's training domain (its threshold)"
@@ -185,8 +212,7 @@ def query(
     from hts_z2.store import StoreUnavailableError, open_store
 
     if fmt not in ("table", "json", "csv"):
-        console.print(f"[red]error:[/red] unknown format {fmt!r} (table, json, csv)")
-        raise typer.Exit(2)
+        fail(f"unknown format {fmt!r} (table, json, csv)")
     try:
         crit = build_filter(
             label,
@@ -205,21 +231,23 @@ def query(
             material_ids=material_ids,
         )
     except ValueError as err:
-        console.print(f"[red]error:[/red] {err}")
-        raise typer.Exit(2) from None
+        fail(f"{err}")
     if limit < 0:
-        console.print(f"[red]error:[/red] --limit must be 0 (all) or positive, got {limit}")
-        raise typer.Exit(2)
+        fail(f"--limit must be 0 (all) or positive, got {limit}")
     try:
         store = open_store(db, create=False)
     except StoreUnavailableError as err:
-        console.print(f"[red]error:[/red] {err}")
-        raise typer.Exit(2) from None
+        fail(f"{err}")
     projection = None if (fmt == "json" and with_structure) else {"structure": 0}
+    from hts_z2.schemas.result import ResultDoc
+
     with store:
-        docs = sort_docs(list(store.find(crit, limit=limit, projection=projection)))
+        docs = sort_docs([ResultDoc.from_stored(d)
+                          for d in store.find(crit, limit=limit, projection=projection)])
     if fmt == "json":
-        typer.echo(json.dumps(docs, default=str, indent=1))
+        leave_out = {"structure"} if projection is not None else None
+        rows = [d.model_dump(mode="json", exclude=leave_out) for d in docs]
+        typer.echo(json.dumps(rows, indent=1))
     elif fmt == "csv":
         typer.echo(to_csv(docs), nl=False)
     else:

@@ -7,11 +7,11 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 
 import typer
-from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-console = Console()
+from hts_z2.cli.console import fail, get_console
+
 dataset_app = typer.Typer(help="Inspect and extend training datasets.", no_args_is_help=True)
 
 
@@ -145,8 +145,7 @@ def reference(
         kinds = tuple(k.strip() for k in variant_kinds.split(",") if k.strip())
         entries = load_structures(structures, variants, seed, kinds, variant_max_atoms)
     except (KeyError, ValueError, OSError) as err:
-        console.print(f"[red]error:[/red] {err}")
-        raise typer.Exit(2) from None
+        fail(str(err))
     settings = ReferenceSettings(
         gpaw=GpawSettings(
             basis=basis,
@@ -164,6 +163,7 @@ def reference(
         MofNCompleteColumn(),
         TimeElapsedColumn(),
     )
+    console = get_console()
     with Progress(*columns, console=console) as progress:
         task = progress.add_task("reference samples", total=len(entries))
 
@@ -219,7 +219,7 @@ def _print_verification(root: Path, sample_ids: list[str]) -> None:
                     )
                 ),
             )
-    console.print(t)
+    get_console().print(t)
 
 
 @dataset_app.command("stats")
@@ -233,8 +233,7 @@ def stats(
     try:
         s = dataset_stats(path)
     except FileNotFoundError as err:
-        console.print(f"[red]error:[/red] {err}")
-        raise typer.Exit(2) from None
+        fail(str(err))
     if as_json:
         typer.echo(json.dumps(asdict(s), indent=2))
         return
@@ -251,7 +250,7 @@ def stats(
         t.add_row("time / sample", "mean {:.1f} s, median {:.1f} s".format(*s.seconds_per_sample))
     t.add_row("reference labels", ", ".join(f"{k}: {v}" for k, v in sorted(s.labels.items())))
     t.add_row("max pruning error", f"{s.max_pruning_error_eV * 1e3:.3f} meV")
-    console.print(t)
+    get_console().print(t)
 
 
 @dataset_app.command("import-deeph")
@@ -271,6 +270,7 @@ def import_deeph(
         return sample_from_tight_binding(tb, sample_id, meta={"source": str(directory)})
 
     report = generate([(d.name, d) for d in directories], out, make)
+    console = get_console()
     console.print(
         f"imported {len(report.done)}, already there {len(report.existing)}, "
         f"failed {len(report.failed)}"
@@ -300,8 +300,7 @@ def disagreements(
     try:
         store = open_store(db)
     except StoreUnavailableError as err:
-        console.print(f"[red]error:[/red] {err}")
-        raise typer.Exit(2) from None
+        fail(str(err))
     with store:
         docs = list(store.find({"confirmation.verdict": {"$in": wanted}}))
     if model:
@@ -322,5 +321,5 @@ def disagreements(
             "pbe_sensitive": c.get("pbe_sensitive"),
         })
     (out / "manifest.json").write_text(json.dumps(manifest, indent=1) + "\n")
-    console.print(f"exported {len(manifest)} structures where the model and first principles "
-                  f"disagree -> {out}")
+    get_console().print(f"exported {len(manifest)} structures where the model and first "
+                        f"principles disagree -> {out}")

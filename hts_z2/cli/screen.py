@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import time
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import typer
 from rich.console import Console
@@ -17,7 +18,12 @@ from rich.progress import (
 )
 from rich.table import Table
 
-console = Console()
+from hts_z2.cli.console import fail, get_console
+
+if TYPE_CHECKING:
+    from hts_z2.schemas.result import ResultDoc
+
+console = get_console()
 
 
 CAUTION_NOTE = "caution*"
@@ -29,7 +35,7 @@ CAUTION_CAPTION = (
 )
 
 
-def candidates_table(docs: list[dict], title: str = "candidates") -> Table:
+def candidates_table(docs: list[ResultDoc], title: str = "candidates") -> Table:
     """Rich table of result documents, sorted by label then indirect gap."""
     table = Table(title=title, title_justify="left")
     columns = ("material", "formula", "label", "gap (eV)", "direct (eV)", "Z2 planes",
@@ -37,24 +43,22 @@ def candidates_table(docs: list[dict], title: str = "candidates") -> Table:
     for col in columns:
         table.add_column(col, overflow="fold")
     for d in sort_docs(docs):
-        gap = d.get("gap") or {}
-        z2 = d.get("z2") or d.get("z2_manifold") or {}
-        planes = z2.get("planes")
+        z2 = d.shown_z2
         table.add_row(
-            d["material_id"],
-            d.get("formula") or "",
-            d.get("label") or "",
-            _num(gap.get("indirect")),
-            _num(gap.get("direct")),
-            "".join(map(str, planes)) if planes else "",
-            _num(d.get("domain_distance"), 2),
+            d.material_id,
+            d.formula or "",
+            str(d.label or ""),
+            _num(d.gap.indirect if d.gap else None),
+            _num(d.gap.direct if d.gap else None),
+            "".join(map(str, z2.planes)) if z2 and z2.planes else "",
+            _num(d.domain.distance if d.domain else None, 2),
             confirmation_cell(d),
-            "; ".join(x for x in (d.get("reason"), manifold_note(d), caution_note(d)) if x),
+            "; ".join(x for x in (d.reason, manifold_note(d), caution_note(d)) if x),
         )
     captions = []
-    if any(d.get("caution") for d in docs):
+    if any(d.cautions for d in docs):
         captions.append(CAUTION_CAPTION)
-    if any((d.get("confirmation") or {}).get("pbe_sensitive") for d in docs):
+    if any(d.confirmation and d.confirmation.pbe_sensitive for d in docs):
         captions.append(PBE_CAPTION)
     table.caption = "\n".join(captions) or None
     return table
@@ -66,20 +70,20 @@ PBE_CAPTION = (
 )
 
 
-def confirmation_cell(doc: dict) -> str:
+def confirmation_cell(doc: ResultDoc) -> str:
     """What the first-principles check says: its label, verdict and flags."""
-    c = doc.get("confirmation")
-    if not c:
+    c = doc.confirmation
+    if c is None:
         return "not checked"
-    if c.get("status") != "done":
-        return f"{c.get('status')}: {c.get('reason') or ''}"[:80]
-    text = f"{c.get('label')} ({c.get('verdict')})"
-    if c.get("pbe_sensitive"):
+    if c.status != "done":
+        return f"{c.status}: {c.reason or ''}"[:80]
+    text = f"{c.label} ({c.verdict})"
+    if c.pbe_sensitive:
         text += ", PBE-sensitive"
     return text
 
 
-def topological_groups(docs: list[dict]) -> dict[str, list[dict]]:
+def topological_groups(docs: list[ResultDoc]) -> dict[str, list[ResultDoc]]:
     """Model TIs split by their first-principles check, plus the TIs the model missed.
 
     Keys: ``confirmed``, ``pbe_sensitive`` (confirmed by PBE, but the deciding inversion is
@@ -87,44 +91,40 @@ def topological_groups(docs: list[dict]) -> dict[str, list[dict]]:
     check), ``rejected`` (trivial, metal or semimetal from first principles, or another TI),
     ``missed`` (first principles finds a TI where the model did not).
     """
-    from hts_z2.schemas.dft import is_topological
-
-    groups: dict[str, list[dict]] = {"confirmed": [], "pbe_sensitive": [], "awaiting": [],
-                                     "rejected": [], "missed": []}
+    groups: dict[str, list[ResultDoc]] = {"confirmed": [], "pbe_sensitive": [],
+                                          "awaiting": [], "rejected": [], "missed": []}
     for d in docs:
-        c = d.get("confirmation") or {}
-        verdict = c.get("verdict") if c.get("status") == "done" else None
-        if is_topological(d.get("label")):
+        c = d.confirmation
+        verdict = c.verdict if c is not None and c.status == "done" else None
+        if d.label is not None and d.label.topological:
             if verdict == "confirmed":
-                groups["pbe_sensitive" if c.get("pbe_sensitive") else "confirmed"].append(d)
+                groups["pbe_sensitive" if c.pbe_sensitive else "confirmed"].append(d)
             elif verdict in ("rejected", "disagrees"):
                 groups["rejected"].append(d)
             else:
                 groups["awaiting"].append(d)
-        elif verdict == "disagrees" and is_topological(c.get("label")):
+        elif verdict == "disagrees" and c.label is not None and c.label.topological:
             groups["missed"].append(d)
     return groups
 
 
-def caution_note(doc: dict) -> str | None:
+def caution_note(doc: ResultDoc) -> str | None:
     """The table's marker for a result with a caution."""
-    return CAUTION_NOTE if doc.get("caution") else None
+    return CAUTION_NOTE if doc.cautions else None
 
 
-def manifold_note(doc: dict) -> str | None:
+def manifold_note(doc: ResultDoc) -> str | None:
     """``occupied bands: <label>`` for a near-insulating metal with a ``z2_manifold``."""
-    manifold = doc.get("z2_manifold")
-    return f"occupied bands: {manifold['label']}" if manifold else None
+    return f"occupied bands: {doc.z2_manifold.label}" if doc.z2_manifold else None
 
 
-def sort_docs(docs: list[dict]) -> list[dict]:
+def sort_docs(docs: list[ResultDoc]) -> list[ResultDoc]:
     """Order by label (topological first), then indirect gap."""
 
-    def key(d: dict) -> tuple:
-        label = d.get("label") or "~"
-        rank = 0 if label.startswith("STI") else 1 if label.startswith("WTI") else 2
-        gap = (d.get("gap") or {}).get("indirect")
-        return (rank, label, gap if gap is not None else float("inf"), d["material_id"])
+    def key(d: ResultDoc) -> tuple:
+        label = d.label.sort_key if d.label is not None else (99, "")
+        gap = d.gap.indirect if d.gap is not None else float("inf")
+        return (label, gap, d.material_id)
 
     return sorted(docs, key=key)
 
@@ -173,34 +173,33 @@ def screen(
 ) -> None:
     """Screen structures: filter -> ML Hamiltonian -> gap -> Z2 -> result store, then
     confirm the candidates from first principles (plane-wave PBE+SOC, cached)."""
-    from hts_z2.flows.confirmation import ConfirmationPolicy
-    from hts_z2.flows.screening import ScreeningSettings, resolve_model, run_campaign
+    from hts_z2.flows.campaign import CampaignSpec, run_spec
+    from hts_z2.flows.screening import resolve_model
     from hts_z2.model.device import torch_device
     from hts_z2.store import StoreUnavailableError, open_store
-    from hts_z2.structures.filter import CandidateFilter
     from hts_z2.structures.sources import SourceSpec
     from hts_z2.structures.sources.gnome import GnomeError
     from hts_z2.structures.sources.mp import MPError
 
     kind = _source(source, paths or [])
     try:
-        spec = SourceSpec(kind=kind, paths=list(paths or []), limit=limit)
         torch_device(device)
-        policy = ConfirmationPolicy(mode=confirm, max_structures=confirm_budget,
-                                    max_cpu_hours=confirm_hours)
-        settings = ScreeningSettings(
-            batch_size=batch_size, device=device, z2_max_gap=z2_max_gap, kspacing=kspacing,
-            recompute=recompute,
+        spec = CampaignSpec(
+            source=SourceSpec(kind=kind, paths=list(paths or []), limit=limit),
+            db=db, model=model, campaign=campaign, chunk_size=chunk_size,
+            candidate_filter={"heavy_z": heavy_z, "max_sites": max_sites},
+            settings={"batch_size": batch_size, "device": device, "z2_max_gap": z2_max_gap,
+                      "kspacing": kspacing, "recompute": recompute},
+            confirmation={"mode": confirm, "max_structures": confirm_budget,
+                          "max_cpu_hours": confirm_hours},
         )
         store = open_store(db)
         resolved = resolve_model(model)
     except (ValueError, StoreUnavailableError, RuntimeError, OSError) as err:
-        console.print(f"[red]error:[/red] {err}")
-        raise typer.Exit(2) from None
-    candidate_filter = CandidateFilter(heavy_z=heavy_z, max_sites=max_sites)
+        fail(f"{err}")
     columns = (TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
                TextColumn("{task.fields[counts]}"), TimeElapsedColumn(), TimeRemainingColumn())
-    total = _expected_total(spec)
+    total = _expected_total(spec.source)
     started = time.perf_counter()
     tally = {"done": 0, "skipped": 0, "failed": 0}
     read_ids: list[str] = []
@@ -222,27 +221,25 @@ def screen(
             progress.console.print(f"  first principles: {material_id}: {verdict}")
 
         try:
-            counts = run_campaign(spec, resolved, store, candidate_filter, settings, campaign,
-                                  chunk_size, on_progress, confirmation=policy,
-                                  on_confirm=on_confirm, read_ids=read_ids)
+            counts = run_spec(spec, store, resolved, on_progress, on_confirm=on_confirm,
+                              read_ids=read_ids)
         except (GnomeError, MPError, KeyError) as err:
-            console.print(f"[red]error:[/red] {err}")
-            raise typer.Exit(2) from None
+            fail(f"{err}")
         except StoreUnavailableError as err:
             stored = _count_or_unknown(store, resolved.sha256)
-            console.print(
-                f"[red]error:[/red] {err}\nThe campaign stopped; {stored} result(s) of this "
-                "model are stored and kept. Run the same command again to resume: finished "
-                "materials are not screened twice."
-            )
-            raise typer.Exit(3) from None
+            fail(f"{err}\nThe campaign stopped; {stored} result(s) of this model are stored "
+                 "and kept. Run the same command again to resume: finished materials are not "
+                 "screened twice.", code=3)
         progress.update(task, total=counts.read, completed=counts.read)
         where = {"model.sha256": resolved.sha256}
         if campaign:
             where["campaign"] = campaign
         where["material_id"] = {"$in": sorted(set(read_ids))}  # this run's, not the store's
         if show != "none":
-            docs = list(store.find(dict(where), projection={"structure": 0}))
+            from hts_z2.schemas.result import ResultDoc
+
+            docs = [ResultDoc.from_stored(d)
+                    for d in store.find(dict(where), projection={"structure": 0})]
             out = wide_console()
             if show == "all":
                 out.print(candidates_table(docs, title=f"{kind}: {resolved.name}"))
@@ -308,7 +305,7 @@ GROUP_TITLES = {
 }
 
 
-def print_candidates(out: Console, docs: list[dict], title: str) -> None:
+def print_candidates(out: Console, docs: list[ResultDoc], title: str) -> None:
     """Candidates grouped by their first-principles check, then the other candidates."""
     candidates = [d for d in docs if is_candidate(d)]
     groups = topological_groups(docs)
@@ -316,8 +313,8 @@ def print_candidates(out: Console, docs: list[dict], title: str) -> None:
     for key, rows in groups.items():
         if rows:
             out.print(candidates_table(rows, title=f"{title}: {GROUP_TITLES[key]}"))
-            shown |= {d["material_id"] for d in rows}
-    rest = [d for d in candidates if d["material_id"] not in shown]
+            shown |= {d.material_id for d in rows}
+    rest = [d for d in candidates if d.material_id not in shown]
     if rest:
         out.print(candidates_table(rest, title=f"{title}: other insulators and near-insulators"))
     counts = ", ".join(f"{len(v)} {k.replace('pbe_sensitive', 'PBE-sensitive')}"
@@ -325,13 +322,13 @@ def print_candidates(out: Console, docs: list[dict], title: str) -> None:
     out.print(f"model topological insulators: {counts}")
 
 
-def is_candidate(doc: dict) -> bool:
+def is_candidate(doc: ResultDoc) -> bool:
     """A done insulator, or a metal within the model's error of an insulator whose
     occupied bands are topological."""
-    if doc.get("status") != "done":
+    if doc.status != "done":
         return False
-    manifold = (doc.get("z2_manifold") or {}).get("label") or ""
-    return doc.get("label") != "metal" or manifold.startswith(("STI", "WTI"))
+    manifold = doc.z2_manifold.label if doc.z2_manifold else None
+    return doc.label != "metal" or (manifold is not None and manifold.topological)
 
 
 def _print_reasons(store, where: dict, top: int = 6) -> None:
@@ -370,6 +367,5 @@ def submit(
             return
         result = submit_campaign(campaign, engine=engine, launchpad_file=launchpad)
     except (SubmitError, ValueError, OSError) as err:
-        console.print(f"[red]error:[/red] {err}")
-        raise typer.Exit(2) from None
+        fail(f"{err}")
     console.print(result)

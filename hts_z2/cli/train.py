@@ -1,25 +1,47 @@
-"""``hts-z2 train``: the two-stage training subflow with progress bars; resumable."""
+"""``hts-z2 train`` and ``hts-z2 recalibrate``: turn the options into a typed spec, run the
+training subflow (:func:`hts_z2.flows.training.run_training`, which owns the steps and
+their order) with progress bars, and print what it produced; resumable."""
 
 from __future__ import annotations
 
-import json
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, NoReturn
 
 import typer
 from rich.console import Console
-from rich.progress import Progress
+from rich.progress import Progress, TaskID
 
 from hts_z2.cli.console import progress_columns
+from hts_z2.schemas.training import EXTRA_VAL, RunSpec, TrainingSpec, TrainSettings
 from hts_z2.training.cutoffs import CANDIDATE_CUTOFFS
 
 if TYPE_CHECKING:
-    from hts_z2.training.trainer import EpochReport, TrainSettings
+    from hts_z2.flows.training import Step
+    from hts_z2.schemas.training import (
+        Calibration,
+        EvaluationMetrics,
+        RecalibrationSpec,
+        SplitRecord,
+    )
+    from hts_z2.training.trainer import EpochReport
 
 console = Console()
 CUTOFFS_HELP = "candidate overlap cutoffs of the calibration (repeatable; default: " + (
     ", ".join(f"{c:g}" for c in CANDIDATE_CUTOFFS) + ")"
 )
+SPEC = TrainingSpec.model_fields
+"""The spec's fields: their descriptions are the help of the options that set them."""
+CALIBRATE_BY_HELP = RunSpec.model_fields["calibrate_by"].description
+DEVICE_HELP = TrainSettings.model_fields["device"].description
+EXTRA_VAL_HELP = f"{EXTRA_VAL} (repeatable)"
+CLEAN_ERRORS: dict[str, tuple[type[Exception], ...]] = {
+    "prepare": (FileExistsError, FileNotFoundError, ValueError, RuntimeError),
+    "register": (FileExistsError,),
+}
+"""Errors of a step that are the user's to fix (bad data, a name taken, an unusable
+device): printed as ``error: ...`` with exit status 2 instead of a traceback."""
 
 
 def train(
@@ -48,45 +70,24 @@ def train(
     band_lambda: float = typer.Option(
         1e-2, help="weight of the stage-2 band-energy MAE (eV) in the objective (paper: 1e-2)"
     ),
-    init_from: Path = typer.Option(
-        None, help="start from this model directory's weights (fine-tune / continue)"
-    ),
+    init_from: Path = typer.Option(None, help=SPEC["init_from"].description),
     extra_train: list[Path] = typer.Option(
-        None,
-        help="further dataset directory whose samples are used for training only; val and "
-        "test stay the main dataset's split (repeatable)",
+        None, help=f"{SPEC['extra_train'].description} (repeatable)"
     ),
-    extra_val: list[Path] = typer.Option(
-        None,
-        help="further dataset directory whose compounds join the validation split only "
-        "(learning-rate schedule, early stop, overlap cutoff); test stays the main "
-        "dataset's (repeatable)",
-    ),
+    extra_val: list[Path] = typer.Option(None, help=EXTRA_VAL_HELP),
     overlap: str = typer.Option(
         "basis",
         help="basis: exact S from the radial functions of the basis (needs GPAW to export "
         "them); predicted: learn S with the network",
     ),
-    solve_basis: str = typer.Option(
-        "full",
-        help="basis the bands and Z2 are solved in: full (the dataset's) or szp (its "
-        "single-zeta and polarization shells: a well-conditioned overlap, no truncation)",
-    ),
-    calibrate_by: str = typer.Option(
-        "labels",
-        help="choose the overlap cutoff by validation labels (gap + Z2 agreement, then band "
-        "MAE) or by band MAE alone ('band', faster)",
-    ),
+    solve_basis: str = typer.Option("full", help=SPEC["solve_basis"].description),
+    calibrate_by: str = typer.Option("labels", help=CALIBRATE_BY_HELP),
     cutoffs: list[float] = typer.Option(
         None,
         help=CUTOFFS_HELP,
     ),
     skip_z2: bool = typer.Option(False, help="skip the Z2 agreement in the evaluation"),
-    device: str = typer.Option(
-        "cpu",
-        help="torch device of the two training stages: cpu, cuda[:N] or auto (the overlap "
-        "calibration and the test evaluation run on the CPU)",
-    ),
+    device: str = typer.Option("cpu", help=DEVICE_HELP),
     overwrite: bool = typer.Option(
         False, help="replace a model already registered under --models/--name"
     ),
@@ -96,93 +97,192 @@ def train(
     from hts_z2.model.device import torch_device
     from hts_z2.model.predictor import models_dir
     from hts_z2.reference.dataset import embedded_dataset_path
-    from hts_z2.training.run import check_model_target, prepare, run_stage
-    from hts_z2.training.trainer import TrainSettings
+    from hts_z2.schemas.training import ArchitectureOptions
 
-    dataset = dataset or embedded_dataset_path()
-    models = models or models_dir()
-    settings = TrainSettings(
-        max_minutes_stage1=minutes1,
-        max_minutes_stage2=minutes2,
-        max_epochs_stage1=epochs1,
-        max_epochs_stage2=epochs2,
-        batch_size=batch_size,
-        seed=seed,
-        weight_rms=weight_rms,
-        band_lambda=band_lambda,
-        device=device,
-    )
-    arch = {
-        "channels": channels,
-        "n_layers": layers,
-        "r_cut": r_cut,
-        "tensor_product": tensor_product,
-        "overlap_cutoff": overlap_cutoff,
-        "overlap": overlap,
-    }
     check_criterion(calibrate_by)
     check_cutoffs(cutoffs)
+    spec = TrainingSpec(
+        dataset=str(dataset or embedded_dataset_path()),
+        extra_train=[str(p) for p in extra_train or []],
+        extra_val=[str(p) for p in extra_val or []],
+        work=str(work),
+        models_root=str(models or models_dir()),
+        model_name=name,
+        arch=ArchitectureOptions(
+            channels=channels,
+            n_layers=layers,
+            r_cut=r_cut,
+            tensor_product=tensor_product,
+            overlap_cutoff=overlap_cutoff,
+            overlap=overlap,
+        ),
+        init_from=None if init_from is None else str(init_from),
+        solve_basis=solve_basis,
+        settings=TrainSettings(
+            max_minutes_stage1=minutes1,
+            max_minutes_stage2=minutes2,
+            max_epochs_stage1=epochs1,
+            max_epochs_stage2=epochs2,
+            batch_size=batch_size,
+            seed=seed,
+            weight_rms=weight_rms,
+            band_lambda=band_lambda,
+            device=device,
+        ),
+        calibrate_by=calibrate_by,
+        cutoffs=cutoffs or None,
+        z2=not skip_z2,
+        overwrite=overwrite,
+    )
     try:
-        torch_device(device)
-        if not Path(work).exists():
-            check_model_target(Path(models) / name, overwrite)
-        split_file = prepare(
-            dataset,
-            work,
-            arch,
-            seed,
-            init_from,
-            extra_train=extra_train,
-            solve_basis=solve_basis,
-            extra_val=extra_val,
-        )
-    except (FileExistsError, FileNotFoundError, ValueError, RuntimeError) as err:
-        console.print(f"[red]error:[/red] {err}")
-        raise typer.Exit(2) from None
-    record = json.loads(split_file.read_text())
-    split = record["split"]
-    console.print(f"dataset {dataset}: {split_summary(record)}  (work dir {work})")
-    for stage in (1, 2):
+        torch_device(device)  # the stages train here: refuse an unusable device up front
+    except CLEAN_ERRORS["prepare"] as err:
+        fail(err)
+
+    def heading(record: SplitRecord) -> str:
+        return f"dataset {spec.dataset}: {split_summary(record)}  (work dir {work})"
+
+    run(spec, heading)
+
+
+def fail(err: Exception) -> NoReturn:
+    """Print ``error: ...`` and exit with status 2."""
+    console.print(f"[red]error:[/red] {err}")
+    raise typer.Exit(2) from None
+
+
+def run(spec: TrainingSpec | RecalibrationSpec, heading: Callable[[SplitRecord], str]) -> None:
+    """Run ``spec``'s steps with progress bars (``heading`` of the prepared split is
+    printed first), then print the test metrics, the model's directory and its domain
+    reference."""
+    from hts_z2.cli.domain import domain_after_register
+    from hts_z2.flows.training import run_training
+
+    reporter = ProgressReporter(spec.calibrate_by, heading)
+    try:
+        result = run_training(spec, reporter)
+    except Exception as err:
+        if not isinstance(err, CLEAN_ERRORS.get(reporter.current or "", ())):
+            raise
+        fail(err)
+    console.print(metrics_line(result.metrics))
+    console.print(f"model registered in {result.path}")
+    console.print(domain_after_register(Path(result.path), result.record))
+
+
+class ProgressReporter:
+    """A run on the console (a :class:`hts_z2.flows.training.Reporter`): one progress bar
+    per training stage, calibration and evaluation; the prepared split and the
+    calibration's scores as lines."""
+
+    def __init__(self, criterion: str, heading: Callable[[SplitRecord], str]) -> None:
+        self.criterion = criterion
+        self.heading = heading
+        self.current: Step | None = None
+        self.bar: Progress | None = None
+        self.task: TaskID | None = None
+
+    def label(self, name: Step) -> str | None:
+        """The bar's title of step ``name`` (None: no bar)."""
+        if name in ("stage 1", "stage 2"):
+            return name
+        if name == "calibrate":
+            return f"overlap cutoff (validation, by {self.criterion})"
+        if name == "evaluate":
+            return "evaluate (test split)"
+        return None
+
+    @contextmanager
+    def step(self, name: Step, total: int | None) -> Iterator[None]:
+        self.current = name
+        label = self.label(name)
+        if label is None:
+            yield
+            return
         with Progress(*progress_columns(), console=console) as bar:
-            task = bar.add_task(f"stage {stage}", total=None, info="")
+            self.bar, self.task = bar, bar.add_task(label, total=total, info="")
+            try:
+                yield
+            finally:
+                self.bar = self.task = None
 
-            def on_step(step: int, total: int, task=task, bar=bar) -> None:
-                bar.update(task, completed=step, total=total)
+    def batch(self, done: int, total: int) -> None:
+        if self.bar is not None and self.task is not None:
+            self.bar.update(self.task, completed=done, total=total)
 
-            def on_epoch(r: EpochReport, task=task, bar=bar) -> None:
-                bar.update(
-                    task,
-                    description=f"stage {r.stage} epoch {r.epoch}",
-                    info=f"train {r.train:.4f}  val {r.val:.4f}  lr {r.lr:.1e}",
-                )
-                bar.console.log(
-                    f"stage {r.stage} epoch {r.epoch}: train {r.train:.4f} val {r.val:.4f} "
-                    f"lr {r.lr:.1e} ({r.seconds:.0f} s)"
-                )
+    def epoch(self, r: EpochReport) -> None:
+        if self.bar is None or self.task is None:
+            return
+        self.bar.update(
+            self.task,
+            description=f"stage {r.stage} epoch {r.epoch}",
+            info=f"train {r.train:.4f}  val {r.val:.4f}  lr {r.lr:.1e}",
+        )
+        self.bar.console.log(
+            f"stage {r.stage} epoch {r.epoch}: train {r.train:.4f} val {r.val:.4f} "
+            f"lr {r.lr:.1e} ({r.seconds:.0f} s)"
+        )
 
-            run_stage(work, stage, settings, on_epoch, on_step)
-    finish(work, split, name, models, settings, calibrate_by, skip_z2, overwrite, cutoffs)
+    def sample(self, sample_id: str) -> None:
+        if self.bar is not None and self.task is not None:
+            self.bar.update(self.task, advance=1, info=sample_id)
+
+    def prepared(self, record: SplitRecord) -> None:
+        console.print(self.heading(record))
+
+    def calibrated(self, cal: Calibration) -> None:
+        console.print(calibration_line(cal))
 
 
-def split_summary(record: dict) -> str:
+def calibration_line(cal: Calibration) -> str:
+    """``validation by overlap cutoff: 0.001: 120 meV (4/4 solved, 3 labels agree), ...
+    -> 0.001``."""
+    return (
+        "validation by overlap cutoff: "
+        + ", ".join(
+            f"{s.cutoff:g}: "
+            + ("n/a" if s.band_mae_meV is None else f"{s.band_mae_meV:.0f} meV")
+            + f" ({s.n_solved}/{s.n_total} solved"
+            + ("" if s.labels_agree is None else f", {s.labels_agree} labels agree")
+            + ")"
+            for s in cal.scores
+        )
+        + f"  -> {cal.overlap_cutoff:g}"
+    )
+
+
+def metrics_line(m: EvaluationMetrics) -> str:
+    """The test metrics in one line."""
+    return (
+        f"test: H0 MAE {m.h0_mae_meV:.1f} meV "
+        f"({m.h0_mae_large_meV or float('nan'):.0f} meV where |H| > 0.5 eV), "
+        f"SOC MAE {m.soc_mae_meV:.2f} meV, "
+        f"S MAE {m.s_mae:.4f}, band MAE "
+        + ("n/a" if m.band_mae_meV is None else f"{m.band_mae_meV:.1f} meV")
+        + f", Z2 agreement {m.z2_agree}/{m.z2_total} with the LCAO reference, "
+        f"{m.z2_agree_record}/{m.z2_total_record} with the label of record"
+    )
+
+
+def split_summary(record: SplitRecord) -> str:
     """``train N (incl. M training-only), val N (incl. M validation-only), test N``."""
 
-    def part(name: str, key: str, kind: str) -> str:
-        entries = record.get(key, [])
-        inside = sum(e["samples"] for e in entries if "dataset" in e)
-        recorded = sum(e["samples"] for e in entries if "dataset" not in e)
-        text = f"{name} {len(record['split'][name])}"
+    def part(name: str, ids: list[str], entries: list, kind: str) -> str:
+        inside = sum(e.samples for e in entries if e.dataset is not None)
+        recorded = sum(e.samples for e in entries if e.dataset is None)
+        text = f"{name} {len(ids)}"
         if inside:
             text += f" (incl. {inside} {kind})"
         if recorded:  # a registered model names its training-only data by sha256 alone
             text += f" + {recorded} {kind} the model was trained on"
         return text
 
+    split = record.split
     return ", ".join(
         (
-            part("train", "extra_train", "training-only"),
-            part("val", "extra_val", "validation-only"),
-            f"test {len(record['split']['test'])}",
+            part("train", split.train, record.extra_train, "training-only"),
+            part("val", split.val, record.extra_val, "validation-only"),
+            f"test {len(split.test)}",
         )
     )
 
@@ -206,71 +306,6 @@ def check_criterion(criterion: str) -> None:
         raise typer.Exit(2)
 
 
-def finish(
-    work: Path,
-    split: dict,
-    name: str,
-    models: Path,
-    settings: TrainSettings,
-    criterion: str,
-    skip_z2: bool,
-    overwrite: bool,
-    cutoffs: list[float] | None = None,
-) -> None:
-    """Calibrate the overlap cutoff (validation), evaluate (test), register, with bars."""
-    from hts_z2.training.run import register, run_calibration, run_evaluation
-
-    passes = 2 if criterion == "labels" else 1
-    with Progress(*progress_columns(), console=console) as bar:
-        task = bar.add_task(
-            f"overlap cutoff (validation, by {criterion})",
-            total=passes * len(split["val"]),
-            info="",
-        )
-        cal = run_calibration(
-            work,
-            candidates=tuple(sorted(cutoffs)) if cutoffs else CANDIDATE_CUTOFFS,
-            on_progress=lambda sid: bar.update(task, advance=1, info=sid),
-            criterion=criterion,
-        )
-    console.print(
-        "validation by overlap cutoff: "
-        + ", ".join(
-            f"{s['cutoff']:g}: "
-            + ("n/a" if s["band_mae_meV"] is None else f"{s['band_mae_meV']:.0f} meV")
-            + f" ({s['n_solved']}/{s['n_total']} solved"
-            + ("" if s.get("labels_agree") is None else f", {s['labels_agree']} labels agree")
-            + ")"
-            for s in cal["scores"]
-        )
-        + f"  -> {cal['overlap_cutoff']:g}"
-    )
-    with Progress(*progress_columns(), console=console) as bar:
-        task = bar.add_task("evaluate (test split)", total=len(split["test"]), info="")
-        metrics = run_evaluation(
-            work, not skip_z2, lambda sid: bar.update(task, advance=1, info=sid)
-        )
-    try:
-        target = register(work, name, models, settings, overwrite)
-    except FileExistsError as err:
-        console.print(f"[red]error:[/red] {err}")
-        raise typer.Exit(2) from None
-    console.print(
-        f"test: H0 MAE {metrics.h0_mae_meV:.1f} meV "
-        f"({metrics.h0_mae_large_meV or float('nan'):.0f} meV where |H| > 0.5 eV), "
-        f"SOC MAE {metrics.soc_mae_meV:.2f} meV, "
-        f"S MAE {metrics.s_mae:.4f}, band MAE "
-        + ("n/a" if metrics.band_mae_meV is None else f"{metrics.band_mae_meV:.1f} meV")
-        + f", Z2 agreement {metrics.z2_agree}/{metrics.z2_total} with the LCAO reference, "
-        f"{metrics.z2_agree_record}/{metrics.z2_total_record} with the label of record"
-    )
-    console.print(f"model registered in {target}")
-    from hts_z2.cli.domain import domain_after_register
-    from hts_z2.training.run import SPLIT_FILE
-
-    console.print(domain_after_register(target, json.loads((work / SPLIT_FILE).read_text())))
-
-
 def recalibrate(
     model: Path = typer.Argument(..., help="registered model directory (or name under --models)"),
     name: str = typer.Option(..., help="name of the re-calibrated model"),
@@ -279,19 +314,12 @@ def recalibrate(
     ),
     models: Path = typer.Option(None, help="models directory (default: the repository's models/)"),
     work: Path = typer.Option(Path("recalibrate-work"), help="work directory (resumes)"),
-    extra_val: list[Path] = typer.Option(
-        None,
-        help="further dataset directory whose compounds join the validation split only "
-        "(learning-rate schedule, early stop, overlap cutoff); test stays the main "
-        "dataset's (repeatable)",
-    ),
+    extra_val: list[Path] = typer.Option(None, help=EXTRA_VAL_HELP),
     cutoffs: list[float] = typer.Option(
         None,
         help=CUTOFFS_HELP,
     ),
-    calibrate_by: str = typer.Option(
-        "labels", help="labels (gap + Z2 agreement, then band MAE) or band (band MAE alone)"
-    ),
+    calibrate_by: str = typer.Option("labels", help=CALIBRATE_BY_HELP),
     skip_z2: bool = typer.Option(False, help="skip the Z2 agreement in the evaluation"),
     overwrite: bool = typer.Option(False, help="replace a model registered under --name"),
 ) -> None:
@@ -300,28 +328,30 @@ def recalibrate(
     name (their file records the new cutoff, so the new model has its own sha256)."""
     from hts_z2.model.predictor import models_dir
     from hts_z2.reference.dataset import embedded_dataset_path
-    from hts_z2.training.run import check_model_target, prepare_recalibration
+    from hts_z2.schemas.training import RecalibrationSpec
 
     check_criterion(calibrate_by)
     check_cutoffs(cutoffs)
     models = models or models_dir()
     source = model if model.is_dir() else Path(models) / model
-    try:
-        if not Path(work).exists():
-            check_model_target(Path(models) / name, overwrite)
-        split_file = prepare_recalibration(
-            source, dataset or embedded_dataset_path(), work, extra_val
-        )
-    except (FileExistsError, FileNotFoundError, ValueError) as err:
-        console.print(f"[red]error:[/red] {err}")
-        raise typer.Exit(2) from None
-    from hts_z2.training.trainer import TrainSettings
-
-    record = json.loads(split_file.read_text())
-    settings = TrainSettings(**record["recalibrated_from"]["settings"])
-    console.print(
-        f"re-calibrating {source} (sha256 {record['recalibrated_from']['sha256'][:12]}) "
-        f"by {calibrate_by}; work dir {work}"
+    spec = RecalibrationSpec(
+        model_dir=str(source),
+        dataset=str(dataset or embedded_dataset_path()),
+        extra_val=[str(p) for p in extra_val or []],
+        work=str(work),
+        models_root=str(models),
+        model_name=name,
+        calibrate_by=calibrate_by,
+        cutoffs=cutoffs or None,
+        z2=not skip_z2,
+        overwrite=overwrite,
     )
-    console.print(split_summary(record))
-    finish(work, record["split"], name, models, settings, calibrate_by, skip_z2, overwrite, cutoffs)
+
+    def heading(record: SplitRecord) -> str:
+        sha = record.recalibrated_from.sha256 if record.recalibrated_from else "?"
+        return (
+            f"re-calibrating {source} (sha256 {sha[:12]}) by {calibrate_by}; work dir {work}\n"
+            f"{split_summary(record)}"
+        )
+
+    run(spec, heading)

@@ -9,6 +9,7 @@ from pathlib import Path
 import typer
 from rich.console import Console
 
+from hts_z2.cli.console import fail, get_console
 from hts_z2.validate import ResultsError, compare, load_references, load_results
 from hts_z2.validate.compare import Entry
 from hts_z2.validate.report import print_table, to_html, to_json, to_markdown
@@ -101,12 +102,10 @@ def validate(
         raise typer.BadParameter("--agreement-on must be full or nu0")
     if not references and not confirmations:
         raise typer.BadParameter("give reference paths, --confirmations, or both")
-    console = Console(stderr=True)
     try:
         docs = _for_model(load_results(db, results), model)
     except ResultsError as err:
-        console.print(f"[red]error:[/red] {err}")
-        raise typer.Exit(2) from err
+        fail(str(err), stderr=True)
     refs = load_references(references, mapping) if references else []
     if confirmations:
         from hts_z2.validate.confirmations import confirmation_references
@@ -132,11 +131,10 @@ def validate(
                 output.parent.mkdir(parents=True, exist_ok=True)
                 output.write_text(text)
             except OSError as err:
-                console.print(f"[red]error:[/red] cannot write the report to {output}: {err}")
-                raise typer.Exit(2) from None
+                fail(f"cannot write the report to {output}: {err}", stderr=True)
     fraction = summary.agreement(agreement_on)
     if min_agreement is not None and fraction < min_agreement:
-        console.print(
+        get_console(stderr=True).print(
             f"agreement ({agreement_on}) {fraction:.1%} is below --min-agreement "
             f"{min_agreement:.1%}"
         )

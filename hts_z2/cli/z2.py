@@ -7,17 +7,15 @@ import time
 from pathlib import Path
 
 import typer
-from rich.console import Console
 from rich.table import Table
 
+from hts_z2.cli.console import fail, get_console
 from hts_z2.hamiltonian.gap import BandGap, band_gap, merge_gaps
 from hts_z2.hamiltonian.lattice_models import EXAMPLES
 from hts_z2.hamiltonian.tightbinding import TightBinding, TightBindingError
 from hts_z2.reference.sample import SampleError
 from hts_z2.topology import Z2Result, compute_z2
 from hts_z2.topology.planes import PLANE_NAMES
-
-console = Console()
 
 
 def _load(path: Path | None, example: str | None, n_occ: int | None) -> tuple[TightBinding, str]:
@@ -92,8 +90,7 @@ def z2(
     try:
         tb, name = _load(path, example, n_occ)
     except (OSError, ValueError, KeyError, TightBindingError, SampleError) as err:
-        console.print(f"[red]error:[/red] {err}")
-        raise typer.Exit(2) from None
+        fail(str(err))
     methods = {"both": ["fhs", "wilson"], "fhs": ["fhs"], "wilson": ["wilson"]}.get(method)
     if methods is None:
         raise typer.BadParameter(f"method must be fhs, wilson or both, not {method!r}")
@@ -108,6 +105,7 @@ def z2(
         if results[-1].plane_gap is not None:
             gap = merge_gaps(gap, results[-1].plane_gap)
     agree = len({r.label for r in results}) == 1
+    console = get_console()
     if as_json:
         out = {
             "source": name,

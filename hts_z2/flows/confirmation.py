@@ -18,7 +18,9 @@ from dataclasses import asdict, dataclass, field
 from typing import Any, Literal
 
 from hts_z2.reference.planewave.settings import METHOD, TOPOLOGY_METHODS, PlaneWaveSettings
-from hts_z2.schemas.dft import Confirmation, DftResult, is_topological
+from hts_z2.schemas.dft import Confirmation, DftResult
+from hts_z2.schemas.labels import is_topological
+from hts_z2.schemas.result import ResultDoc
 
 Mode = Literal["none", "candidates", "all"]
 MODES: tuple[str, ...] = ("none", "candidates", "all")
@@ -85,24 +87,22 @@ class ConfirmationPolicy:
         return cls(**d)
 
 
-def wanted(doc: dict, policy: ConfirmationPolicy) -> bool:
-    """Whether a stored result document should be confirmed under ``policy``."""
-    if policy.mode == "none" or doc.get("status") != "done" or not doc.get("structure"):
+def wanted(doc: ResultDoc, policy: ConfirmationPolicy) -> bool:
+    """Whether a stored result should be confirmed under ``policy``."""
+    if policy.mode == "none" or doc.status != "done" or not doc.structure:
         return False
     if policy.mode == "all":
         return True
-    label = doc.get("label") or ""
-    if is_topological(label):
+    label = doc.label
+    if label is not None and label.topological:
         return True
-    if doc.get("in_domain") is False:
+    if doc.domain is not None and not doc.domain.in_domain:
         return False
     if label == "undefined":
         return True
-    manifold = (doc.get("z2_manifold") or {}).get("label")
     if label == "metal":
-        return is_topological(manifold)
-    gap = (doc.get("gap") or {}).get("indirect")
-    return gap is not None and gap < policy.small_gap
+        return doc.z2_manifold is not None and doc.z2_manifold.label.topological
+    return doc.gap is not None and doc.gap.indirect < policy.small_gap
 
 
 BASE_SECONDS = 120.0
@@ -138,7 +138,7 @@ class Tally:
 
 
 def confirm_one(
-    doc: dict,
+    doc: ResultDoc,
     dft_store: Any,
     policy: ConfirmationPolicy,
     compute: Callable[[Any, str], DftResult] | None = None,
@@ -154,12 +154,12 @@ def confirm_one(
     from hts_z2.reference.planewave.backend import structure_fields, unavailable
     from hts_z2.structures.fingerprint import structure_fingerprint
 
-    structure = Structure.from_dict(doc["structure"])
-    material_id = doc["material_id"]
+    structure = Structure.from_dict(doc.structure)
+    material_id = doc.material_id
     key = policy.settings.key()
     found = dft_store.cached(structure_fingerprint(structure), METHOD, key, policy.methods)
     if found is not None:
-        return Confirmation.from_result(doc.get("label"), found, cached=True), "cached"
+        return Confirmation.from_result(doc.label, found, cached=True), "cached"
     why = None if allow_compute else "over the confirmation budget"
     if why is None and policy.engine == "vasp-inputs":
         from hts_z2.flows.vasp import write_vasp_z2pack_inputs
@@ -172,7 +172,7 @@ def confirm_one(
     if why is not None:
         skipped = DftResult(**structure_fields(structure, material_id, policy.settings),
                             requested=policy.methods, status="skipped", reason=why)
-        return Confirmation.from_result(doc.get("label"), skipped, cached=False), "skipped"
+        return Confirmation.from_result(doc.label, skipped, cached=False), "skipped"
     run = compute or _compute(policy)
     try:
         result = run(structure, material_id)
@@ -182,7 +182,7 @@ def confirm_one(
                            reason=f"{type(err).__name__}: {str(err)[:300]}")
     dft_store.put(result)
     how = "computed" if result.status == "done" else result.status
-    return Confirmation.from_result(doc.get("label"), result, cached=False), how
+    return Confirmation.from_result(doc.label, result, cached=False), how
 
 
 def _compute(policy: ConfirmationPolicy) -> Callable[[Any, str], DftResult]:
@@ -210,13 +210,10 @@ def confirm_pending(
     if policy.mode == "none":
         return tally
     ids = list(material_ids)
-    docs = []
-    for start in range(0, len(ids), 500):
-        docs += list(store.find({"model.sha256": model_sha256,
-                                 "material_id": {"$in": ids[start: start + 500]}}))
+    docs = stored_results(store, model_sha256, ids)
     todo = [d for d in docs if wanted(d, policy) and not finished(d)]
     tally.selected = len(todo)
-    todo.sort(key=lambda d: (not is_topological(d.get("label")), d["material_id"]))
+    todo.sort(key=lambda d: (not is_topological(d.label), d.material_id))
     t0 = time.perf_counter()
     for doc in todo:
         spent_hours = (time.perf_counter() - t0) / 3600
@@ -228,15 +225,24 @@ def confirm_pending(
             tally.over_budget += 1
         else:
             setattr(tally, how, getattr(tally, how) + 1)
-        store.set_fields(model_sha256, doc["material_id"],
+        store.set_fields(model_sha256, doc.material_id,
                          {"confirmation": confirmation.model_dump(mode="python")})
         if on_progress is not None:
-            on_progress(doc["material_id"], confirmation.verdict)
+            on_progress(doc.material_id, confirmation.verdict)
     tally.seconds = time.perf_counter() - t0
     return tally
 
 
-def finished(doc: dict) -> bool:
+def finished(doc: ResultDoc) -> bool:
     """A confirmation that needs no new attempt (failed and skipped ones are retried)."""
-    c = doc.get("confirmation") or {}
-    return c.get("status") == "done"
+    return doc.confirmation is not None and doc.confirmation.status == "done"
+
+
+def stored_results(store: Any, model_sha256: str, material_ids: list[str]) -> list[ResultDoc]:
+    """The stored results of this model among ``material_ids`` (read in chunks of 500)."""
+    docs = []
+    for start in range(0, len(material_ids), 500):
+        chunk = material_ids[start:start + 500]
+        found = store.find({"model.sha256": model_sha256, "material_id": {"$in": chunk}})
+        docs += [ResultDoc.from_stored(d) for d in found]
+    return docs

@@ -1,26 +1,22 @@
-"""Screening campaigns: source -> filter -> chunks (inference + gap + Z2) -> result store.
+"""Screening: source -> filter -> chunks (inference + gap + Z2) -> result store.
 
-The physics of one chunk lives in :func:`process_chunk`; :func:`run_campaign` drives it
-in-process (``hts-z2 screen``), and :class:`ScreeningFlowMaker` wraps the same two steps as
-jobflow jobs for ``run_locally``, FireWorks or jobflow-remote: a planning job streams the
-source, stores the rejected materials and replaces itself with one job per chunk (each
-routable to GPU workers through ``manager_config``) and a summary job.
+The physics of one chunk lives in :func:`process_chunk`, the streaming of a source into
+chunks in :func:`plan`; :func:`run_campaign` drives both in this process. The same steps
+as jobflow jobs, and the typed campaign spec both entry points share, are in
+:mod:`hts_z2.flows.campaign`.
 """
 
 from __future__ import annotations
 
-import math
 import time
 from collections.abc import Callable, Iterable, Iterator
-from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any, Protocol, runtime_checkable
 
-from jobflow import Flow, Maker, Response, job
-from pydantic import BaseModel
-
-from hts_z2.model.domain import domain_fields
-from hts_z2.store.schema import METAL_LABEL, GapDoc, ModelRef, ResultDoc, Z2Doc, versions
+from hts_z2.model.domain import domain_caution, domain_doc
+from hts_z2.schemas.campaign import CampaignCounts, ScreeningSettings
+from hts_z2.schemas.caution import BAND_CODES, DOMAIN_CODES, replace_codes, stored_cautions
+from hts_z2.schemas.result import METAL_LABEL, GapDoc, ModelRef, ResultDoc, Z2Doc, versions
 from hts_z2.structures.filter import CandidateFilter
 from hts_z2.structures.sources import SourceSpec, StructureRecord, iter_source, load_structures
 
@@ -36,81 +32,6 @@ class HamiltonianModel(Protocol):
     def predict(
         self, structures: list, batch_size: int = 8, device: str = "cpu", errors: str = "raise"
     ) -> list: ...
-
-
-@dataclass(frozen=True)
-class ScreeningSettings:
-    """Per-material physics settings shared by all chunks.
-
-    Attributes
-    ----------
-    kspacing : band-gap grid spacing (1/Å, 2π included).
-    z2_method : ``"fhs"`` or ``"wilson"``.
-    z2_max_gap : compute Z2 only for gaps up to this (eV; the paper uses 0.3); None = all.
-    z2_n_max : largest plane grid of the Z2 refinement.
-    batch_size, device : inference batching and torch device.
-    store_structure : keep the structure (pymatgen dict) in each result document.
-    hamiltonian_dir : also write each predicted Hamiltonian (DeepH layout) below this.
-    recompute : screen materials this model already has results for again and replace them
-        (otherwise a stored result is kept, and never replaced by a worse one).
-    """
-
-    kspacing: float = 0.15
-    z2_method: str = "fhs"
-    z2_max_gap: float | None = None
-    z2_n_max: int = 64
-    batch_size: int = 8
-    device: str = "cpu"
-    store_structure: bool = True
-    hamiltonian_dir: str | None = None
-    recompute: bool = False
-
-    def __post_init__(self) -> None:
-        if not (self.kspacing > 0 and math.isfinite(self.kspacing)):
-            raise ValueError(f"kspacing must be a positive number (1/Å), got {self.kspacing}")
-        if self.z2_max_gap is not None and math.isnan(self.z2_max_gap):
-            raise ValueError("z2_max_gap must be a number (eV) or None")
-        if self.batch_size < 1 or self.z2_n_max < 2:
-            raise ValueError(f"batch_size must be >= 1 and z2_n_max >= 2, got "
-                             f"{self.batch_size} and {self.z2_n_max}")
-
-
-class CampaignCounts(BaseModel):
-    """Materials by outcome; ``read = done + skipped + failed``.
-
-    ``existing``: done results found in the store (not screened again); ``kept``: materials
-    this run rejected or could not read whose earlier, better result stays stored.
-    """
-
-    read: int = 0
-    done: int = 0
-    skipped: int = 0
-    failed: int = 0
-    existing: int = 0
-    kept: int = 0
-    backfilled: int = 0
-    seconds: dict[str, float] = {}
-    confirmation: dict[str, float] = {}
-
-    def add(self, other: CampaignCounts) -> CampaignCounts:
-        """Sum of two counts (stage seconds added)."""
-        seconds = dict(self.seconds)
-        for stage, s in other.seconds.items():
-            seconds[stage] = seconds.get(stage, 0.0) + s
-        confirmation = dict(self.confirmation)
-        for what, n in other.confirmation.items():
-            confirmation[what] = confirmation.get(what, 0) + n
-        return CampaignCounts(
-            read=self.read + other.read,
-            done=self.done + other.done,
-            skipped=self.skipped + other.skipped,
-            failed=self.failed + other.failed,
-            existing=self.existing + other.existing,
-            kept=self.kept + other.kept,
-            backfilled=self.backfilled + other.backfilled,
-            seconds=seconds,
-            confirmation=confirmation,
-        )
 
 
 def resolve_model(spec: str | HamiltonianModel | None) -> HamiltonianModel:
@@ -214,9 +135,9 @@ def topology(
     for key, value in (("z2", a.z2), ("z2_manifold", a.manifold)):
         if value is not None:
             out[key] = _z2_doc(value)
-    for key, value in (("caution", a.caution), ("reason", a.reason)):
-        if value:
-            out[key] = value
+    out["cautions"] = [a.caution] if a.caution is not None else []
+    if a.reason:
+        out["reason"] = a.reason
     return out
 
 
@@ -320,7 +241,6 @@ def screen_records(
     for k, atoms in zip(ok, found or [None] * len(ok), strict=True):
         domain[k] = atoms
     for record, tb, atoms in zip(todo, tbs, domain, strict=True):
-        structure = record.structure.as_dict() if settings.store_structure else None
         timings = {"read": t_read, "inference": t_inf}
         if found is not None:
             timings["domain"] = t_dom
@@ -331,20 +251,39 @@ def screen_records(
             )
             continue
         try:
-            fields = topology(tb, settings, getattr(model, "band_error", None))
+            doc = done_doc(record, model, tb, settings, atoms, campaign, timings)
         except Exception as err:
             reason = f"{type(err).__name__}: {str(err)[:300]}"
             emit(
                 base_doc(record, ref, campaign, status="failed", reason=reason, timings=timings)
             )
             continue
-        fields["timings"] = timings | fields["timings"]
-        fields |= domain_fields(atoms, getattr(model, "domain", None), fields.get("caution"))
-        doc = base_doc(record, ref, campaign, status="done", structure=structure, **fields)
         if settings.hamiltonian_dir:
             doc.meta.update(_write_hamiltonian(tb, record, model.sha256, settings.hamiltonian_dir))
         emit(doc)
     return docs
+
+
+def done_doc(
+    record: StructureRecord,
+    model: HamiltonianModel,
+    tb: Any,
+    settings: ScreeningSettings,
+    atoms: tuple | None = None,
+    campaign: str | None = None,
+    timings: dict[str, float] | None = None,
+) -> ResultDoc:
+    """The ``done`` document of one predicted Hamiltonian ``tb``: gap, Z2, cautions (the
+    model's band error and, from ``atoms`` = (atomic numbers, atom distances), its
+    domain). Screening and ``hts-z2 predict`` both report this document."""
+    fields = topology(tb, settings, getattr(model, "band_error", None))
+    fields["timings"] = (timings or {}) | fields["timings"]
+    fields["domain"] = domain_doc(atoms, getattr(model, "domain", None))
+    fields["cautions"] = replace_codes(fields["cautions"], DOMAIN_CODES,
+                                       domain_caution(fields["domain"]))
+    structure = record.structure.as_dict() if settings.store_structure else None
+    ref = ModelRef(name=model.name, sha256=model.sha256)
+    return base_doc(record, ref, campaign, status="done", structure=structure, **fields)
 
 
 def process_chunk(
@@ -400,7 +339,7 @@ def backfill_domain(
     ref = getattr(model, "domain", None)
     if ref is None or not records:
         return 0
-    lacking = store.lacking(model.sha256, [r.material_id for r in records], "in_domain")
+    lacking = store.lacking(model.sha256, [r.material_id for r in records], "domain")
     todo = [r for r in records if r.material_id in lacking]
     if not todo:
         return 0
@@ -409,15 +348,20 @@ def backfill_domain(
     found = _domain_atoms(model, [r.structure for r in todo], settings.device)
     if found is None:
         return 0
+    stored = {d["material_id"]: stored_cautions(d) for d in store.find(
+        {"model.sha256": model.sha256, "material_id": {"$in": [r.material_id for r in todo]}},
+        projection={"material_id": 1, "caution": 1, "cautions": 1})}
     n = 0
     for record, atoms in zip(todo, found, strict=True):
         if atoms is None:  # no environment graph: nothing to add
             continue
-        fields = domain_fields(atoms, ref, lacking[record.material_id]["caution"])
-        store.set_fields(model.sha256, record.material_id, fields)
+        domain = domain_doc(atoms, ref)
+        band = [c for c in stored.get(record.material_id, []) if c.code in BAND_CODES]
+        cautions = replace_codes(band, DOMAIN_CODES, domain_caution(domain))
+        store.set_fields(model.sha256, record.material_id, {
+            "domain": domain.model_dump(), "cautions": [c.model_dump() for c in cautions]})
         n += 1
     return n
-
 
 def plan(
     records: Iterable[StructureRecord],
@@ -537,231 +481,3 @@ def _dft_store_beside(store: Any) -> Any:
 
     location = getattr(store, "raw_location", None) or store.location
     return open_dft_store(location)
-
-
-def _filter_from_dict(d: dict) -> CandidateFilter:
-    d = dict(d)
-    if "magnetic_elements" in d:
-        d["magnetic_elements"] = frozenset(d["magnetic_elements"])
-    return CandidateFilter(**d)
-
-
-def _open(db: str | None) -> Any:
-    from hts_z2.store import open_store
-
-    return open_store(db)
-
-
-@job
-def screening_chunk_job(
-    refs: list[dict],
-    db: str | None,
-    model: str | None,
-    candidate_filter: dict,
-    settings: dict,
-    campaign: str | None = None,
-) -> CampaignCounts:
-    """Screen one chunk of candidates (``refs`` from ``StructureRecord.to_ref``) into ``db``.
-
-    ``db`` None lets the worker read ``$HTS_Z2_DB`` (credentials stay off the LaunchPad).
-    """
-    records = [StructureRecord.from_ref(r) for r in refs]
-    with _open(db) as store:
-        counts = process_chunk(
-            records,
-            resolve_model(model),
-            store,
-            _filter_from_dict(candidate_filter),
-            ScreeningSettings(**settings),
-            campaign,
-        )
-    return counts.model_copy(update={"read": 0})
-
-
-@job
-def campaign_summary_job(parts: list[CampaignCounts]) -> CampaignCounts:
-    """Total counts of a campaign (planning counts plus every chunk)."""
-    total = CampaignCounts()
-    for part in parts:
-        total = total.add(part if isinstance(part, CampaignCounts) else CampaignCounts(**part))
-    return total
-
-
-@job
-def confirm_job(material_id: str, model_sha256: str, db: str | None, policy: dict
-                ) -> CampaignCounts:
-    """First-principles confirmation of one stored result (its own job: routable to CPU
-    workers apart from the GPU inference). Its failure is recorded in the result's
-    ``confirmation``; the model's result is never touched."""
-    from hts_z2.flows.confirmation import ConfirmationPolicy, confirm_one
-    from hts_z2.store.dft import open_dft_store
-
-    resolved = ConfirmationPolicy.from_dict(policy)
-    with _open(db) as store, open_dft_store(store.raw_location) as dft:
-        found = list(store.find({"material_id": material_id, "model.sha256": model_sha256}))
-        if not found:
-            return CampaignCounts(confirmation={"failed": 1})
-        confirmation, how = confirm_one(found[0], dft, resolved)
-        store.set_fields(model_sha256, material_id,
-                         {"confirmation": confirmation.model_dump(mode="python")})
-    return CampaignCounts(confirmation={how: 1})
-
-
-@job
-def confirmation_plan_job(
-    material_ids: list[str],
-    model_sha256: str,
-    db: str | None,
-    policy: dict,
-    manager_config: dict,
-    after: list | None = None,
-) -> Response:
-    """After the chunks (``after``): apply cached first-principles results to the selected
-    results, and replace itself with one :func:`confirm_job` per structure that needs a new
-    run, within the policy's budget (CPU hours estimated from the cell size)."""
-    from pymatgen.core import Structure
-
-    from hts_z2.flows.confirmation import (
-        ConfirmationPolicy,
-        confirm_one,
-        estimate_seconds,
-        finished,
-        wanted,
-    )
-    from hts_z2.store.dft import open_dft_store
-
-    resolved = ConfirmationPolicy.from_dict(policy)
-    counts: dict[str, float] = {}
-    jobs = []
-    planned_seconds = 0.0
-    with _open(db) as store, open_dft_store(store.raw_location) as dft:
-        docs = []
-        for start in range(0, len(material_ids), 500):
-            docs += list(store.find({"model.sha256": model_sha256,
-                                     "material_id": {"$in": material_ids[start: start + 500]}}))
-        todo = [d for d in docs if wanted(d, resolved) and not finished(d)]
-        for doc in sorted(todo, key=lambda d: d["material_id"]):
-            confirmation, how = confirm_one(doc, dft, resolved, allow_compute=False)
-            if how == "cached":
-                store.set_fields(model_sha256, doc["material_id"],
-                                 {"confirmation": confirmation.model_dump(mode="python")})
-                counts["cached"] = counts.get("cached", 0) + 1
-                continue
-            cost = estimate_seconds(Structure.from_dict(doc["structure"]))
-            over = (resolved.max_structures is not None and len(jobs) >= resolved.max_structures
-                    ) or (resolved.max_cpu_hours is not None
-                          and (planned_seconds + cost) / 3600 > resolved.max_cpu_hours)
-            if over:
-                store.set_fields(model_sha256, doc["material_id"],
-                                 {"confirmation": confirmation.model_dump(mode="python")})
-                counts["over_budget"] = counts.get("over_budget", 0) + 1
-                continue
-            planned_seconds += cost
-            j = confirm_job(doc["material_id"], model_sha256, db, policy)
-            j.name = f"confirm {doc['material_id']}"
-            if manager_config:
-                j.update_config({"manager_config": manager_config})
-            jobs.append(j)
-    counts["selected"] = len(todo)
-    summary = campaign_summary_job([CampaignCounts(confirmation=counts),
-                                    *(j.output for j in jobs)])
-    summary.name = "confirmation summary"
-    return Response(replace=Flow([*jobs, summary], output=summary.output))
-
-
-@job
-def screening_plan_job(
-    source: dict,
-    db: str | None,
-    model: str | None,
-    candidate_filter: dict,
-    settings: dict,
-    campaign: str | None,
-    chunk_size: int,
-    chunk_manager_config: dict,
-    confirmation: dict | None = None,
-    confirm_manager_config: dict | None = None,
-) -> Response:
-    """Stream the source, store rejections, and replace itself with the chunk jobs (then a
-    confirmation planning job when ``confirmation`` is a policy other than ``none``)."""
-    resolved = resolve_model(model)
-    jobs = []
-    screened: list[str] = []
-    planned = CampaignCounts()
-    with _open(db) as store:
-        records = iter_source(SourceSpec(**source))
-        steps = plan(records, resolved, store, _filter_from_dict(candidate_filter), campaign,
-                     chunk_size, bool(settings.get("recompute", False)))
-        for i, (chunk, counts) in enumerate(steps):
-            planned = planned.add(counts)
-            if not chunk:
-                continue
-            refs = [r.to_ref() for r in chunk]
-            screened += [r.material_id for r in chunk]
-            j = screening_chunk_job(refs, db, model, candidate_filter, settings, campaign)
-            j.name = f"screen chunk {i}"
-            if chunk_manager_config:
-                j.update_config({"manager_config": chunk_manager_config})
-            jobs.append(j)
-    parts = [planned, *(j.output for j in jobs)]
-    if confirmation and confirmation.get("mode", "none") != "none" and screened:
-        check = confirmation_plan_job(screened, resolved.sha256, db, confirmation,
-                                      confirm_manager_config or {},
-                                      after=[j.output for j in jobs])
-        check.name = "plan confirmations"
-        jobs.append(check)
-        parts.append(check.output)
-    summary = campaign_summary_job(parts)
-    summary.name = "campaign summary"
-    return Response(replace=Flow([*jobs, summary], output=summary.output))
-
-
-@dataclass
-class ScreeningFlowMaker(Maker):
-    """A screening campaign as a jobflow Flow.
-
-    Attributes
-    ----------
-    db : result store location (``mongodb://`` URI or directory); None = the worker's
-        ``$HTS_Z2_DB`` or default store.
-    model : model name, path or ``py:module:factory``; None = the shipped model.
-    campaign : campaign name recorded in every document.
-    chunk_size : candidates per chunk job.
-    candidate_filter, settings : see :class:`CandidateFilter`, :class:`ScreeningSettings`.
-    chunk_manager_config : ``manager_config`` of the chunk jobs (e.g. GPU worker routing:
-        ``{"_fworker": "gpu"}`` for FireWorks, ``{"worker": "gpu"}`` for jobflow-remote).
-    confirmation : first-principles confirmation policy
-        (:class:`~hts_z2.flows.confirmation.ConfirmationPolicy`); None = none.
-    confirm_manager_config : ``manager_config`` of the confirmation jobs (CPU workers with
-        GPAW, e.g. ``{"_fworker": "cpu"}``).
-    """
-
-    name: str = "hts-z2 screening"
-    db: str | None = None
-    model: str | None = None
-    campaign: str | None = None
-    chunk_size: int = 16
-    candidate_filter: CandidateFilter = field(default_factory=CandidateFilter)
-    settings: ScreeningSettings = field(default_factory=ScreeningSettings)
-    chunk_manager_config: dict = field(default_factory=dict)
-    confirmation: Any = None
-    confirm_manager_config: dict = field(default_factory=dict)
-
-    def make(self, source: SourceSpec) -> Flow:
-        """The campaign flow for one source."""
-        filt = asdict(self.candidate_filter)
-        filt["magnetic_elements"] = sorted(filt["magnetic_elements"])
-        planner = screening_plan_job(
-            asdict(source),
-            self.db,
-            self.model,
-            filt,
-            asdict(self.settings),
-            self.campaign,
-            self.chunk_size,
-            self.chunk_manager_config,
-            None if self.confirmation is None else self.confirmation.to_dict(),
-            self.confirm_manager_config,
-        )
-        planner.name = f"plan {self.campaign or source.kind}"
-        return Flow([planner], output=planner.output, name=self.name)

@@ -7,11 +7,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from hts_z2.flows.campaign import CampaignSpec, ScreeningFlowMaker
 from hts_z2.flows.confirmation import ConfirmationPolicy
-from hts_z2.flows.screening import CampaignCounts, ScreeningFlowMaker, ScreeningSettings
 from hts_z2.reference.planewave.settings import PlaneWaveSettings
+from hts_z2.schemas.campaign import CampaignCounts
 from hts_z2.store.uri import mask
-from hts_z2.structures.filter import CandidateFilter
 from hts_z2.structures.sources import SourceSpec
 
 ENGINES = ("fireworks", "jobflow-remote", "local")
@@ -23,14 +23,23 @@ class SubmitError(RuntimeError):
 
 @dataclass
 class Campaign:
-    """A campaign spec as read from YAML (see ``workflows/campaign.example.yaml``)."""
+    """A campaign as read from YAML (see ``workflows/campaign.example.yaml``): the typed
+    spec plus how to submit it."""
 
     name: str
-    source: SourceSpec
-    maker: ScreeningFlowMaker
+    spec: CampaignSpec
     engine: str = "fireworks"
     launchpad: str | None = None
     jobflow_remote: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def source(self) -> SourceSpec:
+        return self.spec.source
+
+    @property
+    def maker(self) -> ScreeningFlowMaker:
+        """The Flow maker of this campaign."""
+        return ScreeningFlowMaker(name=f"hts-z2 screening {self.name}", spec=self.spec)
 
 
 def load_campaign(path: str | Path) -> Campaign:
@@ -46,17 +55,14 @@ def load_campaign(path: str | Path) -> Campaign:
     if unknown:
         raise ValueError(f"{path}: unknown keys {sorted(unknown)}")
     name = data.get("name") or Path(path).stem
-    filt = dict(data.get("filter") or {})
-    if "magnetic_elements" in filt:
-        filt["magnetic_elements"] = frozenset(filt["magnetic_elements"])
-    maker = ScreeningFlowMaker(
-        name=f"hts-z2 screening {name}",
+    spec = CampaignSpec(
+        source=SourceSpec(**(data.get("source") or {"kind": "demo"})),
         db=data.get("db"),
         model=data.get("model"),
         campaign=name,
         chunk_size=int(data.get("chunk_size", 16)),
-        candidate_filter=CandidateFilter(**filt),
-        settings=ScreeningSettings(**(data.get("settings") or {})),
+        candidate_filter=data.get("filter") or {},
+        settings=data.get("settings") or {},
         chunk_manager_config=dict(data.get("chunk_manager_config") or {}),
         confirmation=confirmation_policy(data.get("confirmation")),
         confirm_manager_config=dict(data.get("confirm_manager_config") or {}),
@@ -66,8 +72,7 @@ def load_campaign(path: str | Path) -> Campaign:
         raise ValueError(f"{path}: engine must be one of {', '.join(ENGINES)}")
     return Campaign(
         name=name,
-        source=SourceSpec(**(data.get("source") or {"kind": "demo"})),
-        maker=maker,
+        spec=spec,
         engine=engine,
         launchpad=data.get("launchpad"),
         jobflow_remote=dict(data.get("jobflow_remote") or {}),
@@ -92,7 +97,7 @@ def describe_campaign(campaign: Campaign, engine: str | None = None) -> str:
     """What ``submit`` would submit, in words: nothing is contacted or submitted."""
     from dataclasses import asdict
 
-    m = campaign.maker
+    m = campaign.spec
     policy = m.confirmation
     source = ", ".join(f"{k}={v}" for k, v in asdict(campaign.source).items()
                        if v not in (None, [], {}))
@@ -104,7 +109,7 @@ def describe_campaign(campaign: Campaign, engine: str | None = None) -> str:
         f"  result store: {mask(m.db) if m.db else '$HTS_Z2_DB of each worker'}",
         f"  model: {m.model or 'the shipped model'}",
         f"  filter: {filt}",
-        f"  settings: {asdict(m.settings)}",
+        f"  settings: {m.settings.model_dump()}",
         "  jobs:",
         f"    1. 'plan {m.campaign or campaign.source.kind}': reads the source, stores the "
         "rejected structures, and adds",

@@ -1,6 +1,6 @@
 """Bloch sums and the (generalized) Hermitian eigenproblem, batched over k-points.
 
-Convention I (see DESIGN.md): ``M(k) = sum_R M(R) exp(2 pi i k.R)`` with ``k`` in reduced
+Convention I (see docs/design.md): ``M(k) = sum_R M(R) exp(2 pi i k.R)`` with ``k`` in reduced
 coordinates and no orbital positions in the phase, so ``M(k)`` is periodic in ``k``.
 Every function accepts numpy arrays or torch tensors and returns the same kind; torch
 tensors stay on their device (CPU or CUDA).

@@ -169,25 +169,3 @@ def merge_gaps(a: BandGap, b: BandGap) -> BandGap:
         is_metal=indirect <= METAL_TOL,
         n_k=a.n_k + b.n_k,
     )
-
-
-def gap_caution(gap: float, band_error: float | None) -> str | None:
-    """Why an insulator's label may not hold: its gap (eV) is below the model's validated
-    band error (eV), so the bands could close or invert within the model's accuracy."""
-    if band_error is None or gap >= band_error:
-        return None
-    return (
-        f"gap {gap:.3f} eV < the model's validation band error {band_error:.3f} eV: "
-        "the label can flip within the model's accuracy; confirm with DFT"
-    )
-
-
-def overlap_caution(indirect: float, band_error: float | None) -> str | None:
-    """Why a metal's label may not hold: its bands overlap (``-indirect``, eV) by less than
-    the model's validated band error (eV), so a gap could open within the model's accuracy."""
-    if band_error is None or -indirect >= band_error:
-        return None
-    return (
-        f"bands overlap by {-indirect:.3f} eV < the model's validation band error "
-        f"{band_error:.3f} eV: may be an insulator within the model's accuracy; confirm with DFT"
-    )

@@ -271,7 +271,7 @@ class OverlapCalculator:
     def overlap(
         self, lattice: np.ndarray, positions: np.ndarray, numbers: np.ndarray
     ) -> tuple[np.ndarray, np.ndarray]:
-        """Real-space overlap of a crystal, convention I of DESIGN.md.
+        """Real-space overlap of a crystal, convention I of docs/design.md.
 
         Parameters
         ----------

@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 import json
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
+from typing import Any
+
+from hts_z2.schemas.training import TrainingRecord
 
 OVERLAP_SOURCES = ("predicted", "basis")
 
@@ -38,6 +41,10 @@ class ModelConfig:
         basis; bands, gaps and Z2 come from the sub-basis (a smaller variational basis,
         e.g. the single-zeta and polarization shells of a dzp basis, whose overlap is far
         better conditioned). Empty: the whole basis.
+    training : how the weights were made (:class:`~hts_z2.schemas.training.TrainingRecord`:
+        data, split, settings, calibration, test metrics), None for a network not
+        registered; descriptive only (not part of :meth:`inference_key`). A dict (the
+        ``config.json`` form) is validated into the record, ``{}`` into None.
     """
 
     basis: dict[int, tuple[int, ...]]
@@ -54,9 +61,12 @@ class ModelConfig:
     overlap_cutoff: float = 0.0
     overlap: str = "predicted"
     solve_shells: dict[int, tuple[int, ...]] = field(default_factory=dict)
-    training: dict = field(default_factory=dict)
+    training: TrainingRecord | None = None
 
     def __post_init__(self) -> None:
+        if not isinstance(self.training, TrainingRecord | None):
+            record = TrainingRecord.model_validate(self.training) if self.training else None
+            object.__setattr__(self, "training", record)
         if self.tensor_product not in ("reduced", "full"):
             raise ValueError(
                 f"tensor_product must be 'reduced' or 'full', not {self.tensor_product!r}"
@@ -98,14 +108,15 @@ class ModelConfig:
         The error a predicted band edge typically carries: a gap below it can close, and a
         label can flip, within the model's own accuracy.
         """
-        cal = (self.training or {}).get("overlap_calibration") or {}
-        for score in cal.get("scores", []):
-            if score.get("cutoff") == self.overlap_cutoff and score.get("band_mae_meV"):
-                return float(score["band_mae_meV"]) / 1e3
+        cal = self.training.overlap_calibration if self.training is not None else None
+        score = cal.score_at(self.overlap_cutoff) if cal is not None else None
+        if score is not None and score.band_mae_meV:
+            return float(score.band_mae_meV) / 1e3
         return None
 
-    def to_dict(self) -> dict:
-        d = asdict(self)
+    def to_dict(self) -> dict[str, Any]:
+        d = asdict(replace(self, training=None))
+        d["training"] = {} if self.training is None else self.training.model_dump(mode="json")
         d["basis"] = {str(z): list(s) for z, s in self.basis.items()}
         d["valence"] = {str(z): int(v) for z, v in self.valence.items()}
         d["solve_shells"] = {str(z): list(s) for z, s in self.solve_shells.items()}
@@ -121,7 +132,7 @@ class ModelConfig:
         return json.dumps(d, sort_keys=True)
 
     @classmethod
-    def from_dict(cls, d: dict) -> ModelConfig:
+    def from_dict(cls, d: dict[str, Any]) -> ModelConfig:
         d = dict(d)
         d["basis"] = {int(z): tuple(int(l) for l in s) for z, s in d["basis"].items()}
         d["valence"] = {int(z): int(v) for z, v in d["valence"].items()}

@@ -23,8 +23,13 @@ import logging
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
+
+if TYPE_CHECKING:  # imported where used: `hts-z2 --version` loads this module
+    from hts_z2.schemas.caution import Caution
+    from hts_z2.schemas.result import DomainDoc
 
 DOMAIN_FILE = "domain.npz"
 DEFAULT_QUANTILE = 0.75
@@ -239,50 +244,35 @@ def load_reference(directory: str | Path, weights_sha256: str) -> DomainReferenc
     return ref
 
 
-NOTE_UNSEEN = "an element of this structure has no environment in the training data"
-NOTE_FAR = "atomic environments far from the training data"
-
-
-def domain_note(distance: float | None, ref: DomainReference | None) -> str | None:
-    """The caution for a structure outside the domain, None inside it (or unknown)."""
-    if distance is None or ref is None or distance <= ref.threshold:
-        return None
-    if np.isinf(distance):
-        return NOTE_UNSEEN
-    return (
-        f"{NOTE_FAR} (domain distance {distance:.2f} > {ref.threshold:.2f}): larger "
-        "Hamiltonian error expected"
-    )
-
-
-def with_domain_note(caution: str | None, note: str | None) -> str | None:
-    """``caution`` (parts joined by ``"; "``) with any earlier domain note replaced by
-    ``note`` (or removed when ``note`` is None)."""
-    parts = [p for p in (caution or "").split("; ") if p]
-    kept = [p for p in parts if not p.startswith((NOTE_FAR, NOTE_UNSEEN))]
-    if note:
-        kept.append(note)
-    return "; ".join(kept) or None
-
-
-def domain_fields(
-    atoms: tuple[np.ndarray, np.ndarray] | None, ref: DomainReference | None, caution: str | None
-) -> dict:
+def domain_doc(atoms: tuple[np.ndarray, np.ndarray] | None, ref: DomainReference | None
+               ) -> DomainDoc | None:
     """What a result reports of its domain, from ``atoms`` = (atomic numbers [N], atom
-    distances [N]) or None: ``domain_distance`` (None when infinite), ``domain_by_element``
-    (element symbol -> its farthest atom), ``in_domain`` and ``caution`` with the domain's
-    note in place of any earlier one. Only ``domain_distance`` (None) without ``atoms``."""
+    distances [N]); None without a measurement or a reference. Its caution is
+    :meth:`~hts_z2.schemas.caution.Caution.outside_domain` of ``distance`` and
+    ``threshold``."""
     from pymatgen.core import Element
 
+    from hts_z2.schemas.result import DomainDoc
+
     if atoms is None or ref is None:
-        return {"domain_distance": None}
+        return None
     distance = structure_distance(atoms[1])
-    return {
-        "domain_distance": distance if np.isfinite(distance) else None,
-        "domain_by_element": {
+    return DomainDoc(
+        distance=distance,
+        by_element={
             Element.from_Z(z).symbol: d if np.isfinite(d) else None
             for z, d in element_distances(*atoms).items()
         },
-        "in_domain": bool(distance <= ref.threshold),
-        "caution": with_domain_note(caution, domain_note(distance, ref)),
-    }
+        threshold=ref.threshold,
+        in_domain=bool(distance <= ref.threshold),
+    )
+
+
+def domain_caution(doc: DomainDoc | None) -> Caution | None:
+    """The caution of a structure outside the domain (None inside it or unmeasured)."""
+    from hts_z2.schemas.caution import Caution
+
+    if doc is None:
+        return None
+    distance = float("inf") if doc.distance is None else doc.distance
+    return Caution.outside_domain(distance, doc.threshold)

@@ -8,7 +8,7 @@ Conventions (verified against GPAW, see ``tests/reference/test_gpaw_lcao.py``):
 * GPAW stores the complex conjugate of the physical Bloch matrices in the lattice-vector
   gauge (no orbital positions in the phase). Here ``H(R)[mu, nu] = <phi_mu(r - tau_mu) | H |
   phi_nu(r - tau_nu - R)>`` with ``tau`` = GPAW's wrapped positions, so
-  ``H(k) = sum_R H(R) exp(2 pi i k.R)`` (convention I of DESIGN.md).
+  ``H(k) = sum_R H(R) exp(2 pi i k.R)`` (convention I of docs/design.md).
 * ``H(R)`` is obtained by an exact (alias-free) Fourier transform: the set of R that any
   matrix element can reach is enumerated from the basis/projector cutoffs, and the
   Gamma-centred transform grid has ``N_c = 2 max|R_c| + 1`` points per direction.

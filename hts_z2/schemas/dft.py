@@ -12,6 +12,8 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
+from hts_z2.schemas.labels import Label, Z2Label, is_topological, label_class
+
 DFT_COLLECTION = "dft_results"
 Kind = Literal["insulator", "semimetal", "metal", "undefined"]
 
@@ -27,11 +29,11 @@ class DftGap(BaseModel):
 
     indirect: float = Field(description="CBM - VBM over all computed k (eV)")
     direct: float = Field(description="smallest CB - VB at one k (eV)")
-    vbm: float
-    cbm: float
-    k_vbm: list[float]
-    k_cbm: list[float]
-    k_direct: list[float]
+    vbm: float = Field(description="valence band maximum (eV)")
+    cbm: float = Field(description="conduction band minimum (eV)")
+    k_vbm: list[float] = Field(description="reduced k of the valence maximum")
+    k_cbm: list[float] = Field(description="reduced k of the conduction minimum")
+    k_direct: list[float] = Field(description="reduced k of the smallest direct gap")
     n_k: int = Field(description="k-points searched")
 
 
@@ -39,19 +41,20 @@ class DftZ2(BaseModel):
     """Z2 indices from one method; planes ordered (k1=0, k1=1/2, k2=0, k2=1/2, k3=0,
     k3=1/2), weak indices in the reciprocal basis of the stored cell."""
 
-    method: Literal["parity", "wilson"]
-    planes: list[int] | None = None
-    nu0: int | None = None
-    nu: list[int] | None = None
-    label: str = Field(description="'STI (1;000)', 'trivial (0;000)', ... or 'undefined'")
-    converged: bool = False
-    reason: str | None = None
+    method: Literal["parity", "wilson"] = Field(
+        description="parity (Fu-Kane) or wilson (Wannier charge centres)")
+    planes: list[int] | None = Field(None, description="Z2 of the six TRIM planes")
+    nu0: int | None = Field(None, description="strong index")
+    nu: list[int] | None = Field(None, description="weak indices (nu1, nu2, nu3)")
+    label: Label = Field(description="'STI (1;000)', 'trivial (0;000)', ... or 'undefined'")
+    converged: bool = Field(False, description="the method's checks passed")
+    reason: str | None = Field(None, description="why the indices are undefined")
 
 
 class TrimParityDoc(BaseModel):
     """Parity of the occupied spinor subspace at one TRIM."""
 
-    k: list[float]
+    k: list[float] = Field(description="reduced coordinates of the TRIM")
     delta: int = Field(description="Fu–Kane product over occupied Kramers pairs")
     n_odd: int = Field(description="odd occupied spinor states")
     deviation: float = Field(description="max ||lambda| - 1| of the parity eigenvalues")
@@ -62,29 +65,29 @@ class TrimParityDoc(BaseModel):
 class WilsonPlaneDoc(BaseModel):
     """Wilson-loop (WCC) Z2 of one TRIM plane."""
 
-    name: str
-    z2: int | None
+    name: str = Field(description="plane, e.g. 'k1=0'")
+    z2: int | None = Field(description="the plane's Z2 (None: not converged)")
     n_loop: int = Field(description="k-points per Wilson loop")
     lines: int = Field(description="loops (lines) on the half plane, after insertion")
     min_gap_distance: float | None = Field(description="largest-gap test margin (>= 0.3)")
-    converged: bool
+    converged: bool = Field(description="stable under refinement and passing the gap test")
     min_direct_gap: float = Field(description="smallest direct gap on the plane's points (eV)")
     min_singular: float = Field(description="smallest singular value of any link")
-    reason: str | None = None
+    reason: str | None = Field(None, description="why the plane is not converged")
     wcc: list[list[float]] = Field(default_factory=list, description="[lines, n_el] WCCs")
 
 
 class Sensitivity(BaseModel):
     """How robust the label is against PBE's band-energy errors."""
 
-    pbe_sensitive: bool
+    pbe_sensitive: bool = Field(description="the deciding energy is below the threshold")
     energy: float | None = Field(
         description="the band inversion that decides the Z2 (eV): smallest direct gap at a "
         "TRIM whose frontier levels have opposite parity; without inversion symmetry the "
         "smallest direct gap on the computed k-points"
     )
-    threshold: float
-    reason: str
+    threshold: float = Field(description="PBE-sensitivity threshold (eV)")
+    reason: str = Field(description="how the deciding energy was found")
 
 
 class DftResult(BaseModel):
@@ -92,34 +95,40 @@ class DftResult(BaseModel):
 
     model_config = ConfigDict(protected_namespaces=())
 
-    material_id: str
-    formula: str
+    material_id: str = Field(description="id of the material computed")
+    formula: str = Field(description="reduced formula")
     fingerprint: str = Field(description="structure_fingerprint of the computed cell")
-    structure: dict[str, Any] | None = None
-    spacegroup: int | None = None
-    centrosymmetric: bool | None = None
+    structure: dict[str, Any] | None = Field(None,
+        description="the computed cell (pymatgen Structure.as_dict)")
+    spacegroup: int | None = Field(None, description="space-group number")
+    centrosymmetric: bool | None = Field(None,
+        description="the cell has inversion symmetry (parity applies)")
     method: str = Field(description="first-principles method, e.g. gpaw-pw-pbe-soc")
     requested: Literal["auto", "parity", "wilson"] = Field(
         "auto", description="topology methods asked for (auto: parity where inversion exists, "
         "Wilson loops for every insulator)"
     )
     topology_methods: list[str] = Field(default_factory=list, description="methods that ran")
-    settings: dict[str, Any] = Field(default_factory=dict)
+    settings: dict[str, Any] = Field(
+        default_factory=dict,
+        description="first-principles settings (cutoff, k-spacing, SOC bands, ...)")
     calculation: dict[str, Any] = Field(
         default_factory=dict, description="what the settings gave for this cell: SCF k-mesh, "
         "scalar bands of the spin–orbit runs"
     )
-    settings_key: str
-    status: Literal["done", "failed", "skipped"] = "done"
-    reason: str | None = None
-    kind: Kind = "undefined"
-    label: str | None = Field(
+    settings_key: str = Field(description="digest of the settings (part of the cache key)")
+    status: Literal["done", "failed", "skipped"] = Field("done",
+        description="done, failed or skipped")
+    reason: str | None = Field(None,
+        description="why failed or skipped, or why the label is undefined")
+    kind: Kind = Field("undefined", description="insulator, semimetal, metal or undefined")
+    label: Label | None = Field(
         None, description="label of record: 'STI (1;000)', 'trivial (0;000)', 'semimetal', "
         "'metal' or 'undefined'"
     )
     z2: DftZ2 | None = Field(None, description="the indices of record")
-    z2_parity: DftZ2 | None = None
-    z2_wilson: DftZ2 | None = None
+    z2_parity: DftZ2 | None = Field(None, description="the Fu-Kane parity indices")
+    z2_wilson: DftZ2 | None = Field(None, description="the Wilson-loop indices")
     methods_agree: bool | None = Field(
         None, description="parity and Wilson loops agree (None unless both were computed)"
     )
@@ -127,18 +136,20 @@ class DftResult(BaseModel):
         None, description="Z2 of the lowest n_el bands of a semimetal whose direct gap "
         "stays open (extra information; not a gapped-insulator label)"
     )
-    gap: DftGap | None = None
-    n_electrons: int | None = None
-    parity: list[TrimParityDoc] | None = None
-    wilson: list[WilsonPlaneDoc] | None = None
-    sensitivity: Sensitivity | None = None
+    gap: DftGap | None = Field(None, description="band gap over every computed k-point")
+    n_electrons: int | None = Field(None, description="valence electrons (occupied spinor bands)")
+    parity: list[TrimParityDoc] | None = Field(None, description="parities at the eight TRIM")
+    wilson: list[WilsonPlaneDoc] | None = Field(None, description="Wilson-loop results per plane")
+    sensitivity: Sensitivity | None = Field(None,
+        description="how robust the label is against PBE's errors")
     pbe_sensitive: bool | None = Field(
         None, description="the deciding band inversion or gap is below the threshold: PBE "
         "itself may get the label wrong"
     )
-    timings: dict[str, float] = Field(default_factory=dict)
-    versions: dict[str, str] = Field(default_factory=dict)
-    created: datetime = Field(default_factory=lambda: datetime.now(timezone.utc))
+    timings: dict[str, float] = Field(default_factory=dict, description="seconds by step")
+    versions: dict[str, str] = Field(default_factory=dict, description="package versions")
+    created: datetime = Field(default_factory=lambda: datetime.now(timezone.utc),
+                              description="time of the calculation (UTC)")
 
     @field_validator("timings", mode="before")
     @classmethod
@@ -175,21 +186,7 @@ def finite_or_none(value: float | None) -> float | None:
 
 
 Verdict = Literal["confirmed", "rejected", "agrees", "disagrees", "undetermined"]
-TOPOLOGICAL = ("STI", "WTI")
-
-
-def is_topological(label: str | None) -> bool:
-    """A strong or weak topological-insulator label."""
-    return bool(label) and label.split(" ")[0] in TOPOLOGICAL
-
-
-def _class(label: str | None) -> str | None:
-    if label is None:
-        return None
-    return "gapless" if label.split(" ")[0] in ("metal", "semimetal") else label
-
-
-def judge(model_label: str | None, result: DftResult) -> tuple[Verdict, bool | None]:
+def judge(model_label: str | Z2Label | None, result: DftResult) -> tuple[Verdict, bool | None]:
     """(verdict, agrees) of a model label against a first-principles result.
 
     A model TI is ``confirmed`` when the first-principles label is the same TI, ``rejected``
@@ -199,7 +196,7 @@ def judge(model_label: str | None, result: DftResult) -> tuple[Verdict, bool | N
     """
     if result.status != "done" or result.label in (None, "undefined"):
         return "undetermined", None
-    agrees = _class(model_label) == _class(result.label)
+    agrees = label_class(model_label) == label_class(result.label)
     if is_topological(model_label):
         if agrees:
             return "confirmed", True
@@ -211,28 +208,32 @@ class Confirmation(BaseModel):
     """First-principles check of one screening result (part of the result document)."""
 
     method: str = Field(description="first-principles method, e.g. gpaw-pw-pbe-soc")
-    status: Literal["done", "failed", "skipped"]
+    status: Literal["done", "failed", "skipped"] = Field(
+        description="status of the first-principles result")
     verdict: Verdict = Field(
         description="confirmed / rejected (model TI), agrees / disagrees (other labels), "
         "undetermined (no usable first-principles label)"
     )
-    label: str | None = Field(None, description="the first-principles label of record")
-    kind: Kind | None = None
+    label: Label | None = Field(None, description="the first-principles label of record")
+    kind: Kind | None = Field(None, description="insulator, semimetal, metal or undefined")
     planes: list[int] | None = Field(None, description="first-principles plane Z2 values")
-    gap_indirect: float | None = None
-    gap_direct: float | None = None
-    pbe_sensitive: bool | None = None
+    gap_indirect: float | None = Field(None, description="first-principles indirect gap (eV)")
+    gap_direct: float | None = Field(None, description="first-principles direct gap (eV)")
+    pbe_sensitive: bool | None = Field(None,
+        description="the deciding inversion or gap is below the PBE-sensitivity threshold")
     agrees: bool | None = Field(None, description="model and first-principles label agree "
                                 "(metal = semimetal)")
-    fingerprint: str
-    settings_key: str
-    settings: dict[str, Any] = Field(default_factory=dict)
-    timings: dict[str, float] = Field(default_factory=dict)
+    fingerprint: str = Field(description="structure fingerprint of the computed cell")
+    settings_key: str = Field(description="digest of the first-principles settings")
+    settings: dict[str, Any] = Field(default_factory=dict,
+                                     description="first-principles settings")
+    timings: dict[str, float] = Field(
+        default_factory=dict, description="seconds by step of the first-principles run")
     cached: bool = Field(False, description="taken from the first-principles cache")
-    reason: str | None = None
+    reason: str | None = Field(None, description="why failed, skipped or undetermined")
 
     @classmethod
-    def from_result(cls, model_label: str | None, result: DftResult, cached: bool
+    def from_result(cls, model_label: str | Z2Label | None, result: DftResult, cached: bool
                     ) -> Confirmation:
         verdict, agrees = judge(model_label, result)
         gap = result.gap

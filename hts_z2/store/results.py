@@ -3,7 +3,8 @@
 The same class talks to a real MongoDB (maggma ``MongoStore``) and to the embedded,
 file-backed montydb store (maggma ``MontyStore``); montydb lacks bulk writes, aggregation
 and unique indexes, so writes are per-document upserts on the key and statistics are
-computed client-side.
+computed client-side. Everything maggma's public API cannot express goes through
+:mod:`hts_z2.store.driver`.
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import Any
 
+from hts_z2.store import driver
 from hts_z2.store.lock import file_lock
 from hts_z2.store.schema import COLLECTION, ResultDoc
 from hts_z2.store.uri import ENV_DB, database_from_uri, is_mongo_uri, mask, resolve_location
@@ -64,10 +66,15 @@ class StoreFaultError(StoreUnavailableError):
 class ResultStore:
     """Result documents in one collection of MongoDB or montydb.
 
+    Reads go through the maggma store's public API (``query``); what that API cannot
+    express (compound unique indexes, upserts on the dotted key, ``$set``, exact counts,
+    ``ping``) goes to :attr:`collection`, the driver's collection on the same location,
+    opened by :mod:`hts_z2.store.driver`.
+
     Parameters
     ----------
     store : maggma Store
-        A ``MongoStore`` or ``MontyStore`` (not yet connected).
+        A ``MongoStore`` (with a URI) or ``MontyStore`` (not yet connected).
     location : str
         Where it points (for messages; passwords are masked).
     retries, retry_delay : connection attempts and the pause between them (s).
@@ -87,56 +94,25 @@ class ResultStore:
         self.raw_location = location  # for opening sibling collections; never printed
         self.is_mongo = is_mongo_uri(location)
         self.indexes = indexes
-        self._lock_file = None if self.is_mongo else Path(location) / LOCK_NAME
-        self._connect(retries, retry_delay)
+        self.lock_file: Path | None = None if self.is_mongo else Path(location) / LOCK_NAME
+        """The embedded store's inter-process lock file (None for MongoDB)."""
+        self.collection: Any = None
+        """The driver's (pymongo or montydb) collection, for what maggma cannot express
+        (:mod:`hts_z2.store.driver`); set while connected."""
+        _connect(self, retries, retry_delay)
 
     def exclusive(self) -> contextlib.AbstractContextManager[None]:
         """Hold the embedded store's inter-process lock (no-op for MongoDB, whose unique
         index and atomic upserts already serialize writers). montydb has neither: two
         campaigns writing one directory would otherwise race at its creation ("no such
         table") and insert the same key twice. A read-only store is read without it."""
-        if self._lock_file is None:
+        if self.lock_file is None:
             return contextlib.nullcontext()
-        return file_lock(self._lock_file, optional=True)
-
-    def _connect(self, retries: int, retry_delay: float) -> None:
-        last: Exception | None = None
-        for attempt in range(max(1, retries)):
-            try:
-                with self.exclusive():
-                    self.store.connect(force_reset=attempt > 0)
-                    if self.is_mongo:
-                        self.collection.database.command("ping")
-                    else:
-                        self._create_collection()
-                    self.ensure_indexes()
-                return
-            except Exception as err:
-                last = err
-                if attempt + 1 < retries:
-                    time.sleep(retry_delay)
-        reason = mask(str(last).splitlines()[0] if last and str(last) else repr(last))[:300]
-        raise StoreUnavailableError(
-            f"cannot reach the result store {self.location} after {max(1, retries)} "
-            f"attempt(s): {reason}"
-        )
-
-    def _create_collection(self) -> None:
-        """Create the montydb collection now (under the lock), so that no reader ever
-        meets its file before its table."""
-        database, name = self.collection.database, self.collection.name
-        if name not in database.list_collection_names():
-            database.create_collection(name)
-
-    @property
-    def collection(self) -> Any:
-        """The pymongo (or montydb) collection."""
-        return self.store._collection
+        return file_lock(self.lock_file, optional=True)
 
     def ensure_indexes(self) -> None:
         """Create the collection's indexes (montydb ignores them)."""
-        for keys, options in self.indexes:
-            self.collection.create_index(list(keys), **options)
+        driver.create_indexes(self.collection, self.indexes)
 
     def upsert(self, docs: Iterable[ResultDoc], recompute: bool = False) -> int:
         """Insert or replace documents on their key; returns how many were written.
@@ -162,47 +138,12 @@ class ResultStore:
         """Upsert one raw document on its key (callers hold :meth:`exclusive` when the
         check before it matters). A failing write is retried with backoff
         (:data:`WRITE_RETRIES`), then :class:`StoreFaultError` names the store."""
-        from pymongo.errors import DuplicateKeyError
-
-        def write() -> None:
-            try:
-                self.collection.replace_one(key, data, upsert=True)
-            except DuplicateKeyError:  # another writer inserted the key first (MongoDB)
-                self.collection.replace_one(key, data, upsert=False)
-
-        self._retrying(write)
-
-    def _retrying(self, action: Any, what: str = "writing to") -> Any:
-        """``action()``, retried with backoff (:data:`WRITE_RETRIES`); then
-        :class:`StoreFaultError` naming the store."""
-        for attempt, pause in enumerate((*WRITE_RETRIES, None)):
-            try:
-                return action()
-            except Exception as err:
-                if pause is None:
-                    reason = mask(str(err).splitlines()[0] if str(err) else repr(err))[:300]
-                    raise StoreFaultError(
-                        f"{what} the result store {self.location} failed after "
-                        f"{attempt + 1} attempt(s): {reason}") from None
-                time.sleep(pause)
-        return None
-
-    def _of_model(
-        self, model_sha256: str, material_ids: Iterable[str], where: dict, fields: dict
-    ) -> Iterator[dict[str, Any]]:
-        """Documents of this model among ``material_ids`` matching ``where`` (in chunks of
-        500 ids), projected on ``fields``."""
-        ids = list(material_ids)
-        for start in range(0, len(ids), 500):
-            chunk = {"model.sha256": model_sha256, "material_id": {"$in": ids[start : start + 500]}}
-            yield from self._retrying(
-                lambda q={**chunk, **where}: list(
-                    self.collection.find(q, {**fields, "_id": 0})),
-                "reading from")
+        _retrying(self, lambda: driver.replace_upsert(self.collection, key, data))
 
     def existing(self, model_sha256: str, material_ids: Iterable[str]) -> dict[str, str]:
         """``{material_id: status}`` of the given ids already stored for this model."""
-        docs = self._of_model(model_sha256, material_ids, {}, {"material_id": 1, "status": 1})
+        docs = _of_model(self, model_sha256, material_ids, {},
+                         {"material_id": 1, "status": 1})
         return {d["material_id"]: d["status"] for d in docs}
 
     def lacking(
@@ -211,18 +152,18 @@ class ResultStore:
         """``{material_id: {"caution": ...}}`` of the ``done`` documents of this model among
         ``material_ids`` whose ``field`` is null or absent (stored before it existed)."""
         where = {"status": "done", field: None}
-        docs = self._of_model(model_sha256, material_ids, where, {"material_id": 1, "caution": 1})
+        docs = _of_model(self, model_sha256, material_ids, where,
+                         {"material_id": 1, "caution": 1})
         return {d["material_id"]: {"caution": d.get("caution")} for d in docs}
 
     def set_fields(self, model_sha256: str, material_id: str, values: dict[str, Any]) -> None:
         """Set top-level fields of one stored document (and its ``last_updated``)."""
         from datetime import datetime, timezone
 
+        key = {"material_id": material_id, "model.sha256": model_sha256}
         with self.exclusive():
-            self._retrying(lambda: self.collection.update_one(
-                {"material_id": material_id, "model.sha256": model_sha256},
-                {"$set": {**values, "last_updated": datetime.now(timezone.utc)}},
-            ))
+            _retrying(self, lambda: driver.set_fields(
+                self.collection, key, {**values, "last_updated": datetime.now(timezone.utc)}))
 
     def find(
         self,
@@ -233,17 +174,13 @@ class ResultStore:
     ) -> Iterator[dict[str, Any]]:
         """Stored documents (without ``_id``) matching a MongoDB filter."""
         fields = {"_id": 0, **(projection or {})}
-        cursor = self.collection.find(criteria or {}, fields)
-        if sort:
-            cursor = cursor.sort(sort)
-        if limit:
-            cursor = cursor.limit(limit)
-        yield from cursor
+        yield from self.store.query(criteria or {}, properties=fields,
+                                    sort=dict(sort) if sort else None, limit=limit)
 
     def count(self, criteria: dict[str, Any] | None = None) -> int:
-        """Number of documents matching ``criteria``."""
-        return self._retrying(lambda: self.collection.count_documents(criteria or {}),
-                              "reading from")
+        """Number of documents matching ``criteria`` (exact)."""
+        return _retrying(self, lambda: driver.count(self.collection, criteria),
+                         "reading from")
 
     def duplicates(self) -> int:
         """Documents beyond the first for any key (0 in a healthy store)."""
@@ -271,14 +208,82 @@ class ResultStore:
         }
 
     def close(self) -> None:
-        """Close the connection."""
-        self.store.close()
+        """Close the connection (maggma's and the driver's)."""
+        try:
+            self.store.close()
+        finally:
+            if self.collection is not None:
+                driver.close(self.collection)
+                self.collection = None
 
     def __enter__(self) -> ResultStore:
         return self
 
     def __exit__(self, *exc: object) -> None:
         self.close()
+
+
+def _connect(results: ResultStore, retries: int, retry_delay: float) -> None:
+    """Connect ``results`` (maggma store and driver collection), check the server, create
+    the collection and its indexes; bounded attempts, then :class:`StoreUnavailableError`
+    (password masked)."""
+    last: Exception | None = None
+    for attempt in range(max(1, retries)):
+        try:
+            with results.exclusive():
+                results.store.connect(force_reset=attempt > 0)
+                if results.collection is not None:  # an earlier attempt's client
+                    driver.close(results.collection)
+                results.collection = driver.open_driver(results.store)
+                if results.is_mongo:
+                    driver.ping(results.collection)
+                else:
+                    driver.ensure_exists(results.collection)
+                results.ensure_indexes()
+            return
+        except Exception as err:
+            last = err
+            if attempt + 1 < retries:
+                time.sleep(retry_delay)
+    if results.collection is not None:
+        driver.close(results.collection)
+        results.collection = None
+    reason = mask(str(last).splitlines()[0] if last and str(last) else repr(last))[:300]
+    raise StoreUnavailableError(
+        f"cannot reach the result store {results.location} after {max(1, retries)} "
+        f"attempt(s): {reason}"
+    )
+
+
+def _retrying(results: ResultStore, action: Any, what: str = "writing to") -> Any:
+    """``action()``, retried with backoff (:data:`WRITE_RETRIES`); then
+    :class:`StoreFaultError` naming the store."""
+    for attempt, pause in enumerate((*WRITE_RETRIES, None)):
+        try:
+            return action()
+        except Exception as err:
+            if pause is None:
+                reason = mask(str(err).splitlines()[0] if str(err) else repr(err))[:300]
+                raise StoreFaultError(
+                    f"{what} the result store {results.location} failed after "
+                    f"{attempt + 1} attempt(s): {reason}") from None
+            time.sleep(pause)
+    return None
+
+
+def _of_model(
+    results: ResultStore, model_sha256: str, material_ids: Iterable[str], where: dict,
+    fields: dict,
+) -> Iterator[dict[str, Any]]:
+    """Documents of this model among ``material_ids`` matching ``where`` (in chunks of 500
+    ids), projected on ``fields``."""
+    ids = list(material_ids)
+    for start in range(0, len(ids), 500):
+        chunk = {"model.sha256": model_sha256, "material_id": {"$in": ids[start : start + 500]}}
+        yield from _retrying(
+            results,
+            lambda q={**chunk, **where}: list(results.find(q, projection=fields)),
+            "reading from")
 
 
 def open_store(

@@ -11,11 +11,10 @@ from hts_z2.hamiltonian.gap import (
     MANIFOLD_N_MAX,
     BandGap,
     band_gap,
-    gap_caution,
     merge_gaps,
-    overlap_caution,
 )
 from hts_z2.hamiltonian.tightbinding import TightBinding
+from hts_z2.schemas.caution import Caution
 from hts_z2.topology.invariants import compute_z2
 from hts_z2.topology.result import Z2Result
 
@@ -32,7 +31,7 @@ class Assessment:
     label : the Z2 label, ``metal``, or ``insulator`` (Z2 skipped above ``z2_max_gap``).
     z2 : the Z2 result, None when the band grid already shows a metal or Z2 was skipped.
     manifold : a near-insulating metal's occupied-band Z2 (see :func:`near_metal`).
-    caution : why the label may flip within the model's band error.
+    caution : why the label may flip within the model's band error (None: it may not).
     reason : why the label is not a converged Z2.
     seconds : time by stage ("gap", "z2").
     """
@@ -41,7 +40,7 @@ class Assessment:
     label: str
     z2: Z2Result | None = None
     manifold: Z2Result | None = None
-    caution: str | None = None
+    caution: Caution | None = None
     reason: str | None = None
     seconds: dict[str, float] = field(default_factory=dict)
 
@@ -66,7 +65,7 @@ def assess(
     if z2_max_gap is not None and gap.indirect > z2_max_gap:
         out.label = "insulator"
         out.reason = f"Z2 not computed: gap {gap.indirect:.3f} eV > {z2_max_gap} eV"
-        out.caution = gap_caution(gap.indirect, band_error)
+        out.caution = Caution.gap_below_error(gap.indirect, band_error)
         return out
     t0 = time.perf_counter()
     res = compute_z2(tb, method=method, n_max=n_max)
@@ -84,7 +83,7 @@ def assess(
         return near_metal(tb, out, band_error, method, n_max)
     if not res.converged or not res.defined:
         out.reason = res.reason or "Z2 not converged"
-    out.caution = gap_caution(out.gap.indirect, band_error)
+    out.caution = Caution.gap_below_error(out.gap.indirect, band_error)
     return out
 
 
@@ -94,7 +93,7 @@ def near_metal(
     """``out`` (a metal) with a caution when its bands overlap by less than
     ``band_error``, and then, if its direct gap exceeds ``MANIFOLD_MIN_DIRECT_GAP``, the
     Z2 of its lowest ``n_occ`` bands (plane grids up to ``MANIFOLD_N_MAX``)."""
-    out.caution = overlap_caution(out.gap.indirect, band_error)
+    out.caution = Caution.overlap_below_error(out.gap.indirect, band_error)
     if out.caution is None or out.gap.direct <= MANIFOLD_MIN_DIRECT_GAP:
         return out
     t0 = time.perf_counter()

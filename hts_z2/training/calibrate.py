@@ -13,7 +13,7 @@ labels (gap + Z2, the quantity screening reports) agree with the reference label
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass, replace
+from typing import get_args
 
 import numpy as np
 import torch
@@ -22,6 +22,7 @@ from hts_z2.hamiltonian.overlap import OverlapCalculator
 from hts_z2.model.graph import batch_graphs
 from hts_z2.model.network import HamiltonianNet
 from hts_z2.model.predictor import to_tight_binding
+from hts_z2.schemas.training import Criterion, CutoffScore
 from hts_z2.training.cutoffs import CANDIDATE_CUTOFFS
 from hts_z2.training.data import TrainingItem, collate, reference_values
 from hts_z2.training.evaluate import band_error, predicted_label
@@ -30,23 +31,8 @@ from hts_z2.training.losses import gathered, solved_bands, spinful_matrices, spl
 
 TIE_MEV = 0.1
 """Band-MAE differences (meV) below this are rounding, not a better cutoff."""
-CRITERIA = ("labels", "band")
+CRITERIA: tuple[str, ...] = get_args(Criterion)
 """How :func:`pick_cutoff` ranks the cutoffs that solve the most structures."""
-
-
-@dataclass
-class CutoffScore:
-    """Validation band MAE (meV, mean over the structures it could solve) at one cutoff."""
-
-    cutoff: float
-    band_mae_meV: float | None
-    n_solved: int
-    n_total: int
-    reference_band_mae_meV: float | None = None
-    """The reference H solved at this cutoff with the same S: the truncation's own cost."""
-    labels_agree: int | None = None
-    """Structures whose predicted screening label equals the reference label (None when
-    labels were not scored)."""
 
 
 def pick_cutoff(scores: Sequence[CutoffScore], criterion: str = "band") -> float:
@@ -137,7 +123,14 @@ def score_cutoffs(
         if on_progress is not None:
             on_progress(it.sample_id)
     return [
-        CutoffScore(c, _mean(errors[c]), len(errors[c]), n, _mean(floors[c])) for c in candidates
+        CutoffScore(
+            cutoff=c,
+            band_mae_meV=_mean(errors[c]),
+            n_solved=len(errors[c]),
+            n_total=n,
+            reference_band_mae_meV=_mean(floors[c]),
+        )
+        for c in candidates
     ]
 
 
@@ -174,4 +167,4 @@ def score_labels(
     for labels, ref in predicted:
         for c in agree:
             agree[c] += int(labels.get(c) == ref)
-    return [replace(s, labels_agree=agree[s.cutoff]) for s in scores]
+    return [s.model_copy(update={"labels_agree": agree[s.cutoff]}) for s in scores]

@@ -6,6 +6,13 @@ from collections import Counter
 from pathlib import Path
 
 from hts_z2.model.config import ModelConfig
+from hts_z2.schemas.training import (
+    Calibration,
+    DatasetDigest,
+    EvaluationMetrics,
+    MetricsSummary,
+    SplitRecord,
+)
 
 SYMBOLS = (
     "X H He Li Be B C N O F Ne Na Mg Al Si P S Cl Ar K Ca Sc Ti V Cr Mn Fe Co Ni Cu Zn Ga Ge "
@@ -30,31 +37,31 @@ TABLE_HEAD = (
 )
 
 
-def warm_start_text(record: dict) -> str:
+def warm_start_text(record: SplitRecord) -> str:
     """One line naming the weights training started from (``--init-from``), if any."""
-    start = record.get("init_from")
-    if not start:
+    start = record.init_from
+    if start is None:
         return ""
     return (
         f"- Training started from the weights of a previous run (sha256 "
-        f"`{start['sha256'][:16]}...`, same dataset and split), not from random ones.\n"
+        f"`{start.sha256[:16]}...`, same dataset and split), not from random ones.\n"
     )
 
 
-def sample_count(extra: list[dict]) -> int:
+def sample_count(extra: list[DatasetDigest]) -> int:
     """Samples of the further datasets a training record names."""
-    return sum(e["samples"] for e in extra)
+    return sum(e.samples for e in extra)
 
 
-def datasets_text(extra: list[dict]) -> str:
+def datasets_text(extra: list[DatasetDigest]) -> str:
     """``N further dataset(s) (sha256 ...)`` of a training record's further datasets."""
-    shas = ", ".join(f"`{e['dataset_sha256'][:16]}...`" for e in extra)
+    shas = ", ".join(f"`{e.dataset_sha256[:16]}...`" for e in extra)
     return f"{len(extra)} further dataset(s) (sha256 {shas})"
 
 
-def extra_train_text(record: dict) -> str:
+def extra_train_text(record: SplitRecord) -> str:
     """One line on training-only data from other datasets (``--extra-train``), if any."""
-    extra = record.get("extra_train") or []
+    extra = record.extra_train
     if not extra:
         return ""
     return (
@@ -63,26 +70,26 @@ def extra_train_text(record: dict) -> str:
     )
 
 
-def extra_val_text(record: dict) -> str:
+def extra_val_text(record: SplitRecord) -> str:
     """One line on validation-only data from other datasets (``--extra-val``), if any."""
-    extra = record.get("extra_val") or []
+    extra = record.extra_val
     if not extra:
         return ""
     return (
-        f"- Validation-only data: {sample_count(extra)} of the {len(record['split']['val'])} "
+        f"- Validation-only data: {sample_count(extra)} of the {len(record.split.val)} "
         f"validation samples come from {datasets_text(extra)}; the test split is the main "
         "dataset's alone.\n"
     )
 
 
-def recalibration_text(record: dict) -> str:
+def recalibration_text(record: SplitRecord) -> str:
     """One line naming the registered model whose weights were re-calibrated, if any."""
-    source = record.get("recalibrated_from")
-    if not source:
+    source = record.recalibrated_from
+    if source is None:
         return ""
     return (
-        f"- Weights: those of `{Path(source['model']).name}` (sha256 "
-        f"`{source['sha256'][:16]}...`, trained {source.get('date') or 'earlier'}), unchanged; "
+        f"- Weights: those of `{Path(source.model).name}` (sha256 "
+        f"`{source.sha256[:16]}...`, trained {source.date or 'earlier'}), unchanged; "
         "only the overlap cutoff below was chosen anew and the test metrics re-measured. "
         "The weights file records the new cutoff, so this model has its own sha256.\n"
     )
@@ -95,18 +102,17 @@ CRITERION_TEXT = {
 }
 
 
-def calibration_text(cfg: ModelConfig, record: dict) -> str:
+def calibration_text(cfg: ModelConfig, cal: Calibration | None) -> str:
     """How the overlap cutoff was chosen (validation band MAE, and label agreement when
     scored, per candidate)."""
-    cal = record.get("calibration")
     if cal is None:
         return f"Overlap cutoff {cfg.overlap_cutoff:g} (not calibrated)."
-    labelled = all(s.get("labels_agree") is not None for s in cal["scores"])
+    labelled = all(s.labels_agree is not None for s in cal.scores)
     rows = "\n".join(
-        f"| {s['cutoff']:g} | {_fmt(s['band_mae_meV'])} | {s['n_solved']} / {s['n_total']} | "
-        f"{_fmt(s.get('reference_band_mae_meV'))} |"
-        + (f" {s['labels_agree']} / {s['n_total']} |" if labelled else "")
-        for s in cal["scores"]
+        f"| {s.cutoff:g} | {_fmt(s.band_mae_meV)} | {s.n_solved} / {s.n_total} | "
+        f"{_fmt(s.reference_band_mae_meV)} |"
+        + (f" {s.labels_agree} / {s.n_total} |" if labelled else "")
+        for s in cal.scores
     )
     head = "| cutoff | band MAE (meV) | solved | reference H, same cutoff (meV) |"
     rule = "|---|---|---|---|"
@@ -115,23 +121,22 @@ def calibration_text(cfg: ModelConfig, record: dict) -> str:
         rule += "---|"
     return (
         f"Bands are solved canonically, dropping overlap directions with eigenvalue <= "
-        f"{cfg.overlap_cutoff:g} (chosen on the {cal.get('split', 'val')} split: "
-        f"{CRITERION_TEXT[cal.get('criterion', 'band')]}; the fourth column "
+        f"{cfg.overlap_cutoff:g} (chosen on the {cal.split} split: "
+        f"{CRITERION_TEXT[cal.criterion]}; the fourth column "
         f"solves the reference H and S at the same cutoff: what the truncation alone "
         f"costs):\n\n{head}\n{rule}\n{rows}"
     )
 
 
-def validation_labels_text(cfg: ModelConfig, record: dict) -> str:
+def validation_labels_text(cfg: ModelConfig, cal: Calibration | None) -> str:
     """Per validation sample: reference label and the label predicted at the chosen
     cutoff (when the calibration scored labels)."""
-    per_sample = (record.get("calibration") or {}).get("labels")
-    if not per_sample:
+    if cal is None or not cal.labels:
         return ""
     key = f"{cfg.overlap_cutoff:g}"
     rows = "\n".join(
-        f"| {sid} | {v['reference']} | {v['predicted'].get(key, 'n/a')} |"
-        for sid, v in sorted(per_sample.items())
+        f"| {sid} | {v.reference} | {v.predicted.get(key, 'n/a')} |"
+        for sid, v in sorted(cal.labels.items())
     )
     return (
         f"\n\nLabels of the validation samples at cutoff {key}:\n\n"
@@ -171,7 +176,7 @@ def solved_basis_text(cfg: ModelConfig) -> str:
     )
 
 
-def train_count(record: dict) -> int:
+def train_count(record: SplitRecord) -> int:
     """Training samples behind the weights of a ``split.json`` record (with a registered
     model's: see :func:`hts_z2.training.run.register`).
 
@@ -179,31 +184,31 @@ def train_count(record: dict) -> int:
     training-only samples (recorded by sha256 and count) are not among the split's ids:
     they are counted from the record of further datasets.
     """
-    n = len(record["split"]["train"])
-    if record.get("recalibrated_from"):
-        n += sample_count(record.get("extra_train") or [])
+    n = len(record.split.train)
+    if record.recalibrated_from is not None:
+        n += sample_count(record.extra_train)
     return n
 
 
-def train_text(record: dict) -> str:
+def train_text(record: SplitRecord) -> str:
     """The split line's training count, naming the samples whose labels are not listed
     (a recalibrated model's training-only data)."""
-    n_ids, n_all = len(record["split"]["train"]), train_count(record)
+    n_ids, n_all = len(record.split.train), train_count(record)
     if n_ids == n_all:
         return f"train {n_all}"
     return f"train {n_all} ({n_ids} of this dataset + {n_all - n_ids} training-only)"
 
 
-def record_text(record: dict) -> str:
+def record_text(record: SplitRecord) -> str:
     """The data line on the label of record: how many training samples have one and how
     many of those carry an LCAO label that disagrees with it."""
-    of_record = record.get("label_of_record") or {}
-    train = [of_record[i] for i in record["split"]["train"] if i in of_record]
+    of_record = record.label_of_record
+    train = [of_record[i] for i in record.split.train if i in of_record]
     if not train:
         return ""
-    known = [r for r in train if r.get("label") is not None]
-    wrong = sorted(i for i in record["split"]["train"]
-                   if (of_record.get(i) or {}).get("lcao_disagrees"))
+    known = [r for r in train if r.label is not None]
+    wrong = sorted(i for i in record.split.train
+                   if i in of_record and of_record[i].lcao_disagrees)
     named = ", ".join(wrong[:12]) + (" ..." if len(wrong) > 12 else "")
     return (
         f"- Label of record (plane-wave PBE+SOC of the parent compound): {len(known)} of "
@@ -212,35 +217,41 @@ def record_text(record: dict) -> str:
     )
 
 
-def record_score(metrics: dict) -> str:
+def record_score(metrics: MetricsSummary) -> str:
     """``agree / total`` against the label of record, or n/a (older records)."""
-    total = metrics.get("z2_total_record")
-    if not total:
+    if not metrics.z2_total_record:
         return "n/a"
-    return f"{metrics['z2_agree_record']} / {total}"
+    return f"{metrics.z2_agree_record} / {metrics.z2_total_record}"
 
 
-def model_card(name: str, cfg: ModelConfig, record: dict, metrics: dict) -> str:
-    """Markdown card: data, split, architecture, measured test metrics, coverage limits."""
-    split = record["split"]
-    labels = record.get("labels", {})
-    counts = Counter(labels.get(i, "?").split(" ")[0] for i in split["train"])
-    labels_scope = "" if train_count(record) == len(split["train"]) else " (this dataset's)"
+def model_card(
+    name: str,
+    cfg: ModelConfig,
+    record: SplitRecord,
+    metrics: EvaluationMetrics,
+    cal: Calibration | None = None,
+) -> str:
+    """Markdown card: data, split, architecture, measured test metrics, coverage limits
+    (``cal``: how the overlap cutoff was chosen, None when it was not calibrated)."""
+    split = record.split
+    labels = record.labels
+    counts = Counter(labels.get(i, "?").split(" ")[0] for i in split.train)
+    labels_scope = "" if train_count(record) == len(split.train) else " (this dataset's)"
     rows = "\n".join(
-        f"| {m['sample_id']} | {_fmt(m['h0_mae_meV'])} | {_fmt(m.get('h0_mae_large_meV'))} | "
-        f"{_fmt(m['soc_mae_meV'], '', 2)} | "
-        f"{_fmt(m['s_mae'], '', 4)} | {_fmt(m['band_mae_meV'])} | "
-        f"{_fmt(m.get('band_mae_ref_s_meV'))} | {_fmt(m.get('band_mae_truncation_meV'))} | "
-        f"{_fmt(m.get('lowest_s_eigenvalue'), '', 4)} | "
-        f"{m['label_ref']} | "
-        f"{(m['label_pred'] or 'n/a')[:60]} | {m.get('label_record') or '-'} |"
-        for m in metrics["structures"]
+        f"| {m.sample_id} | {_fmt(m.h0_mae_meV)} | {_fmt(m.h0_mae_large_meV)} | "
+        f"{_fmt(m.soc_mae_meV, '', 2)} | "
+        f"{_fmt(m.s_mae, '', 4)} | {_fmt(m.band_mae_meV)} | "
+        f"{_fmt(m.band_mae_ref_s_meV)} | {_fmt(m.band_mae_truncation_meV)} | "
+        f"{_fmt(m.lowest_s_eigenvalue, '', 4)} | "
+        f"{m.label_ref} | "
+        f"{(m.label_pred or 'n/a')[:60]} | {m.label_record or '-'} |"
+        for m in metrics.structures
     )
     elements = ", ".join(symbol(z) for z in cfg.elements)
-    band = _fmt(metrics["band_mae_meV"], " meV")
-    band_ref = _fmt(metrics.get("band_mae_ref_s_meV"), " meV")
-    floor = _fmt(metrics.get("band_mae_truncation_meV"), " meV")
-    large = _fmt(metrics.get("h0_mae_large_meV"), " meV")
+    band = _fmt(metrics.band_mae_meV, " meV")
+    band_ref = _fmt(metrics.band_mae_ref_s_meV, " meV")
+    floor = _fmt(metrics.band_mae_truncation_meV, " meV")
+    large = _fmt(metrics.h0_mae_large_meV, " meV")
     basis_s = cfg.overlap == "basis"
     overlap = (
         "the overlap S(R) is not learned: it is computed exactly from the radial functions "
@@ -257,13 +268,13 @@ and SOC strengths xi (Eq. 4: H = H0 (x) 1 + (xi/2) L.sigma) in GPAW's PBE dzp ba
 
 ## Data
 - GPAW LCAO dzp PBE + PAW-sphere SOC reference dataset (`hts_z2/data/dataset`,
-  sha256 `{record["dataset_sha256"][:16]}...`): embedded structures and their strained,
+  sha256 `{record.dataset_sha256[:16]}...`): embedded structures and their strained,
   rattled and substituted variants.
 - Split by parent compound (variants stay together), seeded: {train_text(record)},
-  validation {len(split["val"])}, test {len(split["test"])} samples.
+  validation {len(split.val)}, test {len(split.test)} samples.
   Training labels{labels_scope}: {dict(counts)}.
-- Test compounds: {", ".join(sorted({i.split("__")[0].split("/")[0] for i in split["test"]}))}.
-- Rejected samples: {len(record.get("rejected", {}))}.
+- Test compounds: {", ".join(split.parents("test"))}.
+- Rejected samples: {len(record.rejected)}.
 {record_text(record)}{warm_start_text(record)}{extra_train_text(record)}{extra_val_text(record)}{recalibration_text(record)}
 ## Architecture
 r_cut {cfg.r_cut} Å (pair blocks), message passing {cfg.r_mp} Å, {cfg.n_layers} layers,
@@ -272,19 +283,19 @@ tensor product "{cfg.tensor_product}", {cfg.n_radial} Bessel functions.
 
 ## Solved basis and overlap cutoff
 {solved_basis_text(cfg)}
-{calibration_text(cfg, record)}{validation_labels_text(cfg, record)}
+{calibration_text(cfg, cal)}{validation_labels_text(cfg, cal)}
 
 ## Test metrics (test split; MAE over all stored matrix elements)
 | quantity | value |
 |---|---|
-| H0 (real part of H) MAE, zero-point corrected (Eq. 9) | {_fmt(metrics["h0_mae_meV"], " meV")} |
+| H0 (real part of H) MAE, zero-point corrected (Eq. 9) | {_fmt(metrics.h0_mae_meV, " meV")} |
 | H0 MAE over the elements with reference magnitude > 0.5 eV | {large} |
-| SOC part (B_v of H_soc = i sum B_v sigma_v) MAE | {_fmt(metrics["soc_mae_meV"], " meV", 2)} |
-| {s_row} | {_fmt(metrics["s_mae"], "", 7 if basis_s else 4)} |
-| band MAE, 16 bands at E_F, Eq. 10 ({metrics["n_band"]} solved) | {band} |
+| SOC part (B_v of H_soc = i sum B_v sigma_v) MAE | {_fmt(metrics.soc_mae_meV, " meV", 2)} |
+| {s_row} | {_fmt(metrics.s_mae, "", 7 if basis_s else 4)} |
+| band MAE, 16 bands at E_F, Eq. 10 ({metrics.n_band} solved) | {band} |
 | band MAE with the reference S instead (diagnostic of H alone) | {band_ref} |
 | band MAE of the reference H and S at the same cutoff (truncation alone) | {floor} |
-| Z2 label agreement with the reference H | {metrics["z2_agree"]} / {metrics["z2_total"]} |
+| Z2 label agreement with the reference H | {metrics.z2_agree} / {metrics.z2_total} |
 | Z2 label agreement with the label of record (parent's PW label) | {record_score(metrics)} |
 
 {TABLE_HEAD}

@@ -10,6 +10,7 @@ from pathlib import Path
 import numpy as np
 
 from hts_z2.reference.sample import SampleError, load_sample
+from hts_z2.schemas.training import TrainingRecord, parent_compound
 
 
 @dataclass
@@ -153,7 +154,7 @@ def load_dataset(
 
 def group_of(sample_id: str) -> str:
     """Parent compound of a sample (variants share it): text before ``/`` or ``__``."""
-    return sample_id.replace("__", "/").split("/")[0]
+    return parent_compound(sample_id)
 
 
 def split_ids(
@@ -198,30 +199,31 @@ def split_ids(
     return out
 
 
-def model_split(training: dict, data: LoadedDataset) -> dict[str, list[str]]:
+def model_split(training: TrainingRecord | None, data: LoadedDataset) -> dict[str, list[str]]:
     """The split a registered model was trained with, rebuilt from its training record
     (``ModelConfig.training``: dataset sha256, seed, test ids) on ``data``.
 
     Raises
     ------
     ValueError
-        ``data`` is not the model's training dataset, or the rebuilt split's test ids
-        differ from the recorded ones.
+        ``data`` is not the model's training dataset (or the model has no training
+        record), or the rebuilt split's test ids differ from the recorded ones.
     """
-    if data.sha256 != training.get("dataset_sha256"):
+    recorded = training.dataset_sha256 if training is not None else None
+    if training is None or data.sha256 != recorded:
         raise ValueError(
             f"the dataset (sha256 {data.sha256[:12]}) is not the one the model was trained "
-            f"on (sha256 {str(training.get('dataset_sha256'))[:12]})"
+            f"on (sha256 {str(recorded)[:12]})"
         )
-    seed = int(training.get("settings", {}).get("seed", 0))
+    seed = training.seed
     split = split_ids({s.sample_id: set(s.numbers.tolist()) for s in data.samples}, seed)
-    if sorted(split["test"]) != sorted(training.get("test_ids", [])):
+    if sorted(split["test"]) != sorted(training.test_ids):
         raise ValueError(f"the split rebuilt with seed {seed} differs from the model's test ids")
     return split
 
 
 def embedded_split(
-    training: dict, root: str | Path | None = None
+    training: TrainingRecord | None, root: str | Path | None = None
 ) -> tuple[dict[str, list[str]], dict[str, object]]:
     """The split of a model trained on the dataset at ``root`` (default: the embedded one;
     see :func:`model_split`) and the dataset's samples by id. Raises ``ValueError`` like

@@ -10,17 +10,18 @@ import numpy as np
 
 from hts_z2.model.domain import DEFAULT_QUANTILE, DomainReference, build_reference
 from hts_z2.model.predictor import HamiltonianModel
+from hts_z2.schemas.training import TrainingRecord
 from hts_z2.training.dataset import embedded_split, group_of, load_dataset
 
 
 def training_samples(
-    training: dict,
+    training: TrainingRecord | None,
     dataset: str | Path | None = None,
     extra_train: list[str | Path] | None = None,
 ) -> list:
     """The samples behind a registered model's weights: the training part of its split of
     ``dataset`` (default: the embedded one), and the training-only datasets
-    ``extra_train``.
+    ``extra_train``. ``training`` is the model's training record (``ModelConfig.training``).
 
     Raises
     ------
@@ -30,7 +31,7 @@ def training_samples(
     """
     split, by_id = embedded_split(training, dataset)
     samples = [by_id[i] for i in split["train"]]
-    wanted = {e["dataset_sha256"] for e in training.get("extra_train") or []}
+    wanted = {e.dataset_sha256 for e in training.extra_train} if training else set()
     given = set()
     for root in extra_train or []:
         extra = load_dataset(root)

@@ -4,7 +4,6 @@ part of the spinful H), band MAE near the Fermi level, and Z2-label agreement.""
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import asdict, dataclass, field
 from functools import partial
 
 import numpy as np
@@ -14,6 +13,7 @@ from hts_z2.hamiltonian.bloch import OverlapNotPositiveDefiniteError
 from hts_z2.hamiltonian.overlap import OverlapCalculator
 from hts_z2.model.network import HamiltonianNet
 from hts_z2.model.predictor import to_tight_binding
+from hts_z2.schemas.training import EvaluationMetrics, StructureMetrics
 from hts_z2.training.data import TrainingItem, collate, reference_values
 from hts_z2.training.exact_overlap import exact_overlap_values, model_matrices
 from hts_z2.training.losses import (
@@ -26,54 +26,6 @@ from hts_z2.training.losses import (
     zero_point_corrected,
 )
 from hts_z2.training.record_labels import same_class
-
-
-@dataclass
-class StructureMetrics:
-    sample_id: str
-    h0_mae_meV: float
-    soc_mae_meV: float
-    s_mae: float
-    band_mae_meV: float | None
-    band_mae_ref_s_meV: float | None
-    lowest_s_eigenvalue: float
-    h0_mae_large_meV: float | None
-    label_ref: str
-    label_pred: str | None
-    band_mae_truncation_meV: float | None = None
-    label_record: str | None = None
-    """Plane-wave label of record of the sample's parent (same composition), or None."""
-
-
-@dataclass
-class TestMetrics:
-    """Aggregates over the evaluated structures (MAE over all stored matrix elements;
-    ``h0_mae_large_meV`` over those with reference magnitude > ``LARGE_H0`` eV, the
-    nearest-neighbour hoppings and on-site levels that set the bands).
-    ``band_mae_truncation_meV`` is the band MAE of the reference H and S solved at the
-    model's overlap cutoff: what the truncation alone costs, a floor under ``band_mae_meV``
-    that no training removes."""
-
-    n_structures: int
-    h0_mae_meV: float
-    h0_mae_large_meV: float | None
-    soc_mae_meV: float
-    s_mae: float
-    band_mae_meV: float | None
-    n_band: int
-    band_mae_ref_s_meV: float | None
-    z2_agree: int
-    z2_total: int
-    structures: list[StructureMetrics] = field(default_factory=list)
-    band_mae_truncation_meV: float | None = None
-    z2_agree_record: int = 0
-    """Predicted labels agreeing (by class: metal = semimetal) with the label of record."""
-    z2_total_record: int = 0
-    """Test samples with both a predicted label and a label of record."""
-
-    def to_dict(self) -> dict:
-        return asdict(self)
-
 
 LARGE_H0 = 0.5
 
@@ -106,7 +58,7 @@ def evaluate(
     on_progress: Callable[[str], None] | None = None,
     overlap: OverlapCalculator | None = None,
     record: dict[str, str | None] | None = None,
-) -> TestMetrics:
+) -> EvaluationMetrics:
     """Metrics of ``net`` on ``items``; ``labels`` maps sample id -> reference Z2 label,
     ``record`` sample id -> plane-wave label of record (None where there is none).
 
@@ -150,18 +102,18 @@ def evaluate(
             )
         per.append(
             StructureMetrics(
-                it.sample_id,
-                e_h * 1e3,
-                e_soc * 1e3,
-                e_s,
-                band,
-                band_ref_s,
-                lowest,
-                1e3 * e_large / int(large.sum()) if large.any() else None,
-                labels.get(it.sample_id, "?"),
-                label,
-                band_floor,
-                (record or {}).get(it.sample_id),
+                sample_id=it.sample_id,
+                h0_mae_meV=e_h * 1e3,
+                soc_mae_meV=e_soc * 1e3,
+                s_mae=e_s,
+                band_mae_meV=band,
+                band_mae_ref_s_meV=band_ref_s,
+                lowest_s_eigenvalue=lowest,
+                h0_mae_large_meV=1e3 * e_large / int(large.sum()) if large.any() else None,
+                label_ref=labels.get(it.sample_id, "?"),
+                label_pred=label,
+                band_mae_truncation_meV=band_floor,
+                label_record=(record or {}).get(it.sample_id),
             )
         )
         if on_progress is not None:
@@ -171,7 +123,7 @@ def evaluate(
     floors = [m.band_mae_truncation_meV for m in per if m.band_mae_truncation_meV is not None]
     agree = sum(m.label_pred == m.label_ref for m in per if m.label_pred is not None)
     scored = [m for m in per if m.label_pred is not None and m.label_record is not None]
-    return TestMetrics(
+    return EvaluationMetrics(
         n_structures=len(per),
         h0_mae_meV=1e3 * sums[0] / max(counts[0], 1),
         h0_mae_large_meV=1e3 * sums[3] / counts[2] if counts[2] else None,

@@ -12,6 +12,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from math import comb
 
+from hts_z2.schemas.training import SampleLabels
+
 
 def mcnemar_exact(only_a: int, only_b: int) -> float:
     """Two-sided exact McNemar p-value for ``only_a`` samples right by A alone and
@@ -38,13 +40,14 @@ class PairedLabels:
     """Exact McNemar p-value of ``only_a`` against ``only_b``."""
 
 
-def agreement(labels: dict[str, dict], cutoff: float) -> dict[str, bool]:
+def agreement(labels: dict[str, SampleLabels], cutoff: float) -> dict[str, bool]:
     """Per sample whether the label predicted at ``cutoff`` equals the reference label.
 
     Parameters
     ----------
     labels : a calibration record's ``labels`` (sample id -> ``reference`` and
-        ``predicted`` labels keyed by ``f"{cutoff:g}"``).
+        ``predicted`` labels keyed by ``f"{cutoff:g}"``; see
+        :class:`~hts_z2.schemas.training.Calibration`).
 
     Raises
     ------
@@ -52,7 +55,7 @@ def agreement(labels: dict[str, dict], cutoff: float) -> dict[str, bool]:
         A sample was not labelled at ``cutoff``.
     """
     key = f"{cutoff:g}"
-    return {sid: v["predicted"][key] == v["reference"] for sid, v in labels.items()}
+    return {sid: v.predicted[key] == v.reference for sid, v in labels.items()}
 
 
 def compare(a: dict[str, bool], b: dict[str, bool]) -> PairedLabels:

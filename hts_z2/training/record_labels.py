@@ -12,7 +12,7 @@ calls every gapless structure ``metal``), Z2 labels compare as strings.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from hts_z2.schemas.training import LabelOfRecord
 
 GAPLESS = ("semimetal", "metal")
 
@@ -30,6 +30,11 @@ def label_class(label: str | None) -> str | None:
     return "gapless" if label.split(" ")[0] in GAPLESS else label
 
 
+def _text(label: object) -> str | None:
+    """A label as its text (a stored result's label may be a ``Z2Label`` value)."""
+    return None if label is None else str(label)
+
+
 def same_class(a: str | None, b: str | None) -> bool | None:
     """Whether two labels agree by class (None when either is missing)."""
     if a is None or b is None:
@@ -37,29 +42,14 @@ def same_class(a: str | None, b: str | None) -> bool | None:
     return label_class(a) == label_class(b)
 
 
-@dataclass(frozen=True)
-class SampleRecord:
-    """A sample's label of record and how its own reference label compares."""
-
-    parent: str
-    label: str | None
-    pbe_sensitive: bool | None
-    lcao_label: str | None
-    lcao_disagrees: bool | None
-
-    def to_dict(self) -> dict:
-        return {
-            "parent": self.parent,
-            "label": self.label,
-            "pbe_sensitive": self.pbe_sensitive,
-            "lcao_label": self.lcao_label,
-            "lcao_disagrees": self.lcao_disagrees,
-        }
+SampleRecord = LabelOfRecord
+"""A sample's label of record and how its own reference label compares (the document
+``split.json`` stores per sample)."""
 
 
 def sample_records(
     formulas: dict[str, str], lcao: dict[str, str], results: dict | None = None
-) -> dict[str, SampleRecord]:
+) -> dict[str, LabelOfRecord]:
     """Label of record of each sample.
 
     Parameters
@@ -79,10 +69,15 @@ def sample_records(
         result = results.get(parent)
         label = sensitive = None
         if result is not None and result.status == "done" and result.formula == formula:
-            label, sensitive = result.label, result.pbe_sensitive
+            label, sensitive = _text(result.label), result.pbe_sensitive
         own = lcao.get(sid)
         own = None if own in (None, "?") else own
         disagrees = same_class(own, label)
-        out[sid] = SampleRecord(parent, label, sensitive, own,
-                                None if disagrees is None else not disagrees)
+        out[sid] = LabelOfRecord(
+            parent=parent,
+            label=label,
+            pbe_sensitive=sensitive,
+            lcao_label=own,
+            lcao_disagrees=None if disagrees is None else not disagrees,
+        )
     return out

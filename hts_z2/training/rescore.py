@@ -62,7 +62,7 @@ def with_record(rows: list[Scored], results: dict | None = None) -> list[Scored]
         parent = results.get(parent_of(r.sample_id))
         label = None
         if parent is not None and parent.status == "done" and "/sub-" not in r.sample_id:
-            label = parent.label
+            label = None if parent.label is None else str(parent.label)
         out.append(Scored(r.split, r.sample_id, r.reference, r.predicted, label))
     return out
 

@@ -5,12 +5,12 @@ a work directory, so a run resumes."""
 
 from __future__ import annotations
 
-import json
 import shutil
 import time
 from collections.abc import Callable, Iterator
-from dataclasses import asdict, replace
+from dataclasses import replace
 from pathlib import Path
+from typing import TypeVar
 
 import torch
 
@@ -29,6 +29,21 @@ from hts_z2.model.checkpoint import (
 from hts_z2.model.config import ModelConfig
 from hts_z2.model.network import HamiltonianNet
 from hts_z2.model.slots import SlotLayout
+from hts_z2.schemas.training import (
+    Calibration,
+    DatasetDigest,
+    DatasetEntry,
+    EvaluationMetrics,
+    LabelOfRecord,
+    Recalibration,
+    SampleLabels,
+    Split,
+    SplitName,
+    SplitRecord,
+    TrainingRecord,
+    TrainSettings,
+    WarmStart,
+)
 from hts_z2.training.calibrate import (
     CANDIDATE_CUTOFFS,
     CRITERIA,
@@ -48,18 +63,49 @@ from hts_z2.training.dataset import (
     model_split,
     split_ids,
 )
-from hts_z2.training.evaluate import TestMetrics, evaluate
+from hts_z2.training.evaluate import evaluate
 from hts_z2.training.record_labels import sample_records
-from hts_z2.training.trainer import (
-    EpochReport,
-    TrainSettings,
-    new_network,
-    save_stage_start,
-    train_stage,
-)
+from hts_z2.training.trainer import EpochReport, new_network, save_stage_start, train_stage
 
 SPLIT_FILE = "split.json"
+"""The prepare step's :class:`~hts_z2.schemas.training.SplitRecord`."""
 CALIBRATION_FILE = "calibration.json"
+"""The calibration step's :class:`~hts_z2.schemas.training.Calibration`."""
+METRICS_FILE = "metrics.json"
+"""The evaluation step's :class:`~hts_z2.schemas.training.EvaluationMetrics`."""
+
+Doc = TypeVar("Doc", SplitRecord, Calibration, EvaluationMetrics)
+
+
+def write_document(path: Path, doc: SplitRecord | Calibration | EvaluationMetrics) -> None:
+    """Write one of the work directory's records as JSON."""
+    path.write_text(doc.model_dump_json(indent=1))
+
+
+def read_document(path: Path, kind: type[Doc]) -> Doc:
+    """Read one of the work directory's records (older files load as they are)."""
+    return kind.model_validate_json(path.read_text())
+
+
+def read_split(work: str | Path) -> SplitRecord:
+    """``work/split.json``: what :func:`prepare` (or :func:`prepare_recalibration`) fixed."""
+    return read_document(Path(work) / SPLIT_FILE, SplitRecord)
+
+
+def read_calibration(work: str | Path) -> Calibration | None:
+    """``work/calibration.json`` (None before :func:`run_calibration` has run)."""
+    path = Path(work) / CALIBRATION_FILE
+    return read_document(path, Calibration) if path.is_file() else None
+
+
+def read_metrics(work: str | Path) -> EvaluationMetrics:
+    """``work/metrics.json``: what :func:`run_evaluation` measured."""
+    return read_document(Path(work) / METRICS_FILE, EvaluationMetrics)
+
+
+def record_config(record: SplitRecord) -> ModelConfig:
+    """The network configuration a split record fixes."""
+    return ModelConfig.from_dict(record.config)
 
 
 def prepare(
@@ -100,17 +146,17 @@ def prepare(
     if path.is_file():
         return path
     data = load_dataset(dataset)
-    split = split_ids({s.sample_id: set(s.numbers.tolist()) for s in data.samples}, seed)
+    ids = split_ids({s.sample_id: set(s.numbers.tolist()) for s in data.samples}, seed)
     extras = [(root, load_dataset(root)) for root in extra_train or []]
     for _, extra in extras:
-        split, basis, valence = add_training_only(split, data, extra)
+        ids, basis, valence = add_training_only(ids, data, extra)
         data = replace(data, basis=basis, valence=valence)
     fields = {"overlap": overlap, **(arch or {})}
     cfg = ModelConfig(basis=data.basis, valence=data.valence, **fields)
     start = None
     if init_from is not None:
         cfg, sha = warm_start(init_from, cfg, work)
-        start = {"model": str(Path(init_from).resolve()), "sha256": sha}
+        start = WarmStart(model=str(Path(init_from).resolve()), sha256=sha)
     gpaw_settings = data.samples[0].meta.get("settings", {}).get("gpaw", {})
     if solve_basis != "full":
         try:
@@ -123,45 +169,45 @@ def prepare(
         cfg = replace(cfg, solve_shells=shells)
     if cfg.overlap == "basis":
         export_basis_tables(cfg, gpaw_settings, work)
-    record = split_record(dataset, data, split, cfg, start)
+    record = split_record(dataset, data, Split(**ids), cfg, start, seed)
     for root, extra in extras:
-        record["extra_train"].append(extra_entry(root, extra))
-        record["labels"].update(sample_labels(extra))
-        record["label_of_record"].update(sample_record_labels(extra))
+        record.extra_train.append(extra_entry(root, extra))
+        record.labels.update(sample_labels(extra))
+        record.label_of_record.update(sample_record_labels(extra))
     add_extra_validation(record, extra_val or [])
-    path.write_text(json.dumps(record, indent=1))
+    write_document(path, record)
     return path
 
 
-def extra_entry(root: str | Path, extra: LoadedDataset) -> dict:
+def extra_entry(root: str | Path, extra: LoadedDataset) -> DatasetEntry:
     """How ``split.json`` names a further dataset directory."""
-    return {
-        "dataset": str(Path(root).resolve()),
-        "dataset_sha256": extra.sha256,
-        "samples": len(extra.samples),
-        "rejected": extra.rejected,
-    }
+    return DatasetEntry(
+        dataset=str(Path(root).resolve()),
+        dataset_sha256=extra.sha256,
+        samples=len(extra.samples),
+        rejected=extra.rejected,
+    )
 
 
-def add_extra_validation(record: dict, roots: list[str | Path]) -> None:
+def add_extra_validation(record: SplitRecord, roots: list[str | Path]) -> None:
     """Add the samples of the dataset directories ``roots`` to the validation part of a
     ``split.json`` record (with their reference labels), against the basis and valences
     of its configuration; see :func:`add_validation_only`."""
-    cfg = ModelConfig.from_dict(record["config"])
+    cfg = record_config(record)
     for root in roots:
         extra = load_dataset(root)
-        record["split"] = add_validation_only(record["split"], cfg.basis, cfg.valence, extra)
-        record.setdefault("extra_val", []).append(extra_entry(root, extra))
-        record["labels"].update(sample_labels(extra))
-        record.setdefault("label_of_record", {}).update(sample_record_labels(extra))
+        ids = add_validation_only(record.split.ids(), cfg.basis, cfg.valence, extra)
+        record.split = Split(**ids)
+        record.extra_val.append(extra_entry(root, extra))
+        record.labels.update(sample_labels(extra))
+        record.label_of_record.update(sample_record_labels(extra))
 
 
-def sample_record_labels(data: LoadedDataset) -> dict[str, dict]:
+def sample_record_labels(data: LoadedDataset) -> dict[str, LabelOfRecord]:
     """Label of record of every sample (its parent's plane-wave label, where it keeps the
     parent's composition) and whether the sample's LCAO label disagrees with it."""
     formulas = {s.sample_id: s.meta.get("formula", "") for s in data.samples}
-    records = sample_records(formulas, sample_labels(data))
-    return {sid: r.to_dict() for sid, r in records.items()}
+    return sample_records(formulas, sample_labels(data))
 
 
 def sample_labels(data: LoadedDataset) -> dict[str, str]:
@@ -173,20 +219,26 @@ def sample_labels(data: LoadedDataset) -> dict[str, str]:
 
 
 def split_record(
-    dataset: str | Path, data: LoadedDataset, split: dict, cfg: ModelConfig, init_from: dict | None
-) -> dict:
-    """What ``work/split.json`` holds: dataset, split, configuration, reference labels."""
-    return {
-        "dataset": str(Path(dataset).resolve()),
-        "dataset_sha256": data.sha256,
-        "rejected": data.rejected,
-        "split": split,
-        "config": cfg.to_dict(),
-        "init_from": init_from,
-        "labels": sample_labels(data),
-        "label_of_record": sample_record_labels(data),
-        "extra_train": [],
-    }
+    dataset: str | Path,
+    data: LoadedDataset,
+    split: Split,
+    cfg: ModelConfig,
+    init_from: WarmStart | None,
+    seed: int,
+) -> SplitRecord:
+    """What ``work/split.json`` holds: dataset, split (drawn with ``seed``), configuration,
+    reference labels."""
+    return SplitRecord(
+        dataset=str(Path(dataset).resolve()),
+        dataset_sha256=data.sha256,
+        rejected=data.rejected,
+        split=split,
+        seed=seed,
+        config=cfg.to_dict(),
+        init_from=init_from,
+        labels=sample_labels(data),
+        label_of_record=sample_record_labels(data),
+    )
 
 
 def prepare_recalibration(
@@ -214,27 +266,28 @@ def prepare_recalibration(
     if path.is_file():
         return path
     net, sha = load_checkpoint(model_dir)
-    training = net.cfg.training or {}
+    training = net.cfg.training or TrainingRecord()
     data = load_dataset(dataset)
     try:
-        split = model_split(training, data)
+        ids = model_split(training, data)
     except ValueError as err:
         raise ValueError(f"{model_dir}, {dataset}: {err}") from None
     work.mkdir(parents=True, exist_ok=True)
-    net.cfg = replace(net.cfg, training={})
+    net.cfg = replace(net.cfg, training=None)
     save_checkpoint(net, work / "stage2")
     if net.cfg.overlap == "basis":
         shutil.copyfile(Path(model_dir) / OVERLAP_BASIS, work / OVERLAP_BASIS)
-    record = split_record(dataset, data, split, net.cfg, training.get("init_from"))
-    record["extra_train"] = training.get("extra_train", [])
-    record["recalibrated_from"] = {
-        "model": str(Path(model_dir).resolve()),
-        "sha256": sha,
-        "settings": training.get("settings", {}),
-        "date": training.get("date"),
-    }
+    record = split_record(dataset, data, Split(**ids), net.cfg, training.init_from,
+                          training.seed)  # fmt: skip
+    record.extra_train = [DatasetEntry(**e.model_dump()) for e in training.extra_train]
+    record.recalibrated_from = Recalibration(
+        model=str(Path(model_dir).resolve()),
+        sha256=sha,
+        settings=training.settings or TrainSettings(),
+        date=training.date,
+    )
     add_extra_validation(record, extra_val or [])
-    path.write_text(json.dumps(record, indent=1))
+    write_document(path, record)
     return path
 
 
@@ -253,7 +306,7 @@ def warm_start(model_dir: str | Path, cfg: ModelConfig, work: Path) -> tuple[Mod
             raise ValueError(f"{model_dir}: valence of element Z={z} differs from the dataset's")
     save_stage_start(work, 1, net.state_dict())
     return replace(
-        net.cfg, training={}, overlap_cutoff=cfg.overlap_cutoff, overlap=cfg.overlap
+        net.cfg, training=None, overlap_cutoff=cfg.overlap_cutoff, overlap=cfg.overlap
     ), sha
 
 
@@ -271,24 +324,22 @@ def export_basis_tables(cfg: ModelConfig, settings: dict, work: Path) -> None:
 
 
 def load_items(
-    work: str | Path, parts: tuple[str, ...], on_progress: Callable[[str], None] | None = None
-) -> tuple[ModelConfig, dict[str, list[TrainingItem]], dict]:
-    """Training items of the named split parts (graphs + targets)."""
-    record = json.loads((Path(work) / SPLIT_FILE).read_text())
-    cfg = ModelConfig.from_dict(record["config"])
+    work: str | Path,
+    parts: tuple[SplitName, ...],
+    on_progress: Callable[[str], None] | None = None,
+) -> tuple[ModelConfig, dict[SplitName, list[TrainingItem]], SplitRecord]:
+    """Training items of the named split parts (graphs + targets), with the configuration
+    and the split record they come from."""
+    record = read_split(work)
+    cfg = record_config(record)
     layout = SlotLayout.from_basis(cfg.basis)
-    extra = [
-        e["dataset"]
-        for key in ("extra_train", "extra_val")
-        for e in record.get(key, [])
-        if "dataset" in e
-    ]
-    roots = [record["dataset"], *extra]
+    extra = [e.dataset for e in (*record.extra_train, *record.extra_val) if e.dataset]
+    roots = [record.dataset, *extra]
     by_id = {s.sample_id: s for root in roots for s in load_dataset(root).samples}
-    out: dict[str, list[TrainingItem]] = {}
+    out: dict[SplitName, list[TrainingItem]] = {}
     for part in parts:
         items = []
-        for sid in record["split"][part]:
+        for sid in record.split.part(part):
             if sid in by_id:
                 items.append(build_item(by_id[sid], cfg, layout))
                 if on_progress is not None:
@@ -324,10 +375,9 @@ def final_network(work: str | Path) -> HamiltonianNet:
     """The trained network with the overlap cutoff chosen by :func:`run_calibration`
     (when it has run)."""
     net = trained_network(work)
-    path = Path(work) / CALIBRATION_FILE
-    if path.is_file():
-        cutoff = json.loads(path.read_text())["overlap_cutoff"]
-        net.cfg = replace(net.cfg, overlap_cutoff=cutoff)
+    cal = read_calibration(work)
+    if cal is not None and cal.overlap_cutoff is not None:
+        net.cfg = replace(net.cfg, overlap_cutoff=cal.overlap_cutoff)
     return net
 
 
@@ -336,7 +386,7 @@ def run_calibration(
     candidates: tuple[float, ...] = CANDIDATE_CUTOFFS,
     on_progress: Callable[[str], None] | None = None,
     criterion: str = "labels",
-) -> dict:
+) -> Calibration:
     """Pick the overlap cutoff on the validation split (the training split when the
     dataset is too small to have one); writes ``work/calibration.json``.
 
@@ -345,17 +395,17 @@ def run_calibration(
     band MAE; ``"band"`` by band MAE alone (faster: no Z2). ``on_progress`` is called
     once per structure and pass (twice per structure with labels).
 
-    Returns the record: ``overlap_cutoff``, ``criterion``, the ``split`` used and its
-    ``scores`` per candidate (``reference_band_mae_meV``: the reference H solved at that
-    cutoff, i.e. the error the truncation alone costs; ``labels_agree``); with labels also
-    ``labels``: per validation sample its ``reference`` label and the ``predicted`` one at
-    every candidate (keyed by ``f"{cutoff:g}"``), so two models can be compared sample by
-    sample.
+    Returns the :class:`~hts_z2.schemas.training.Calibration`: ``overlap_cutoff``,
+    ``criterion``, the ``split`` used and its ``scores`` per candidate
+    (``reference_band_mae_meV``: the reference H solved at that cutoff, i.e. the error the
+    truncation alone costs; ``labels_agree``); with labels also ``labels``: per validation
+    sample its ``reference`` label and the ``predicted`` one at every candidate (keyed by
+    ``f"{cutoff:g}"``), so two models can be compared sample by sample.
     """
     if criterion not in CRITERIA:
         raise ValueError(f"unknown calibration criterion {criterion!r}; use one of {CRITERIA}")
     work = Path(work)
-    split = "val"
+    split: SplitName = "val"
     _, items, record = load_items(work, ("val",))
     if not items["val"]:
         split = "train"
@@ -366,23 +416,25 @@ def run_calibration(
     overlap = load_overlap(work, net.cfg)
     values = ((predicted_values(net, it), it) for it in items[split])
     scores = score_cutoffs(values, candidates, on_progress, overlap, truncation=True)
-    per_sample: dict[str, dict] = {}
+    per_sample: dict[str, SampleLabels] = {}
     if criterion == "labels":
-        pairs = list(_labelled(net, items[split], candidates, overlap, record["labels"],
+        pairs = list(_labelled(net, items[split], candidates, overlap, record.labels,
                                on_progress))  # fmt: skip
         scores = score_labels(scores, pairs)
         per_sample = {
-            it.sample_id: {"reference": ref, "predicted": {f"{c:g}": lab for c, lab in got.items()}}
+            it.sample_id: SampleLabels(
+                reference=ref, predicted={f"{c:g}": lab for c, lab in got.items()}
+            )
             for it, (got, ref) in zip(items[split], pairs, strict=True)
         }
-    result = {
-        "overlap_cutoff": pick_cutoff(scores, criterion),
-        "criterion": criterion,
-        "split": split,
-        "scores": [asdict(s) for s in scores],
-        **({"labels": per_sample} if per_sample else {}),
-    }
-    (work / CALIBRATION_FILE).write_text(json.dumps(result, indent=1))
+    result = Calibration(
+        overlap_cutoff=pick_cutoff(scores, criterion),
+        criterion=criterion,
+        split=split,
+        scores=scores,
+        labels=per_sample,
+    )
+    write_document(work / CALIBRATION_FILE, result)
     return result
 
 
@@ -403,19 +455,19 @@ def _labelled(
 
 def run_evaluation(
     work: str | Path, z2: bool = True, on_progress: Callable[[str], None] | None = None
-) -> TestMetrics:
+) -> EvaluationMetrics:
     """Test-split metrics of the final network; writes ``work/metrics.json``."""
     work = Path(work)
     _, items, record = load_items(work, ("test",))
     if not items["test"]:
         raise ValueError(f"{work}: none of the test samples could be loaded")
     net = final_network(work)
-    of_record = {sid: r.get("label") for sid, r in record.get("label_of_record", {}).items()}
+    of_record = {sid: r.label for sid, r in record.label_of_record.items()}
     metrics = evaluate(
-        net, items["test"], record["labels"], z2, on_progress, load_overlap(work, net.cfg),
+        net, items["test"], record.labels, z2, on_progress, load_overlap(work, net.cfg),
         of_record,
     )
-    (work / "metrics.json").write_text(json.dumps(metrics.to_dict(), indent=1))
+    write_document(work / METRICS_FILE, metrics)
     return metrics
 
 
@@ -454,43 +506,40 @@ def register(
         ``models_root/name`` holds different weights and ``overwrite`` is false.
     """
     work = Path(work)
-    record = json.loads((work / SPLIT_FILE).read_text())
-    metrics = json.loads((work / "metrics.json").read_text())
-    calibration = work / CALIBRATION_FILE
-    if calibration.is_file():
-        record = {**record, "calibration": json.loads(calibration.read_text())}
+    record = read_split(work)
+    metrics = read_metrics(work)
+    calibration = read_calibration(work)
     net = final_network(work)
-    history = {}
     state = work / "state.pt"
-    if state.is_file():
-        history = {"state_stage": torch.load(state, weights_only=True)["stage"]}
-    training = {
-        "dataset_sha256": record["dataset_sha256"],
-        "n_train": train_count(record),
-        "n_val": len(record["split"]["val"]),
-        "n_test": len(record["split"]["test"]),
-        "test_ids": record["split"]["test"],
-        "settings": asdict(settings),
-        "metrics": {k: v for k, v in metrics.items() if k != "structures"},
-        "overlap_calibration": record.get("calibration"),
-        "init_from": record.get("init_from"),
-        "extra_train": [
-            {k: e[k] for k in ("dataset_sha256", "samples")} for e in record.get("extra_train", [])
-        ],
-        "extra_val": [
-            {k: e[k] for k in ("dataset_sha256", "samples")} for e in record.get("extra_val", [])
-        ],
-        "recalibrated_from": record.get("recalibrated_from"),
-        "code_version": __version__,
-        "date": time.strftime("%Y-%m-%d"),
-        **history,
-    }
+    stage = torch.load(state, weights_only=True)["stage"] if state.is_file() else None
+    training = TrainingRecord(
+        dataset_sha256=record.dataset_sha256,
+        n_train=train_count(record),
+        n_val=len(record.split.val),
+        n_test=len(record.split.test),
+        test_ids=record.split.test,
+        settings=settings,
+        metrics=metrics.summary(),
+        overlap_calibration=calibration,
+        init_from=record.init_from,
+        extra_train=[_digest(e) for e in record.extra_train],
+        extra_val=[_digest(e) for e in record.extra_val],
+        recalibrated_from=record.recalibrated_from,
+        code_version=__version__,
+        date=time.strftime("%Y-%m-%d"),
+        state_stage=stage,
+    )
     net.cfg = replace(net.cfg, training=training)
     target = Path(models_root) / name
     existing = target / WEIGHTS
     same = existing.is_file() and file_sha256(existing) == weights_sha256(net)
     check_model_target(target, overwrite or same)
-    save_checkpoint(net, target, model_card(name, net.cfg, record, metrics))
+    save_checkpoint(net, target, model_card(name, net.cfg, record, metrics, calibration))
     if net.cfg.overlap == "basis":
         shutil.copyfile(work / OVERLAP_BASIS, target / OVERLAP_BASIS)
     return target
+
+
+def _digest(entry: DatasetDigest) -> DatasetDigest:
+    """A further dataset as a registered model names it (digest and size, no path)."""
+    return DatasetDigest(dataset_sha256=entry.dataset_sha256, samples=entry.samples)

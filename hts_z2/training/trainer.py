@@ -19,33 +19,9 @@ from hts_z2.model.config import ModelConfig
 from hts_z2.model.device import torch_device
 from hts_z2.model.network import HamiltonianNet
 from hts_z2.model.slots import SlotLayout
+from hts_z2.schemas.training import TrainSettings
 from hts_z2.training.data import TrainingItem, collate
 from hts_z2.training.losses import band_loss, hamiltonian_losses, overlap_penalty
-
-
-@dataclass(frozen=True)
-class TrainSettings:
-    """Optimization settings (defaults follow the paper where it gives them)."""
-
-    lr_stage1: float = 3e-3
-    lr_stage2: float = 5e-4
-    weight_decay: float = 1e-4
-    batch_size: int = 4
-    weight_s: float = 10.0
-    weight_soc: float = 5.0
-    weight_overlap_pd: float = 10.0
-    weight_rms: float = 1.0
-    band_lambda: float = 1e-2
-    patience: int = 5
-    stop_patience: int = 30
-    min_lr: float = 1e-5
-    max_epochs_stage1: int = 200
-    max_epochs_stage2: int = 50
-    max_minutes_stage1: float = 60.0
-    max_minutes_stage2: float = 20.0
-    seed: int = 0
-    grad_clip: float = 10.0
-    device: str = "cpu"
 
 
 def onsite_references(items: list[TrainingItem], net: HamiltonianNet) -> None:

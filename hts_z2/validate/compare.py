@@ -19,6 +19,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from hts_z2.schemas.caution import Caution, stored_cautions
 from hts_z2.validate.matching import Match, check_cell, find_match
 from hts_z2.validate.reference import CLASSES, Reference, class_of, label_of
 
@@ -38,7 +39,7 @@ class Ours:
     converged: bool | None = None
     model: str | None = None
     reason: str | None = None
-    caution: str | None = None
+    cautions: tuple[Caution, ...] = ()
 
     @classmethod
     def from_doc(cls, doc: dict) -> Ours:
@@ -60,7 +61,7 @@ class Ours:
             converged=z2.get("converged"),
             model=(doc.get("model") or {}).get("name"),
             reason=doc.get("reason"),
-            caution=doc.get("caution") if status == "done" else None,
+            cautions=tuple(stored_cautions(doc)) if status == "done" else (),
         )
 
 
@@ -179,8 +180,7 @@ def compare(references: list[Reference], docs: list[dict]) -> tuple[list[Entry],
                 entry.warnings.append(
                     f"stored result is {entry.ours.status}: {entry.ours.reason or 'no reason'}"
                 )
-            if entry.ours.caution:
-                entry.warnings.append(f"caution: {entry.ours.caution}")
+            entry.warnings += [f"caution: {c.text}" for c in entry.ours.cautions]
         entries.append(entry)
     _duplicates(entries)
     confusion = {r: dict.fromkeys(CLASSES, 0) for r in CLASSES}
@@ -189,7 +189,7 @@ def compare(references: list[Reference], docs: list[dict]) -> tuple[list[Entry],
         _agree(e)
         if e.ok and e.ours is not None:
             confusion[e.reference_class][e.our_class] += 1
-    cautioned = [e for e in entries if e.ok and e.ours is not None and e.ours.caution]
+    cautioned = [e for e in entries if e.ok and e.ours is not None and e.ours.cautions]
     summary = Summary(
         n_reference=len(entries),
         n_matched=sum(e.match.doc is not None for e in entries),

@@ -71,8 +71,8 @@ def test_train_then_predict_from_the_command_line(tmp_path, monkeypatch):
     if out.exit_code == 0:
         doc = json.loads(out.output)
         assert doc["model"]["name"] == "cli-model" and "gap" in doc
-        assert doc["domain_distance"] >= 0 and doc["domain_threshold"] > 0
-        assert set(doc["domain_by_element"]) == {"Pb", "Te"}
+        assert doc["domain"]["distance"] >= 0 and doc["domain"]["threshold"] > 0
+        assert set(doc["domain"]["by_element"]) == {"Pb", "Te"}
     else:
         assert out.exit_code == 1 and "undefined" in out.output and "overlap S(k)" in out.output
 
@@ -105,10 +105,12 @@ def test_predict_names_the_occupied_band_topology_of_a_near_metal(monkeypatch):
     out = runner.invoke(app, ["predict", "Bi2Se3-R-3m", "--json"])
     assert out.exit_code == 0, out.output
     doc = json.loads(out.output)
-    assert doc["z2"]["label"] == "metal" and doc["gap"]["indirect"] == pytest.approx(-0.12)
-    assert doc["z2_manifold"]["label"] == "STI (1;000)"
-    assert "bands overlap by 0.120" in doc["caution"]
-    assert doc["domain_distance"] is None and doc["domain_threshold"] is None
+    assert doc["label"] == "metal" and doc["gap"]["indirect"] == pytest.approx(-0.12)
+    assert doc["z2"] is None and doc["z2_manifold"]["label"] == "STI (1;000)"
+    [caution] = doc["cautions"]
+    assert caution["code"] == "overlap_below_band_error" and caution["threshold"] == 0.5
+    assert "bands overlap by 0.120" in caution["text"]
+    assert doc["domain"] is None and doc["status"] == "done" and doc["source"] == "demo"
     out = runner.invoke(app, ["predict", "Bi2Se3-R-3m"], env={"COLUMNS": "200"})
     assert "Z2 of the occupied bands (the lowest n_occ): STI (1;000)" in out.output
 
@@ -121,10 +123,14 @@ def test_predict_reports_the_shipped_models_training_domain(tmp_path):
     assert out.exit_code == 0, out.output
     doc = json.loads(out.output)
     assert png.is_file() and png.stat().st_size > 10_000
-    assert doc["domain_distance"] == pytest.approx(2.50, abs=0.02)
-    assert doc["domain_threshold"] == pytest.approx(2.39, abs=0.01)
-    assert doc["domain_by_element"]["S"] > doc["domain_threshold"] > doc["domain_by_element"]["Pb"]
-    assert "far from the training data (domain distance 2.50 > 2.39)" in doc["caution"]
+    domain = doc["domain"]
+    assert domain["distance"] == pytest.approx(2.50, abs=0.02) and not domain["in_domain"]
+    assert domain["threshold"] == pytest.approx(2.39, abs=0.01)
+    assert domain["by_element"]["S"] > domain["threshold"] > domain["by_element"]["Pb"]
+    [far] = [c for c in doc["cautions"] if c["code"] == "outside_domain"]
+    assert "far from the training data (domain distance 2.50 > 2.39)" in far["text"]
+    out = runner.invoke(app, ["predict", "PbS-Fm-3m"], env={"COLUMNS": "200"})
+    assert "outside the training domain" in out.output and "caution:" in out.output
 
 
 def test_predict_on_a_conventional_cell_predicts_its_primitive_cell(tmp_path):
@@ -142,5 +148,5 @@ def test_predict_on_a_conventional_cell_predicts_its_primitive_cell(tmp_path):
     assert conv.exit_code == 0 and prim.exit_code == 0, conv.output
     assert "primitive cell of the given 15-site cell" in conv.stderr
     a, b = json.loads(conv.stdout), json.loads(prim.stdout)
-    assert a["z2"]["label"] == b["z2"]["label"] and a["gap"]["indirect"] == pytest.approx(
+    assert a["label"] == b["label"] and a["gap"]["indirect"] == pytest.approx(
         b["gap"]["indirect"], abs=0.02)

@@ -114,15 +114,18 @@ def test_no_caution_keeps_gaps_above_the_model_band_error(tmp_path):
     path = str(tmp_path / "db")
     with open_store(path) as store:
         run_campaign(SourceSpec(kind="demo", paths=IDS), CalibratedToyModel(2.5), store)
-    assert build_filter(no_caution=True) == {"caution": None}
+    assert build_filter(no_caution=True) == {"cautions.0": {"$exists": False}, "caution": None}
     out = runner.invoke(app, ["query", "--db", path, "--status", "done", "--format", "json"])
     docs = {d["material_id"]: d for d in json.loads(out.output)}
-    assert docs["Bi2Se3-R-3m"]["caution"] and docs["PbTe-Fm-3m"]["caution"] is None
+    [caution] = docs["Bi2Se3-R-3m"]["cautions"]
+    assert caution["code"] == "gap_below_band_error" and caution["threshold"] == 2.5
+    assert 0 < caution["value"] < 2.5 and "validation band error" in caution["text"]
+    assert docs["PbTe-Fm-3m"]["cautions"] == []
     out = runner.invoke(app, ["query", "--db", path, "--status", "done", "--no-caution",
                               "--format", "csv"])  # fmt: skip
     rows = list(csv.DictReader(io.StringIO(out.output)))
     assert sorted(r["material_id"] for r in rows) == ["Au-Fm-3m", "PbTe-Fm-3m"]
-    assert all(r["caution"] == "" for r in rows)
+    assert all(r["cautions"] == "" and r["caution_text"] == "" for r in rows)
     out = runner.invoke(app, ["query", "--db", path, "--label", "STI"], env={"COLUMNS": "250"})
     assert out.output.count("caution*") == 2  # one note per toy STI
     assert "validation band error" in " ".join(out.output.split())  # the caption explains
@@ -137,7 +140,8 @@ def test_near_insulating_metals_by_their_occupied_bands(tmp_path):
     assert build_filter(manifold_label="STI") == {"z2_manifold.label": {"$regex": "^STI"}}
     out = runner.invoke(app, ["query", "--db", path, "--manifold-label", "STI", "--format", "csv"])
     [row] = list(csv.DictReader(io.StringIO(out.output)))
-    assert row["label"] == "metal" and row["z2_manifold"] == "STI (1;000)" and row["caution"]
+    assert row["label"] == "metal" and row["z2_manifold"] == "STI (1;000)"
+    assert row["cautions"] == "overlap_below_band_error" and "overlap" in row["caution_text"]
     out = runner.invoke(app, ["query", "--db", path, "--manifold-label", "trivial"])
     assert "0 result(s)" in out.output
     out = runner.invoke(app, ["query", "--db", path], env={"COLUMNS": "250"})
@@ -150,17 +154,44 @@ def test_results_by_their_distance_to_the_training_domain(tmp_path):
     path = str(tmp_path / "db")
     with open_store(path) as store:
         run_campaign(SourceSpec(kind="demo", paths=IDS), DomainToyModel(), store)
-    assert build_filter(max_domain_distance=1.0) == {"domain_distance": {"$lte": 1.0}}
+    assert build_filter(max_domain_distance=1.0) == {"$and": [{"$or": [
+        {"domain.distance": {"$lte": 1.0}}, {"domain_distance": {"$lte": 1.0}}]}]}
     out = runner.invoke(app, ["query", "--db", path, "--max-domain-distance", "1.0",
                               "--format", "csv"])  # fmt: skip
     [row] = list(csv.DictReader(io.StringIO(out.output)))
     assert row["material_id"] == "Bi2Se3-R-3m" and float(row["domain_distance"]) == 0.5
     out = runner.invoke(app, ["query", "--db", path, "--max-domain-distance", "5"])
     assert "2 result(s)" in out.output
-    assert build_filter(in_domain=True) == {"in_domain": True}
+    assert build_filter(in_domain=True) == {"$and": [{"$or": [
+        {"domain.in_domain": True}, {"in_domain": True}]}]}
     out = runner.invoke(app, ["query", "--db", path, "--in-domain", "--format", "csv"])
     [row] = list(csv.DictReader(io.StringIO(out.output)))
     assert row["material_id"] == "Bi2Se3-R-3m" and row["in_domain"] == "True"
     out = runner.invoke(app, ["query", "--db", path, "--label", "trivial"], env={"COLUMNS": "250"})
     assert "3.00" in out.output and "caution*" in out.output
     assert "training domain" in " ".join(out.output.split())
+
+
+def test_documents_of_earlier_versions_are_read_typed_and_filtered_alike(tmp_path):
+    """A store written before cautions and the domain were typed: a prose ``caution`` and
+    top-level ``domain_distance`` / ``in_domain``."""
+    path = str(tmp_path / "db")
+    text = ("gap 0.012 eV < the model's validation band error 0.050 eV: the label can flip "
+            "within the model's accuracy; confirm with DFT")
+    old = {"source": "demo", "model": {"name": "m", "sha256": "s"}, "status": "done",
+           "label": "STI (1;000)", "gap": {"indirect": 0.012, "direct": 0.02, "is_metal": False}}
+    with open_store(path) as store:
+        store.replace({"material_id": "a"}, {**old, "material_id": "a", "caution": text,
+                                             "domain_distance": 0.4, "in_domain": True})
+        store.replace({"material_id": "b"}, {**old, "material_id": "b", "caution": None,
+                                             "domain_distance": 3.0, "in_domain": False})
+    out = runner.invoke(app, ["query", "--db", path, "--format", "json"])
+    docs = {d["material_id"]: d for d in json.loads(out.output)}
+    assert docs["a"]["cautions"] == [{"code": "gap_below_band_error", "value": 0.012,
+                                      "threshold": 0.05, "note": None, "text": text}]
+    assert docs["a"]["domain"]["distance"] == 0.4 and docs["b"]["domain"]["in_domain"] is False
+    assert "caution" not in docs["a"] and "domain_distance" not in docs["a"]
+    for options, ids in ((["--no-caution"], ["b"]), (["--in-domain"], ["a"]),
+                         (["--max-domain-distance", "1"], ["a"])):
+        out = runner.invoke(app, ["query", "--db", path, *options, "--format", "csv"])
+        assert [r["material_id"] for r in csv.DictReader(io.StringIO(out.output))] == ids

@@ -7,6 +7,7 @@ from typer.testing import CliRunner
 
 from hts_z2.cli import db as db_commands
 from hts_z2.cli import screen as screen_commands
+from hts_z2.schemas.result import ResultDoc
 
 MODEL = "py:screening_double:make_model"
 app = typer.Typer()
@@ -82,7 +83,7 @@ def test_workflow_templates_load():
 
     root = Path(__file__).resolve().parents[2] / "workflows"
     example = load_campaign(root / "campaign.example.yaml")
-    assert example.source.kind == "gnome" and example.maker.chunk_manager_config
+    assert example.source.kind == "gnome" and example.maker.spec.chunk_manager_config
     assert load_campaign(root / "demo.local.yaml").engine == "local"
 
 
@@ -150,9 +151,11 @@ def test_the_tables_show_this_runs_materials_only(tmp_path):
 
 def test_confirmed_tis_that_pbe_cannot_vouch_for_are_a_group_of_their_own():
     def doc(mid, label, verdict=None, sensitive=False, fp_label=None):
-        c = None if verdict is None else {"status": "done", "verdict": verdict,
-                                          "pbe_sensitive": sensitive, "label": fp_label}
-        return {"material_id": mid, "label": label, "status": "done", "confirmation": c}
+        c = None if verdict is None else {
+            "status": "done", "verdict": verdict, "pbe_sensitive": sensitive, "label": fp_label,
+            "method": "gpaw-pw-pbe-soc", "fingerprint": "f", "settings_key": "k"}
+        return ResultDoc(material_id=mid, source="demo", label=label, status="done",
+                         model={"name": "m", "sha256": "s"}, confirmation=c)
 
     docs = [doc("Bi2Se3", "STI (1;000)", "confirmed"),
             doc("CsPbI3", "STI (1;111)", "confirmed", sensitive=True),
@@ -160,6 +163,6 @@ def test_confirmed_tis_that_pbe_cannot_vouch_for_are_a_group_of_their_own():
             doc("New", "WTI (0;001)"),
             doc("TlBiSe2x", "trivial (0;000)", "disagrees", fp_label="STI (1;000)")]
     groups = screen_commands.topological_groups(docs)
-    assert {k: [d["material_id"] for d in v] for k, v in groups.items()} == {
+    assert {k: [d.material_id for d in v] for k, v in groups.items()} == {
         "confirmed": ["Bi2Se3"], "pbe_sensitive": ["CsPbI3"], "awaiting": ["New"],
         "rejected": ["CsPbBr3"], "missed": ["TlBiSe2x"]}

@@ -19,6 +19,7 @@ from hts_z2.flows.screening import run_campaign
 from hts_z2.reference.planewave.record import load_results
 from hts_z2.reference.planewave.settings import PlaneWaveSettings
 from hts_z2.schemas.dft import Confirmation, judge
+from hts_z2.schemas.result import ResultDoc
 from hts_z2.store import open_store
 from hts_z2.store.dft import open_dft_store
 from hts_z2.structures.sources import SourceSpec
@@ -29,8 +30,11 @@ DEMO = ["Bi2Se3-R-3m", "Bi2Te3-R-3m", "TlBiSe2-R-3m", "PbTe-Fm-3m", "Au-Fm-3m"]
 
 
 def doc(label, status="done", gap=0.5, in_domain=True, manifold=None):
-    return {"status": status, "label": label, "structure": {"x": 1}, "in_domain": in_domain,
-            "gap": {"indirect": gap}, "z2_manifold": {"label": manifold} if manifold else None}
+    return ResultDoc(
+        material_id="m", source="demo", model={"name": "m", "sha256": "s"}, status=status,
+        label=label, structure={"x": 1}, gap={"indirect": gap, "direct": gap, "is_metal": False},
+        domain={"distance": 0.1 if in_domain else 9.0, "in_domain": in_domain},
+        z2_manifold={"label": manifold} if manifold else None)
 
 
 def test_candidates_policy():

@@ -9,10 +9,10 @@ from pymatgen.core import Lattice, Structure
 from screening_double import CalibratedToyModel, DomainToyModel, ToyScreeningModel, tilted_sti
 
 import hts_z2.hamiltonian.gap as gap_module
+from hts_z2.flows.campaign import CampaignSpec, ScreeningFlowMaker
 from hts_z2.flows.screening import (
     CampaignCounts,
     HamiltonianModel,
-    ScreeningFlowMaker,
     ScreeningSettings,
     process_chunk,
     resolve_model,
@@ -21,6 +21,7 @@ from hts_z2.flows.screening import (
     topology,
 )
 from hts_z2.hamiltonian.lattice_models import wilson_dirac
+from hts_z2.schemas.result import ResultDoc
 from hts_z2.store import open_store
 from hts_z2.structures.filter import CandidateFilter
 from hts_z2.structures.sources import SourceSpec, StructureRecord, iter_source
@@ -146,8 +147,8 @@ def test_counts_add():
 @pytest.mark.slow
 def test_flow_run_locally(tmp_path):
     db = str(tmp_path / "db")
-    maker = ScreeningFlowMaker(db=db, model=MODEL, campaign="t", chunk_size=2,
-                               chunk_manager_config={"_fworker": "gpu"})
+    maker = ScreeningFlowMaker(spec=CampaignSpec(db=db, model=MODEL, campaign="t", chunk_size=2,
+                                                 chunk_manager_config={"_fworker": "gpu"}))
     ids = ["Bi2Se3-R-3m", "PbTe-Fm-3m", "Au-Fm-3m", "CdTe-F-43m", "KHgSb-P6_3mmc"]
     flow = maker.make(SourceSpec(kind="demo", paths=ids))
     responses = run_locally(flow, create_folders=False, ensure_success=True)
@@ -168,14 +169,17 @@ def test_caution_on_gaps_below_the_model_band_error(band_error):
         doc = docs[mid]
         assert doc.label != "metal" and doc.gap.indirect > 1e-3
         if band_error is not None and doc.gap.indirect < band_error:
-            assert f"{doc.gap.indirect:.3f} eV <" in doc.caution and "band error" in doc.caution
+            [c] = doc.cautions
+            assert c.code == "gap_below_band_error" and c.value == doc.gap.indirect
+            assert c.threshold == band_error and f"{doc.gap.indirect:.3f} eV <" in c.text
         else:
-            assert doc.caution is None
+            assert doc.cautions == []
     metal = docs["Au-Fm-3m"]  # bands overlap by 12 eV, direct gap 0 (degenerate bands)
     assert metal.label == "metal" and metal.z2_manifold is None
-    assert (metal.caution is not None) == (band_error == 50.0)
+    assert bool(metal.cautions) == (band_error == 50.0)
     if band_error == 50.0:
-        assert docs["Bi2Se3-R-3m"].caution and docs["Bi2Se3-R-3m"].label == "STI (1;000)"
+        assert metal.cautions[0].code == "overlap_below_band_error"
+        assert docs["Bi2Se3-R-3m"].cautions and docs["Bi2Se3-R-3m"].label == "STI (1;000)"
 
 
 def test_domain_distance_is_stored_and_cautions_outside_the_threshold():
@@ -183,18 +187,21 @@ def test_domain_distance_is_stored_and_cautions_outside_the_threshold():
     docs = {d.material_id: d for d in screen_records(recs, DomainToyModel(), CandidateFilter(),
                                                      ScreeningSettings())}  # fmt: skip
     inside, outside, unseen = docs["Bi2Se3-R-3m"], docs["PbTe-Fm-3m"], docs["Au-Fm-3m"]
-    assert inside.domain_distance == 0.5 and inside.caution is None
+    assert inside.domain.distance == 0.5 and inside.cautions == []
     assert inside.label == "STI (1;000)" and "domain" in inside.timings
-    assert outside.domain_distance == 3.0 and "domain distance 3.00 > 1.00" in outside.caution
-    assert unseen.domain_distance is None and "no environment" in unseen.caution
-    assert inside.domain_by_element == {"Bi": 0.5, "Se": 0.5}
-    assert outside.domain_by_element == {"Pb": 3.0, "Te": 3.0}
-    assert unseen.domain_by_element == {"Au": None}
-    assert (inside.in_domain, outside.in_domain, unseen.in_domain) == (True, False, False)
+    [far] = outside.cautions
+    assert outside.domain.distance == 3.0 and (far.code, far.value, far.threshold) == (
+        "outside_domain", 3.0, 1.0) and "domain distance 3.00 > 1.00" in far.text
+    assert unseen.domain.distance is None and "no environment" in unseen.cautions[0].text
+    assert unseen.cautions[0].code == "unseen_element"
+    assert inside.domain.by_element == {"Bi": 0.5, "Se": 0.5}
+    assert outside.domain.by_element == {"Pb": 3.0, "Te": 3.0}
+    assert unseen.domain.by_element == {"Au": None}
+    assert [d.domain.in_domain for d in (inside, outside, unseen)] == [True, False, False]
     assert unseen.label == "metal"
     plain = screen_records(recs[:1], CalibratedToyModel(None), CandidateFilter(),
                            ScreeningSettings())[0]  # fmt: skip
-    assert plain.domain_distance is None and "domain" not in plain.timings
+    assert plain.domain is None and "domain" not in plain.timings
 
 
 def test_a_rerun_gives_stored_results_their_domain_distance(tmp_path):
@@ -204,18 +211,20 @@ def test_a_rerun_gives_stored_results_their_domain_distance(tmp_path):
     with open_store(tmp_path / "db") as store:
         first = run_campaign(SourceSpec(kind="demo", paths=ids), CalibratedToyModel(None), store)
         before = {d["material_id"]: d for d in store.find()}
-        assert first.backfilled == 0 and all(d["domain_distance"] is None for d in before.values())
+        assert first.backfilled == 0 and all(d["domain"] is None for d in before.values())
         again = run_campaign(SourceSpec(kind="demo", paths=ids), DomainToyModel(), store)
         assert again.existing == 3 and again.backfilled == 3
+        after = {d["material_id"]: ResultDoc.from_stored(d) for d in store.find()}
+        assert after["Bi2Se3-R-3m"].domain.distance == 0.5
+        assert after["Bi2Se3-R-3m"].cautions == []
+        assert after["PbTe-Fm-3m"].domain.distance == 3.0
+        assert "domain distance 3.00 > 1.00" in after["PbTe-Fm-3m"].cautions[0].text
+        assert after["Au-Fm-3m"].domain.distance is None  # no Au environment in training
+        assert after["Au-Fm-3m"].cautions[0].code == "unseen_element"
+        assert after["PbTe-Fm-3m"].domain.by_element == {"Pb": 3.0, "Te": 3.0}
+        assert after["Bi2Se3-R-3m"].domain.in_domain
+        assert not after["PbTe-Fm-3m"].domain.in_domain
         after = {d["material_id"]: d for d in store.find()}
-        assert after["Bi2Se3-R-3m"]["domain_distance"] == 0.5
-        assert after["Bi2Se3-R-3m"]["caution"] is None
-        assert after["PbTe-Fm-3m"]["domain_distance"] == 3.0
-        assert "domain distance 3.00 > 1.00" in after["PbTe-Fm-3m"]["caution"]
-        assert after["Au-Fm-3m"]["domain_distance"] is None  # no Au environment in training
-        assert "no environment" in after["Au-Fm-3m"]["caution"]
-        assert after["PbTe-Fm-3m"]["domain_by_element"] == {"Pb": 3.0, "Te": 3.0}
-        assert after["Bi2Se3-R-3m"]["in_domain"] and not after["PbTe-Fm-3m"]["in_domain"]
         for mid, doc in before.items():
             for key in ("label", "gap", "z2", "status", "timings"):
                 assert after[mid][key] == doc[key]
@@ -251,22 +260,22 @@ def test_the_stored_gap_and_caution_include_the_z2_planes():
     out = topology(tb, settings, band_error=1.0)
     assert out["gap"].indirect == pytest.approx(0.8) and out["gap"].n_k > grid.n_k
     assert sorted(out["gap"].k_vbm) == [0.0, 0.5, 0.5]
-    assert out["label"] == "STI (1;001)" and "0.800 eV <" in out["caution"]
+    assert out["label"] == "STI (1;001)" and "0.800 eV <" in out["cautions"][0].text
 
 
 @pytest.mark.parametrize(("band_error", "flagged"), [(None, False), (0.1, False), (0.5, True)])
 def test_a_metal_within_the_band_error_gets_a_caution_and_its_manifold_z2(band_error, flagged):
     out = topology(tilted_sti(0.51), ScreeningSettings(kspacing=0.5), band_error)
     assert out["label"] == "metal" and out["gap"].indirect == pytest.approx(-0.12)
-    assert ("caution" in out) == flagged and ("z2_manifold" in out) == flagged
+    assert bool(out["cautions"]) == flagged and ("z2_manifold" in out) == flagged
     if flagged:
         assert "bands overlap by 0.120 eV < the model's validation band error 0.500" in (
-            out["caution"]
+            out["cautions"][0].text
         )
         manifold = out["z2_manifold"]
         assert manifold.label == "STI (1;000)" and "semimetal" in manifold.reason
     deep = topology(tilted_sti(0.6), ScreeningSettings(kspacing=0.5), band_error)
-    assert deep["label"] == "metal" and "caution" not in deep and "z2_manifold" not in deep
+    assert deep["label"] == "metal" and deep["cautions"] == [] and "z2_manifold" not in deep
 
 
 @pytest.mark.usefixtures("gamma_only_grid")
@@ -276,7 +285,7 @@ def test_a_metal_found_on_the_z2_planes_only_gets_its_manifold_z2():
     out = topology(tilted_sti(0.51), ScreeningSettings(), band_error=0.5)
     assert out["label"] == "metal" and "bands overlap" in out["reason"]
     assert out["gap"].indirect == pytest.approx(-0.12) and out["gap"].is_metal
-    assert "bands overlap by 0.120 eV" in out["caution"]
+    assert "bands overlap by 0.120 eV" in out["cautions"][0].text
     assert out["z2_manifold"].label == "STI (1;000)"
 
 

@@ -4,12 +4,10 @@ import pytest
 from hts_z2.hamiltonian.gap import (
     band_gap,
     edges_gap,
-    gap_caution,
     has_time_reversal,
     merge_gaps,
     mesh_for_spacing,
     monkhorst_pack,
-    overlap_caution,
     time_reversal_partners,
 )
 from hts_z2.hamiltonian.lattice_models import kane_mele, wilson_dirac
@@ -121,13 +119,6 @@ def test_broken_time_reversal_uses_the_whole_grid():
     assert auto == full
 
 
-def test_gap_caution_only_below_the_model_band_error():
-    assert gap_caution(0.2, None) is None
-    assert gap_caution(0.6, 0.541) is None and gap_caution(0.541, 0.541) is None
-    note = gap_caution(0.057, 0.541)
-    assert "0.057 eV < the model's validation band error 0.541 eV" in note
-
-
 def test_edges_gap_and_merge_take_each_edge_from_where_it_lies():
     k = np.array([[0.0, 0, 0], [0.5, 0, 0], [0, 0.5, 0]])
     a = edges_gap(k, np.array([0.0, -0.2, -0.1]), np.array([1.0, 0.6, 0.8]), 8)
@@ -148,10 +139,3 @@ def test_merged_gaps_flag_an_overlap_neither_sample_shows():
     b = edges_gap(k + 0.5, np.array([0.6]), np.array([1.0]), 1)
     assert not a.is_metal and not b.is_metal
     assert merge_gaps(a, b).is_metal and merge_gaps(a, b).indirect == pytest.approx(-0.1)
-
-
-def test_overlap_caution_only_for_overlaps_below_the_model_band_error():
-    assert overlap_caution(-0.015, None) is None
-    assert overlap_caution(-0.7, 0.6) is None
-    text = overlap_caution(-0.015, 0.6)
-    assert "bands overlap by 0.015 eV < the model's validation band error 0.600 eV" in text

@@ -47,9 +47,9 @@ def test_validated_band_error_is_the_calibration_score_at_the_model_cutoff(net):
     assert cfg.validated_band_error() == pytest.approx(0.25)
     assert replace(cfg, overlap_cutoff=0.1).validated_band_error() is None
     shipped = load_model()
-    cal = shipped.config.training["overlap_calibration"]
-    at_cutoff = [s for s in cal["scores"] if s["cutoff"] == cal["overlap_cutoff"]]
-    assert shipped.band_error == pytest.approx(at_cutoff[0]["band_mae_meV"] / 1e3)
+    cal = shipped.config.training.overlap_calibration
+    at_cutoff = [s for s in cal.scores if s.cutoff == cal.overlap_cutoff]
+    assert shipped.band_error == pytest.approx(at_cutoff[0].band_mae_meV / 1e3)
     assert 0.05 < shipped.band_error < 5.0
 
 

@@ -13,7 +13,8 @@ from hts_z2.model.domain import (
     DomainError,
     DomainReference,
     build_reference,
-    domain_note,
+    domain_caution,
+    domain_doc,
     element_distances,
     group_by_element,
     leave_parent_out,
@@ -22,7 +23,6 @@ from hts_z2.model.domain import (
     read_reference,
     save_reference,
     structure_distance,
-    with_domain_note,
 )
 from hts_z2.model.predictor import load_model
 
@@ -71,19 +71,21 @@ def test_build_reference_threshold_is_the_quantile_of_finite_distances():
         build_reference(features[:2], [np.array([83, 34]), np.array([83, 52])], ["A", "B"], "x")
 
 
-def test_domain_note():
-    ref = DomainReference({83: np.zeros((1, 2), np.float32)}, 2.0, 0.75, "s")
-    assert domain_note(1.5, ref) is None and domain_note(2.0, ref) is None
-    assert domain_note(None, ref) is None and domain_note(9.0, None) is None
-    assert "2.50 > 2.00" in domain_note(2.5, ref)
-    assert "no environment" in domain_note(float("inf"), ref)
-    gap = "gap 0.1 eV < the model's band error"
-    far = domain_note(2.5, ref)
-    assert with_domain_note(None, None) is None and with_domain_note(gap, None) == gap
-    assert with_domain_note(gap, far) == f"{gap}; {far}"
-    # a new measurement replaces the earlier note instead of adding a second one
-    assert with_domain_note(f"{gap}; {far}", domain_note(3.0, ref)).count("domain") == 1
-    assert with_domain_note(f"{gap}; {far}", None) == gap and with_domain_note(far, None) is None
+def test_domain_document_and_its_caution():
+    ref = DomainReference({83: np.zeros((1, 2), np.float32), 34: np.zeros((1, 2), np.float32)},
+                          2.0, 0.75, "s")
+    numbers = np.array([83, 34, 34])
+    assert domain_doc(None, ref) is None and domain_doc((numbers, np.ones(3)), None) is None
+    inside = domain_doc((numbers, np.array([1.5, 2.0, 0.5])), ref)
+    assert inside.distance == 2.0 and inside.in_domain and inside.threshold == 2.0
+    assert inside.by_element == {"Bi": 1.5, "Se": 2.0}
+    assert domain_caution(inside) is None and domain_caution(None) is None
+    far = domain_doc((numbers, np.array([1.5, 2.5, 0.5])), ref)
+    assert not far.in_domain and domain_caution(far).code == "outside_domain"
+    assert "2.50 > 2.00" in domain_caution(far).text
+    unseen = domain_doc((numbers, np.array([np.inf, 2.5, 0.5])), ref)
+    assert unseen.distance is None and unseen.by_element["Bi"] is None
+    assert domain_caution(unseen).code == "unseen_element"
 
 
 def test_files_round_trip_and_refuse_other_weights(tmp_path, caplog):

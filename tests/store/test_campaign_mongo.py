@@ -11,7 +11,7 @@ import pytest
 from jobflow import JobStore, run_locally
 from maggma.stores import MongoStore
 
-from hts_z2.flows.screening import ScreeningFlowMaker
+from hts_z2.flows.campaign import CampaignSpec, ScreeningFlowMaker
 from hts_z2.store import open_store
 from hts_z2.store.uri import database_from_uri
 from hts_z2.structures.sources import SourceSpec
@@ -36,7 +36,8 @@ def outputs_of(store, uri):
 
 
 def test_run_locally_campaign_into_mongo(mongo_uri):
-    maker = ScreeningFlowMaker(db=mongo_uri, model=MODEL_SPEC, campaign="ci", chunk_size=1)
+    maker = ScreeningFlowMaker(spec=CampaignSpec(db=mongo_uri, model=MODEL_SPEC, campaign="ci",
+                                                 chunk_size=1))
     flow = maker.make(SourceSpec(kind="demo", paths=FEW))
     responses = run_locally(flow, store=job_store(mongo_uri), create_folders=False,
                             ensure_success=True)
@@ -58,7 +59,8 @@ def test_fireworks_launchpad_round_trip(mongo_uri, tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)
     lp = LaunchPad(host=mongo_uri, uri_mode=True, name=database_from_uri(mongo_uri))
     lp.reset("", require_password=False)
-    maker = ScreeningFlowMaker(db=mongo_uri, model=MODEL_SPEC, campaign="fw", chunk_size=2)
+    maker = ScreeningFlowMaker(spec=CampaignSpec(db=mongo_uri, model=MODEL_SPEC, campaign="fw",
+                                                 chunk_size=2))
     wf = flow_to_workflow(maker.make(SourceSpec(kind="demo", paths=FEW)),
                           store=job_store(mongo_uri))
     lp.add_wf(wf)
@@ -109,8 +111,9 @@ def test_sigkill_mid_campaign_then_rerun(mongo_uri):
 def test_run_locally_campaign_with_confirmation_from_the_cache(mongo_uri):
     from hts_z2.flows.confirmation import ConfirmationPolicy
 
-    maker = ScreeningFlowMaker(db=mongo_uri, model=MODEL_SPEC, campaign="ci", chunk_size=1,
-                               confirmation=ConfirmationPolicy())
+    maker = ScreeningFlowMaker(spec=CampaignSpec(
+        db=mongo_uri, model=MODEL_SPEC, campaign="ci", chunk_size=1,
+        confirmation=ConfirmationPolicy()))
     flow = maker.make(SourceSpec(kind="demo", paths=FEW))
     run_locally(flow, store=job_store(mongo_uri), create_folders=False, ensure_success=True)
     docs, dups = outputs_of(None, mongo_uri)
@@ -143,8 +146,9 @@ def test_fireworks_campaign_runs_a_confirmation_job(mongo_uri, tmp_path, monkeyp
     policy = ConfirmationPolicy(mode="all", settings=quick, methods="parity")
     lp = LaunchPad(host=mongo_uri, uri_mode=True, name=database_from_uri(mongo_uri))
     lp.reset("", require_password=False)
-    maker = ScreeningFlowMaker(db=mongo_uri, model=MODEL_SPEC, campaign="fw", chunk_size=2,
-                               confirmation=policy, confirm_manager_config={"_fworker": "cpu"})
+    maker = ScreeningFlowMaker(spec=CampaignSpec(
+        db=mongo_uri, model=MODEL_SPEC, campaign="fw", chunk_size=2, confirmation=policy,
+        confirm_manager_config={"_fworker": "cpu"}))
     source = SourceSpec(kind="files", paths=[str(tmp_path / "PbTe_wide.cif")])
     lp.add_wf(flow_to_workflow(maker.make(source), store=job_store(mongo_uri)))
     rapidfire(lp, FWorker(name="cpu"), nlaunches=0, sleep_time=0, max_loops=-1)

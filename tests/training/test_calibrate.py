@@ -8,6 +8,7 @@ from test_losses import item_of
 from hts_z2.hamiltonian.overlap import OverlapBasis, OverlapCalculator
 from hts_z2.model.checkpoint import OVERLAP_BASIS, load_checkpoint, load_overlap
 from hts_z2.model.predictor import DEFAULT_MODEL, load_model, models_dir
+from hts_z2.schemas.training import Calibration
 from hts_z2.training.calibrate import (
     CutoffScore,
     labels_by_cutoff,
@@ -30,38 +31,44 @@ from hts_z2.training.run import (
 from hts_z2.training.trainer import TrainSettings
 
 
+def score(cutoff, mae, solved, total, reference=None, agree=None):
+    """A :class:`CutoffScore` (the calibration document) from its values in order."""
+    return CutoffScore(cutoff=cutoff, band_mae_meV=mae, n_solved=solved, n_total=total,
+                       reference_band_mae_meV=reference, labels_agree=agree)  # fmt: skip
+
+
 def test_pick_prefers_solving_every_structure_then_the_lowest_error():
     scores = [
-        CutoffScore(0.0, 5.0, 3, 4),  # best MAE but one structure unsolved
-        CutoffScore(1e-4, 40.0, 4, 4),
-        CutoffScore(1e-3, 20.0, 4, 4),
-        CutoffScore(1e-2, 90.0, 4, 4),
+        score(0.0, 5.0, 3, 4),  # best MAE but one structure unsolved
+        score(1e-4, 40.0, 4, 4),
+        score(1e-3, 20.0, 4, 4),
+        score(1e-2, 90.0, 4, 4),
     ]
     assert pick_cutoff(scores) == 1e-3
-    assert pick_cutoff([CutoffScore(0.0, 5.0, 4, 4), CutoffScore(1e-3, 20.0, 4, 4)]) == 0.0
+    assert pick_cutoff([score(0.0, 5.0, 4, 4), score(1e-3, 20.0, 4, 4)]) == 0.0
     with pytest.raises(ValueError, match="no overlap cutoff"):
-        pick_cutoff([CutoffScore(0.0, None, 0, 4)])
+        pick_cutoff([score(0.0, None, 0, 4)])
 
 
 def test_pick_by_labels_ranks_agreement_before_band_error():
     scores = [
-        CutoffScore(0.0, 5.0, 3, 4, labels_agree=3),  # unsolved structure: never wins
-        CutoffScore(1e-3, 20.0, 4, 4, labels_agree=1),
-        CutoffScore(1e-2, 90.0, 4, 4, labels_agree=3),
-        CutoffScore(1e-1, 60.0, 4, 4, labels_agree=3),
+        score(0.0, 5.0, 3, 4, agree=3),  # unsolved structure: never wins
+        score(1e-3, 20.0, 4, 4, agree=1),
+        score(1e-2, 90.0, 4, 4, agree=3),
+        score(1e-1, 60.0, 4, 4, agree=3),
     ]
     assert pick_cutoff(scores) == 1e-3  # band MAE alone
     assert pick_cutoff(scores, "labels") == 1e-1  # most labels, then the lower band MAE
-    tied = [CutoffScore(1e-3, 20.0, 4, 4, labels_agree=2), CutoffScore(1e-2, 20.05, 4, 4, 0, 2)]
+    tied = [score(1e-3, 20.0, 4, 4, agree=2), score(1e-2, 20.05, 4, 4, 0, 2)]
     assert pick_cutoff(tied, "labels") == 1e-3  # within TIE_MEV: the smaller cutoff
     with pytest.raises(ValueError, match="label counts"):
-        pick_cutoff([CutoffScore(1e-3, 20.0, 4, 4)], "labels")
+        pick_cutoff([score(1e-3, 20.0, 4, 4)], "labels")
     with pytest.raises(ValueError, match="unknown calibration criterion"):
         pick_cutoff(scores, "z2")
 
 
 def test_score_labels_counts_exact_matches_per_cutoff():
-    scores = [CutoffScore(c, 1.0, 3, 3) for c in (1e-3, 1e-2)]
+    scores = [score(c, 1.0, 3, 3) for c in (1e-3, 1e-2)]
     predicted = [
         ({1e-3: "metal", 1e-2: "trivial (0;000)"}, "trivial (0;000)"),
         ({1e-3: "STI (1;000)", 1e-2: "STI (1;000)"}, "STI (1;000)"),
@@ -96,24 +103,27 @@ def test_calibration_sets_the_cutoff_of_the_evaluated_and_registered_model(tmp_p
     run_stage(work, 1, fast)
     seen = []
     record = run_calibration(work, candidates=(0.0, 1e-3, 1e-2), on_progress=seen.append)
-    assert [s["cutoff"] for s in record["scores"]] == [0.0, 1e-3, 1e-2]
-    assert record["criterion"] == "labels" and len(seen) == 2 * len(set(seen))
-    n_val = record["scores"][0]["n_total"]
-    assert all(0 <= s["labels_agree"] <= n_val for s in record["scores"])
-    assert record["overlap_cutoff"] in (0.0, 1e-3, 1e-2)
-    assert json.loads((work / "calibration.json").read_text()) == record
-    assert final_network(work).cfg.overlap_cutoff == record["overlap_cutoff"]
+    assert [s.cutoff for s in record.scores] == [0.0, 1e-3, 1e-2]
+    assert record.criterion == "labels" and len(seen) == 2 * len(set(seen))
+    n_val = record.scores[0].n_total
+    assert all(0 <= s.labels_agree <= n_val for s in record.scores)
+    assert record.overlap_cutoff in (0.0, 1e-3, 1e-2)
+    assert Calibration.model_validate_json((work / "calibration.json").read_text()) == record
+    assert json.loads((work / "calibration.json").read_text())["overlap_cutoff"] == (
+        record.overlap_cutoff
+    )
+    assert final_network(work).cfg.overlap_cutoff == record.overlap_cutoff
     # the reference H solved at each cutoff (its known answer at cutoff 0 is tested on
     # Bi2Se3 above; Pb's pruned reference blocks need a cutoff to reproduce its bands)
-    truncation = [s["reference_band_mae_meV"] for s in record["scores"]]
+    truncation = [s.reference_band_mae_meV for s in record.scores]
     assert all(t is not None and t >= 0 for t in truncation)
     metrics = run_evaluation(work, z2=False)
     assert metrics.band_mae_truncation_meV >= 0
     assert all(m.band_mae_truncation_meV is not None for m in metrics.structures)
     target = register(work, "calibrated", tmp_path / "models", fast)
     net, _ = load_checkpoint(target)
-    assert net.cfg.overlap_cutoff == record["overlap_cutoff"]
-    assert net.cfg.training["overlap_calibration"] == record
+    assert net.cfg.overlap_cutoff == record.overlap_cutoff
+    assert net.cfg.training.overlap_calibration == record
     card = (target / "card.md").read_text()
     assert "chosen on the" in card and "truncation alone" in card
     assert "labels agreeing" in card and "most screening labels" in card
@@ -148,7 +158,7 @@ def test_labels_by_cutoff_match_the_evaluation_labels(tmp_path):
     _, items, record = load_items(work, ("test",))
     assert items["test"], "the split of the small dataset has no test structure"
     overlap = load_overlap(work, net.cfg)
-    metrics = evaluate(net, items["test"], record["labels"], True, None, overlap)
+    metrics = evaluate(net, items["test"], record.labels, True, None, overlap)
     for it, m in zip(items["test"], metrics.structures, strict=True):
         labels = labels_by_cutoff(net, it, (net.cfg.overlap_cutoff, 0.1), overlap)
         assert m.label_pred is not None

@@ -30,11 +30,11 @@ def test_the_shipped_reference_is_rebuilt_from_the_training_data():
     with pytest.raises(ValueError, match="not a training dataset"):
         training_samples(training, None, [DATA / "extra_val"])
     samples = training_samples(training, None, [DATA / "extra"])
-    assert len(samples) == training["n_train"]
+    assert len(samples) == training.n_train
     ref = build_domain(model, samples, model.domain.quantile)
     shipped = read_reference(models_dir() / DEFAULT_MODEL / DOMAIN_FILE)
     assert ref.threshold == pytest.approx(shipped.threshold, rel=1e-5)
-    assert ref.summary["samples"] == shipped.summary["samples"] == training["n_train"]
+    assert ref.summary["samples"] == shipped.summary["samples"] == training.n_train
     assert ref.summary["parents"] == shipped.summary["parents"]
     for z, f in shipped.features.items():
         np.testing.assert_allclose(ref.features[z], f, atol=1e-4)

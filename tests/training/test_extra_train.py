@@ -12,6 +12,7 @@ from hts_z2.training.run import (
     load_items,
     prepare,
     prepare_recalibration,
+    read_split,
     register,
     run_evaluation,
     run_stage,
@@ -54,12 +55,12 @@ def test_prepare_trains_on_the_extra_data_and_records_it(tmp_path):
     main, extra = link_dataset(tmp_path / "a"), link_dataset(tmp_path / "b", EXTRA)
     plain = json.loads(prepare(main, tmp_path / "plain", ARCH, seed=1).read_text())
     work = tmp_path / "work"
-    record = json.loads(prepare(main, work, ARCH, seed=1, extra_train=[extra]).read_text())
-    assert record["split"]["test"] == plain["split"]["test"]
-    assert record["split"]["val"] == plain["split"]["val"]
-    assert record["extra_train"][0]["samples"] == len(EXTRA)
+    record = read_split(prepare(main, work, ARCH, seed=1, extra_train=[extra]).parent)
+    assert record.split.test == plain["split"]["test"]
+    assert record.split.val == plain["split"]["val"]
+    assert record.extra_train[0].samples == len(EXTRA)
     extra_ids = {s.sample_id for s in load_dataset(extra).samples}
-    assert len(extra_ids) == len(EXTRA) and all(i in record["labels"] for i in extra_ids)
+    assert len(extra_ids) == len(EXTRA) and all(i in record.labels for i in extra_ids)
     _, items, _ = load_items(work, ("train",))
     assert {it.sample_id for it in items["train"]} >= extra_ids
     fast = TrainSettings(max_epochs_stage1=1, batch_size=2, seed=1)
@@ -68,26 +69,31 @@ def test_prepare_trains_on_the_extra_data_and_records_it(tmp_path):
     target = register(work, "extra", tmp_path / "models", fast)
     card = (target / "card.md").read_text()
     assert f"Training-only data: {len(EXTRA)} samples from 1 further dataset" in card
-    n_train = len(record["split"]["train"])
-    assert load_checkpoint(target)[0].cfg.training["n_train"] == n_train
+    n_train = len(record.split.train)
+    trained = load_checkpoint(target)[0].cfg.training
+    assert trained.n_train == n_train
+    assert [e.model_dump() for e in trained.extra_train] == [
+        {"dataset_sha256": record.extra_train[0].dataset_sha256, "samples": len(EXTRA)}
+    ]
     assert f"seeded: train {n_train},\n" in card
 
 
 def test_a_recalibrated_model_counts_its_training_only_samples(tmp_path):
     main, extra = link_dataset(tmp_path / "a"), link_dataset(tmp_path / "b", EXTRA)
     work = tmp_path / "work"
-    record = json.loads(prepare(main, work, ARCH, seed=1, extra_train=[extra]).read_text())
+    record = read_split(prepare(main, work, ARCH, seed=1, extra_train=[extra]).parent)
     fast = TrainSettings(max_epochs_stage1=1, batch_size=2, seed=1)
     run_stage(work, 1, fast)
     run_evaluation(work, z2=False)
     source = register(work, "extra", tmp_path / "models", fast)
     recal = tmp_path / "recal"
-    rebuilt = json.loads(prepare_recalibration(source, main, recal).read_text())
-    n_train, n_main = len(record["split"]["train"]), len(rebuilt["split"]["train"])
+    rebuilt = read_split(prepare_recalibration(source, main, recal).parent)
+    assert rebuilt.extra_train[0].dataset is None  # known by digest alone
+    n_train, n_main = len(record.split.train), len(rebuilt.split.train)
     assert n_train == n_main + len(EXTRA)
     run_evaluation(recal, z2=False)
     target = register(recal, "extra-recal", tmp_path / "models", fast)
-    assert load_checkpoint(target)[0].cfg.training["n_train"] == n_train
+    assert load_checkpoint(target)[0].cfg.training.n_train == n_train
     card = (target / "card.md").read_text()
     assert f"train {n_train} ({n_main} of this dataset + {len(EXTRA)} training-only)" in card
     assert "Training labels (this dataset's):" in card

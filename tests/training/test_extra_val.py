@@ -17,6 +17,7 @@ from hts_z2.training.run import (
     load_items,
     prepare,
     prepare_recalibration,
+    read_split,
     register,
     run_calibration,
     run_evaluation,
@@ -70,23 +71,25 @@ def test_prepare_validates_on_the_extra_data_and_records_it(tmp_path):
     main, extra = link_dataset(tmp_path / "a"), link_extra(tmp_path / "b")
     plain = json.loads(prepare(main, tmp_path / "plain", ARCH, seed=1).read_text())
     work = tmp_path / "work"
-    record = json.loads(prepare(main, work, ARCH, seed=1, extra_val=[extra]).read_text())
-    assert record["split"]["train"] == plain["split"]["train"]
-    assert record["split"]["test"] == plain["split"]["test"]
-    assert record["split"]["val"] == sorted(plain["split"]["val"] + ["Sn-Fd-3m"])
-    assert record["extra_val"][0]["samples"] == 1 and "Sn-Fd-3m" in record["labels"]
+    prepare(main, work, ARCH, seed=1, extra_val=[extra])
+    record = read_split(work)
+    assert record.split.train == plain["split"]["train"]
+    assert record.split.test == plain["split"]["test"]
+    assert record.split.val == sorted(plain["split"]["val"] + ["Sn-Fd-3m"])
+    assert record.extra_val[0].samples == 1 and "Sn-Fd-3m" in record.labels
+    assert record.extra_val[0].dataset == str(extra.resolve()) and record.seed == 1
     _, items, _ = load_items(work, ("val",))
     assert "Sn-Fd-3m" in {it.sample_id for it in items["val"]}
     run_stage(work, 1, FAST)
     cal = run_calibration(work, candidates=(1e-3, 1e-1), criterion="band")
-    assert cal["split"] == "val" and cal["scores"][0]["n_total"] == len(record["split"]["val"])
+    assert cal.split == "val" and cal.scores[0].n_total == len(record.split.val)
     run_evaluation(work, z2=False)
     target = register(work, "extra-val", tmp_path / "models", FAST)
     card = (target / "card.md").read_text()
-    n_val = len(record["split"]["val"])
+    n_val = len(record.split.val)
     assert f"Validation-only data: 1 of the {n_val} validation samples" in card
     net, _ = load_checkpoint(target)
-    assert net.cfg.training["n_val"] == n_val and net.cfg.training["extra_val"][0]["samples"] == 1
+    assert net.cfg.training.n_val == n_val and net.cfg.training.extra_val[0].samples == 1
 
 
 def test_recalibration_on_a_wider_validation_split(tmp_path):
@@ -96,11 +99,9 @@ def test_recalibration_on_a_wider_validation_split(tmp_path):
     run_stage(work, 1, FAST)
     run_evaluation(work, z2=False)
     source = register(work, "tiny", tmp_path / "models", FAST)
-    record = json.loads(
-        prepare_recalibration(source, main, tmp_path / "recal", extra_val=[extra]).read_text()
-    )
-    assert "Sn-Fd-3m" in record["split"]["val"]
-    assert record["split"]["test"] == load_checkpoint(source)[0].cfg.training["test_ids"]
+    record = read_split(prepare_recalibration(source, main, tmp_path / "recal", [extra]).parent)
+    assert "Sn-Fd-3m" in record.split.val
+    assert record.split.test == load_checkpoint(source)[0].cfg.training.test_ids
     runner = CliRunner()
     base = ["recalibrate", str(source), "--dataset", str(main), "--models", str(source.parent),
             "--extra-val", str(extra)]  # fmt: skip
@@ -113,6 +114,6 @@ def test_recalibration_on_a_wider_validation_split(tmp_path):
     assert out.exit_code == 0, out.output
     assert "(incl. 1 validation-only)" in out.output
     net, _ = load_checkpoint(source.parent / "wide")
-    scores = net.cfg.training["overlap_calibration"]["scores"]
-    assert [s["cutoff"] for s in scores] == [0.001, 0.1]
-    assert all(s["n_total"] == len(record["split"]["val"]) for s in scores)
+    scores = net.cfg.training.overlap_calibration.scores
+    assert [s.cutoff for s in scores] == [0.001, 0.1]
+    assert all(s.n_total == len(record.split.val) for s in scores)

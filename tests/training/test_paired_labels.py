@@ -2,6 +2,7 @@
 
 import pytest
 
+from hts_z2.schemas.training import SampleLabels
 from hts_z2.training.paired_labels import agreement, compare, mcnemar_exact
 
 
@@ -17,9 +18,9 @@ def test_mcnemar_exact_known_values():
 
 def test_compare_counts_only_the_shared_samples():
     ref = {"a": "trivial", "b": "metal", "c": "STI", "d": "metal", "e": "STI"}
-    first = {s: {"reference": r, "predicted": {"0.1": r}} for s, r in ref.items()}
-    second = {s: {"reference": r, "predicted": {"0.1": "metal"}} for s, r in ref.items()}
-    second["x"] = {"reference": "metal", "predicted": {"0.1": "metal"}}
+    first = {s: SampleLabels(reference=r, predicted={"0.1": r}) for s, r in ref.items()}
+    second = {s: SampleLabels(reference=r, predicted={"0.1": "metal"}) for s, r in ref.items()}
+    second["x"] = SampleLabels(reference="metal", predicted={"0.1": "metal"})
     a, b = agreement(first, 0.1), agreement(second, 0.1)
     assert sum(b.values()) == 3 and b["x"]
     got = compare(a, b)

@@ -1,6 +1,5 @@
 """Re-choosing a registered model's overlap cutoff without training (``hts-z2 recalibrate``)."""
 
-import json
 from dataclasses import replace
 
 import numpy as np
@@ -16,6 +15,7 @@ from hts_z2.model.predictor import load_model
 from hts_z2.training.run import (
     prepare,
     prepare_recalibration,
+    read_split,
     register,
     run_calibration,
     run_evaluation,
@@ -44,22 +44,24 @@ def test_recalibration_keeps_the_weights_and_gives_the_new_cutoff_its_own_identi
     source, dataset, tmp = registered
     net0, sha0 = load_checkpoint(source)
     work = tmp / "work-recal"
-    record = json.loads(prepare_recalibration(source, dataset, work).read_text())
-    assert record["recalibrated_from"]["sha256"] == sha0
-    assert record["split"]["test"] == net0.cfg.training["test_ids"]
+    prepare_recalibration(source, dataset, work)
+    record = read_split(work)
+    assert record.recalibrated_from.sha256 == sha0
+    assert record.recalibrated_from.settings == net0.cfg.training.settings
+    assert record.split.test == net0.cfg.training.test_ids
     cal = run_calibration(work, candidates=(1e-3, 1e-1), criterion="labels")
-    assert sorted(cal["labels"]) == sorted(record["split"]["val"] or record["split"]["train"])
-    for sid, got in cal["labels"].items():
-        assert got["reference"] == record["labels"][sid]
-        assert set(got["predicted"]) == {"0.001", "0.1"}
-    agree = {c: sum(g["predicted"][f"{c:g}"] == g["reference"] for g in cal["labels"].values())
+    assert sorted(cal.labels) == sorted(record.split.val or record.split.train)
+    for sid, got in cal.labels.items():
+        assert got.reference == record.labels[sid]
+        assert set(got.predicted) == {"0.001", "0.1"}
+    agree = {c: sum(g.predicted[f"{c:g}"] == g.reference for g in cal.labels.values())
              for c in (1e-3, 1e-1)}  # fmt: skip
-    assert agree == {s["cutoff"]: s["labels_agree"] for s in cal["scores"]}
+    assert agree == {s.cutoff: s.labels_agree for s in cal.scores}
     run_evaluation(work, z2=True)
     target = register(work, "tiny-recal", tmp / "models", FAST)
     net1, sha1 = load_checkpoint(target)
-    assert net1.cfg.overlap_cutoff == cal["overlap_cutoff"]
-    assert net1.cfg.training["recalibrated_from"]["sha256"] == sha0
+    assert net1.cfg.overlap_cutoff == cal.overlap_cutoff
+    assert net1.cfg.training.recalibrated_from.sha256 == sha0
     for name, tensor in net0.state_dict().items():
         assert torch.equal(tensor, net1.state_dict()[name]), name
     assert (sha1 != sha0) == (net1.cfg.overlap_cutoff != net0.cfg.overlap_cutoff)
@@ -74,7 +76,8 @@ def test_recalibration_refuses_another_dataset_or_split(registered, tmp_path):
     with pytest.raises(ValueError, match="is not the one the model was trained on"):
         prepare_recalibration(source, other, tmp_path / "w1")
     net, _ = load_checkpoint(source)
-    net.cfg = replace(net.cfg, training={**net.cfg.training, "test_ids": ["no-such-sample"]})
+    edited = net.cfg.training.model_copy(update={"test_ids": ["no-such-sample"]})
+    net.cfg = replace(net.cfg, training=edited)
     save_checkpoint(net, tmp_path / "edited")
     dataset = link_dataset(tmp_path / "d2")
     with pytest.raises(ValueError, match="differs from the model's test ids"):
@@ -107,4 +110,4 @@ def test_recalibrate_command(registered, tmp_path):
     assert "## Training domain" in (source.parent / "tiny-band" / "card.md").read_text()
     assert "model registered in" in out.output and "labels agree" not in out.output
     net, _ = load_checkpoint(source.parent / "tiny-band")
-    assert net.cfg.training["overlap_calibration"]["criterion"] == "band"
+    assert net.cfg.training.overlap_calibration.criterion == "band"

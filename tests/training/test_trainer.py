@@ -12,6 +12,7 @@ from hts_z2.training.run import (
     check_model_target,
     load_items,
     prepare,
+    read_split,
     register,
     run_evaluation,
     run_stage,
@@ -87,7 +88,9 @@ def test_evaluate_and_register_write_a_loadable_model(work, tmp_path):
     assert "Test metrics" in card
     assert "agreement with the label of record" in card and "label of record |" in card
     assert all(m.sample_id in card for m in metrics.structures)
-    assert net.cfg.training["n_test"] == metrics.n_structures
+    assert net.cfg.training.n_test == metrics.n_structures
+    assert net.cfg.training.metrics == metrics.summary()
+    assert net.cfg.training.settings == FAST and net.cfg.training.state_stage == 3
 
 
 def test_register_never_replaces_another_model_unasked(work, tmp_path):
@@ -182,10 +185,10 @@ def test_init_from_starts_stage_one_from_a_registered_model(work, tmp_path):
     net, sha = load_checkpoint(source)
     second = tmp_path / "second"
     prepare(link_dataset(tmp_path / "again"), second, {"overlap_cutoff": 1e-3}, 1, source)
-    record = json.loads((second / "split.json").read_text())
-    assert record["init_from"]["sha256"] == sha
-    assert record["config"]["channels"] == ARCH["channels"]  # the model's architecture
-    assert record["config"]["overlap_cutoff"] == 1e-3
+    record = read_split(second)
+    assert record.init_from.sha256 == sha
+    assert record.config["channels"] == ARCH["channels"]  # the model's architecture
+    assert record.config["overlap_cutoff"] == 1e-3
     state = torch.load(second / "state.pt", weights_only=True)
     assert state["stage"] == 1
     for key, value in net.state_dict().items():

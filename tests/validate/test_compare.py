@@ -4,6 +4,7 @@ import numpy as np
 from pymatgen.core import Lattice, Structure
 from validate_paths import DATA, REFS
 
+from hts_z2.schemas.caution import Caution
 from hts_z2.validate import compare, load_references
 from hts_z2.validate.matching import Match, cell_transform, check_cell
 from hts_z2.validate.reference import Reference
@@ -101,12 +102,13 @@ def test_cautioned_results_are_counted_apart(docs):
     entries, _ = run(docs, *paths)
     by_key = {e.reference.key: e for e in entries}
     for key in ("mp-1001", "mp-4003"):  # one that agrees fully, one that does not
-        by_key[key].match.doc["caution"] = "gap 0.100 eV < the model's validation band error"
+        by_key[key].match.doc["cautions"] = [Caution.gap_below_error(0.1, 0.5).model_dump()]
     entries, s = run(docs, *paths)
     assert (s.n_cautioned, s.n_agree_full_cautioned) == (2, 1)
     assert (s.n_agree_full, s.n_agree_nu0) == (7, 8)  # agreement itself is unchanged
     notes = {e.reference.key: " ".join(e.warnings) for e in entries}
-    assert "caution: gap 0.100 eV" in notes["mp-1001"] and "caution" not in notes["mp-1002"]
+    assert "caution: gap 0.100 eV < the model's validation band error 0.500" in notes["mp-1001"]
+    assert "caution" not in notes["mp-1002"]
     from hts_z2.validate.report import to_json, to_markdown
 
     assert to_json(entries, s)["n_cautioned"] == 2
