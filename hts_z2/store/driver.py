@@ -91,6 +91,16 @@ def replace_upsert(collection: Any, key: dict[str, Any], data: dict[str, Any]) -
         collection.replace_one(key, data, upsert=False)
 
 
+def insert_or_replace(collection: Any, key: dict[str, Any], doc: dict[str, Any]) -> None:
+    """Insert ``doc`` (with its ``_id``); when that is refused (the ``_id`` is taken, or a
+    key the insert's checks reject), replace the document matching ``key`` instead. In
+    montydb an insert costs the same at any store size, a replace reads every document."""
+    try:
+        collection.insert_one(dict(doc))
+    except Exception:
+        replace_upsert(collection, key, {k: v for k, v in doc.items() if k != "_id"})
+
+
 def set_fields(collection: Any, key: dict[str, Any], values: dict[str, Any]) -> None:
     """``$set`` top-level ``values`` in the document matching ``key`` (atomically)."""
     collection.update_one(key, {"$set": values})

@@ -10,6 +10,7 @@ computed client-side. Everything maggma's public API cannot express goes through
 from __future__ import annotations
 
 import contextlib
+import sqlite3
 import time
 from collections import Counter
 from collections.abc import Iterable, Iterator
@@ -17,6 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from hts_z2.store import driver
+from hts_z2.store.keyindex import KeyIndex
 from hts_z2.store.lock import file_lock
 from hts_z2.store.schema import COLLECTION, ResultDoc
 from hts_z2.store.uri import ENV_DB, database_from_uri, is_mongo_uri, mask, resolve_location
@@ -99,6 +101,10 @@ class ResultStore:
         self.collection: Any = None
         """The driver's (pymongo or montydb) collection, for what maggma cannot express
         (:mod:`hts_z2.store.driver`); set while connected."""
+        self.keys: KeyIndex | None = None
+        """The embedded store's side index of stored keys and statuses
+        (:mod:`hts_z2.store.keyindex`); None for MongoDB (its own indexes answer) or
+        when the index cannot be opened (then queries scan)."""
         _connect(self, retries, retry_delay)
 
     def exclusive(self) -> contextlib.AbstractContextManager[None]:
@@ -137,33 +143,57 @@ class ResultStore:
     def replace(self, key: dict[str, Any], data: dict[str, Any]) -> None:
         """Upsert one raw document on its key (callers hold :meth:`exclusive` when the
         check before it matters). A failing write is retried with backoff
-        (:data:`WRITE_RETRIES`), then :class:`StoreFaultError` names the store."""
-        _retrying(self, lambda: driver.replace_upsert(self.collection, key, data))
+        (:data:`WRITE_RETRIES`), then :class:`StoreFaultError` names the store.
+
+        In the embedded store a result the key index does not know is inserted under an
+        ``_id`` made of its key (montydb finds a document to replace by reading every
+        document, an insert by its ``_id`` alone); a known one is replaced."""
+        index = self.keys
+        mid, sha = data.get("material_id"), (data.get("model") or {}).get("sha256")
+        keyed = key == {"material_id": mid, "model.sha256": sha} and "status" in data
+        if index is None or not keyed:
+            if index is not None:  # a write the index cannot follow: rebuild it next time
+                index.set_meta("clean", "0")
+                self.keys = None
+                index.close()
+            _retrying(self, lambda: driver.replace_upsert(self.collection, key, data))
+            return
+        new = not index.statuses(sha, [mid])
+        with index.writing():
+            if new:
+                doc = {**data, "_id": f"{sha}/{mid}"}
+                _retrying(self, lambda: driver.insert_or_replace(self.collection, key, doc))
+            else:
+                _retrying(self, lambda: driver.replace_upsert(self.collection, key, data))
+            index.put(mid, sha, data["status"])
 
     def existing(self, model_sha256: str, material_ids: Iterable[str]) -> dict[str, str]:
-        """``{material_id: status}`` of the given ids already stored for this model."""
+        """``{material_id: status}`` of the given ids already stored for this model (from
+        the key index of the embedded store: no scan of the documents)."""
+        if self.keys is not None:
+            return self.keys.statuses(model_sha256, material_ids)
         docs = _of_model(self, model_sha256, material_ids, {},
                          {"material_id": 1, "status": 1})
         return {d["material_id"]: d["status"] for d in docs}
 
-    def lacking(
-        self, model_sha256: str, material_ids: Iterable[str], field: str
-    ) -> dict[str, dict[str, Any]]:
-        """``{material_id: {"caution": ...}}`` of the ``done`` documents of this model among
-        ``material_ids`` whose ``field`` is null or absent (stored before it existed)."""
+    def lacking(self, model_sha256: str, material_ids: Iterable[str], field: str) -> set[str]:
+        """The ids among ``material_ids`` whose ``done`` document of this model has
+        ``field`` null or absent (stored before it existed)."""
         where = {"status": "done", field: None}
-        docs = _of_model(self, model_sha256, material_ids, where,
-                         {"material_id": 1, "caution": 1})
-        return {d["material_id"]: {"caution": d.get("caution")} for d in docs}
+        docs = _of_model(self, model_sha256, material_ids, where, {"material_id": 1})
+        return {d["material_id"] for d in docs}
 
     def set_fields(self, model_sha256: str, material_id: str, values: dict[str, Any]) -> None:
         """Set top-level fields of one stored document (and its ``last_updated``)."""
         from datetime import datetime, timezone
 
         key = {"material_id": material_id, "model.sha256": model_sha256}
-        with self.exclusive():
+        index = self.keys if "status" in values else None
+        with self.exclusive(), (index.writing() if index else contextlib.nullcontext()):
             _retrying(self, lambda: driver.set_fields(
                 self.collection, key, {**values, "last_updated": datetime.now(timezone.utc)}))
+            if index is not None and index.statuses(model_sha256, [material_id]):
+                index.put(material_id, model_sha256, values["status"])
 
     def find(
         self,
@@ -215,6 +245,9 @@ class ResultStore:
             if self.collection is not None:
                 driver.close(self.collection)
                 self.collection = None
+            if self.keys is not None:
+                self.keys.close()
+                self.keys = None
 
     def __enter__(self) -> ResultStore:
         return self
@@ -239,6 +272,7 @@ def _connect(results: ResultStore, retries: int, retry_delay: float) -> None:
                     driver.ping(results.collection)
                 else:
                     driver.ensure_exists(results.collection)
+                    results.keys = _open_keys(results)
                 results.ensure_indexes()
             return
         except Exception as err:
@@ -253,6 +287,24 @@ def _connect(results: ResultStore, retries: int, retry_delay: float) -> None:
         f"cannot reach the result store {results.location} after {max(1, retries)} "
         f"attempt(s): {reason}"
     )
+
+
+def _open_keys(results: ResultStore) -> KeyIndex | None:
+    """The embedded store's key index, rebuilt from one scan of the documents when it is
+    new, of another format or was left dirty by an interrupted write; None when it cannot
+    be opened or built (a read-only directory): then lookups scan the documents."""
+    if results.keys is not None:
+        results.keys.close()
+    try:
+        keys = KeyIndex(results.raw_location)
+        if not keys.usable:
+            found = results.collection.find({}, {"material_id": 1, "model.sha256": 1,
+                                                 "status": 1, "_id": 0})
+            keys.rebuild((d["material_id"], d["model"]["sha256"], d["status"]) for d in found
+                         if d.get("material_id") and (d.get("model") or {}).get("sha256"))
+        return keys
+    except (sqlite3.Error, OSError):
+        return None
 
 
 def _retrying(results: ResultStore, action: Any, what: str = "writing to") -> Any:

@@ -58,14 +58,13 @@ def test_reads_writes_and_close(location):
                        {"material_id": "b", "label": "trivial (0;000)"}]
         assert [d["material_id"] for d in store.find({"status": "done"},
                                                      sort=[("material_id", 1)])] == ["a", "b"]
-        assert store.lacking(MODEL.sha256, ["a", "b", "c"], "caution") == {
-            "a": {"caution": None}, "b": {"caution": None}}
+        assert store.lacking(MODEL.sha256, ["a", "b", "c"], "caution") == {"a", "b"}
         before = next(store.find({"material_id": "a"}))["last_updated"]
         store.set_fields(MODEL.sha256, "a", {"caution": "small gap"})
         (a,) = store.find({"material_id": "a"})
         assert a["caution"] == "small gap" and a["label"] == "STI (1;000)"
         assert a["last_updated"] >= before.replace(tzinfo=a["last_updated"].tzinfo)
-        assert store.lacking(MODEL.sha256, ["a", "b"], "caution") == {"b": {"caution": None}}
+        assert store.lacking(MODEL.sha256, ["a", "b"], "caution") == {"b"}
         assert store.count() == 3 and store.duplicates() == 0
     assert store.collection is None  # the driver's client is closed with the store
     with open_store(location) as again:  # what was written is there for a new client
