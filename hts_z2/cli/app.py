@@ -52,4 +52,7 @@ def _root(
 
 
 def main() -> None:
-    app()
+    """The ``hts-z2`` entry point: the app, with plain value placeholders in its help."""
+    from hts_z2.cli.console import plain_metavars
+
+    plain_metavars(typer.main.get_command(app))(prog_name="hts-z2")

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import NoReturn
+from typing import Any, NoReturn
 
 import typer
 from rich.console import Console
@@ -40,3 +40,41 @@ def fail(message: str, code: int = 2, *, stderr: bool = False) -> NoReturn:
     shared console and leave the command with exit status ``code``."""
     get_console(stderr).print(f"[red]error:[/red] {message}")
     raise typer.Exit(code)
+
+
+PLAIN_TYPES = {"str": "TEXT", "float": "FLOAT", "int": "INTEGER", "Path": "PATH", "bool": ""}
+
+
+def plain_metavars(command: Any) -> Any:
+    """``command`` (a click command or group, e.g. ``typer.main.get_command(app)``) with
+    the help's value placeholders in words (``TEXT``, ``FLOAT``, ``PATH``; an argument by
+    its name, ``PATHS...`` for several) instead of Python types (``<str>``,
+    ``<list[str]>``), and none for on/off flags (typer would print ``<bool>``). Explicit
+    metavars are kept."""
+    for param in getattr(command, "params", []):
+        if param.metavar is not None:
+            continue
+        bare = param.bare_type() if hasattr(param, "bare_type") else "value"
+        inner = bare[5:-1] if bare.startswith("list[") else bare
+        plain = PLAIN_TYPES.get(inner, inner.upper())
+        if getattr(param, "is_flag", False):
+            param.metavar = ""
+        elif param.param_type_name == "argument":
+            param.metavar = param.name.upper()
+            # the help panel of an argument shows its type, not its metavar
+            param.display_type_rich = lambda ctx, plain=plain: plain
+        else:
+            param.metavar = plain
+    if hasattr(command, "get_help_option"):  # --help is made per context, not a param
+        made = command.get_help_option
+
+        def help_option(ctx: Any, made: Any = made) -> Any:
+            option = made(ctx)
+            if option is not None and option.metavar is None:
+                option.metavar = ""
+            return option
+
+        command.get_help_option = help_option
+    for sub in getattr(command, "commands", {}).values():
+        plain_metavars(sub)
+    return command

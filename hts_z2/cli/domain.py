@@ -7,16 +7,15 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 import typer
-from rich.console import Console
 from rich.progress import Progress
 
-from hts_z2.cli.console import progress_columns
+from hts_z2.cli.console import fail, get_console, progress_columns
 from hts_z2.model.domain import DEFAULT_QUANTILE, DomainReference, save_reference
 
 if TYPE_CHECKING:
     from hts_z2.schemas.training import SplitRecord
 
-console = Console()
+console = get_console()
 
 
 def write_domain(
@@ -126,11 +125,9 @@ def domain(
 
     target = Path(model) if Path(model).is_dir() else models_dir() / model
     if not (0.0 < quantile <= 1.0):
-        console.print("[red]error:[/red] --quantile must lie in (0, 1]")
-        raise typer.Exit(2)
+        fail("--quantile must lie in (0, 1]")
     try:
         ref = write_domain(target, dataset, extra_train, quantile)
     except (FileNotFoundError, ValueError) as err:
-        console.print(f"[red]error:[/red] {err}")
-        raise typer.Exit(2) from None
+        fail(str(err))
     console.print(f"{target}/domain.npz: {describe(ref)}")

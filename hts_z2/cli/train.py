@@ -7,13 +7,12 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import TYPE_CHECKING, NoReturn
+from typing import TYPE_CHECKING
 
 import typer
-from rich.console import Console
 from rich.progress import Progress, TaskID
 
-from hts_z2.cli.console import progress_columns
+from hts_z2.cli.console import fail, get_console, progress_columns
 from hts_z2.schemas.training import EXTRA_VAL, RunSpec, TrainingSpec, TrainSettings
 from hts_z2.training.cutoffs import CANDIDATE_CUTOFFS
 
@@ -27,7 +26,7 @@ if TYPE_CHECKING:
     )
     from hts_z2.training.trainer import EpochReport
 
-console = Console()
+console = get_console()
 CUTOFFS_HELP = "candidate overlap cutoffs of the calibration (repeatable; default: " + (
     ", ".join(f"{c:g}" for c in CANDIDATE_CUTOFFS) + ")"
 )
@@ -137,18 +136,12 @@ def train(
     try:
         torch_device(device)  # the stages train here: refuse an unusable device up front
     except CLEAN_ERRORS["prepare"] as err:
-        fail(err)
+        fail(str(err))
 
     def heading(record: SplitRecord) -> str:
         return f"dataset {spec.dataset}: {split_summary(record)}  (work dir {work})"
 
     run(spec, heading)
-
-
-def fail(err: Exception) -> NoReturn:
-    """Print ``error: ...`` and exit with status 2."""
-    console.print(f"[red]error:[/red] {err}")
-    raise typer.Exit(2) from None
 
 
 def run(spec: TrainingSpec | RecalibrationSpec, heading: Callable[[SplitRecord], str]) -> None:
@@ -164,7 +157,7 @@ def run(spec: TrainingSpec | RecalibrationSpec, heading: Callable[[SplitRecord],
     except Exception as err:
         if not isinstance(err, CLEAN_ERRORS.get(reporter.current or "", ())):
             raise
-        fail(err)
+        fail(str(err))
     console.print(metrics_line(result.metrics))
     console.print(f"model registered in {result.path}")
     console.print(domain_after_register(Path(result.path), result.record))
@@ -291,10 +284,7 @@ def check_cutoffs(cutoffs: list[float] | None) -> None:
     """Exit with a clear error for a candidate overlap cutoff outside [0, 1)."""
     bad = [c for c in cutoffs or [] if not 0.0 <= c < 1.0]
     if bad:
-        console.print(
-            f"[red]error:[/red] --cutoffs must lie in [0, 1) (overlap eigenvalues); got {bad}"
-        )
-        raise typer.Exit(2)
+        fail(f"--cutoffs must lie in [0, 1) (overlap eigenvalues); got {bad}")
 
 
 def check_criterion(criterion: str) -> None:
@@ -302,8 +292,7 @@ def check_criterion(criterion: str) -> None:
     from hts_z2.training.calibrate import CRITERIA
 
     if criterion not in CRITERIA:
-        console.print(f"[red]error:[/red] --calibrate-by must be one of {', '.join(CRITERIA)}")
-        raise typer.Exit(2)
+        fail(f"--calibrate-by must be one of {', '.join(CRITERIA)}")
 
 
 def recalibrate(

@@ -3,8 +3,9 @@
 The query is split by heavy element (one ``summary.search`` per element), so every call
 returns a bounded set and records are yielded as they arrive; ids seen in an earlier
 element's query are not repeated. GNoME materials hosted by MP are excluded with
-``include_gnome=False`` when a GNoME source is screened as well, and any returned entry whose
-batch id marks it as a GNoME material is dropped too.
+``include_gnome=False`` when a GNoME source is screened as well (the server filters them by
+batch id; a document that still carries a GNoME batch id is dropped too). ``FIELDS`` are
+fields the summary endpoint serves: mp-api refuses a query for any other.
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
+from pymatgen.analysis.magnetism import Ordering
 from pymatgen.core import Element, Structure
 
 from hts_z2.structures.chemistry import HEAVY_Z, MAGNETIC_ELEMENTS
@@ -30,7 +32,6 @@ FIELDS = (
     "band_gap",
     "is_metal",
     "ordering",
-    "batch_id",
 )
 GNOME_BATCH = "gnome"
 
@@ -57,7 +58,8 @@ class MPQuery:
     max_sites : upper bound of ``num_sites``.
     max_energy_above_hull : eV/atom.
     is_metal : pass False to let MP drop its own metals (None: no filter).
-    magnetic_ordering : MP's ``ordering`` ("NM" keeps non-magnetic materials).
+    magnetic_ordering : MP's ``ordering`` ("NM" keeps non-magnetic materials), passed to
+        the client as pymatgen's ``Ordering``, the type mp-api's ``search`` takes.
     include_gnome : also return the GNoME materials MP hosts.
     chunk_size : documents per API page.
     """
@@ -89,7 +91,8 @@ class MPQuery:
                 None if self.max_energy_above_hull is None else (0.0, self.max_energy_above_hull)
             ),
             "is_metal": self.is_metal,
-            "magnetic_ordering": self.magnetic_ordering,
+            "magnetic_ordering": None if self.magnetic_ordering is None
+            else Ordering(self.magnetic_ordering),  # the client reads its .value
             "include_gnome": self.include_gnome,
             "chunk_size": self.chunk_size,
             "fields": list(FIELDS),

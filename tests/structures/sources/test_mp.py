@@ -42,7 +42,7 @@ def test_query_kwargs_defaults():
     assert kw["elements"] == ["Bi"]
     assert kw["num_sites"] == (1, 24)
     assert kw["energy_above_hull"] == (0.0, 0.1)
-    assert kw["magnetic_ordering"] == "NM"
+    assert kw["magnetic_ordering"].value == "NM"  # the type mp-api reads
     assert "Fe" in kw["exclude_elements"]
     assert "is_metal" not in kw and "structure" in kw["fields"]
 
