@@ -158,14 +158,15 @@ class ResultStore:
                 index.close()
             _retrying(self, lambda: driver.replace_upsert(self.collection, key, data))
             return
-        new = not index.statuses(sha, [mid])
-        with index.writing():
-            if new:
-                doc = {**data, "_id": f"{sha}/{mid}"}
-                _retrying(self, lambda: driver.insert_or_replace(self.collection, key, doc))
-            else:
-                _retrying(self, lambda: driver.replace_upsert(self.collection, key, data))
-            index.put(mid, sha, data["status"])
+        with _index_faults(self):
+            new = not index.statuses(sha, [mid])
+            with index.writing():
+                if new:
+                    doc = {**data, "_id": f"{sha}/{mid}"}
+                    _retrying(self, lambda: driver.insert_or_replace(self.collection, key, doc))
+                else:
+                    _retrying(self, lambda: driver.replace_upsert(self.collection, key, data))
+                index.put(mid, sha, data["status"])
 
     def existing(self, model_sha256: str, material_ids: Iterable[str]) -> dict[str, str]:
         """``{material_id: status}`` of the given ids already stored for this model (from
@@ -189,7 +190,8 @@ class ResultStore:
 
         key = {"material_id": material_id, "model.sha256": model_sha256}
         index = self.keys if "status" in values else None
-        with self.exclusive(), (index.writing() if index else contextlib.nullcontext()):
+        with self.exclusive(), _index_faults(self), (
+                index.writing() if index else contextlib.nullcontext()):
             _retrying(self, lambda: driver.set_fields(
                 self.collection, key, {**values, "last_updated": datetime.now(timezone.utc)}))
             if index is not None and index.statuses(model_sha256, [material_id]):
@@ -287,6 +289,17 @@ def _connect(results: ResultStore, retries: int, retry_delay: float) -> None:
         f"cannot reach the result store {results.location} after {max(1, retries)} "
         f"attempt(s): {reason}"
     )
+
+
+@contextlib.contextmanager
+def _index_faults(results: ResultStore) -> Iterator[None]:
+    """A failing key-index write (a read-only store, a full disk) stops the run like a
+    failing document write: :class:`StoreFaultError` naming the store."""
+    try:
+        yield
+    except sqlite3.Error as err:
+        raise StoreFaultError(f"writing to the result store {results.location} failed: "
+                              f"{mask(str(err))[:300]}") from None
 
 
 def _open_keys(results: ResultStore) -> KeyIndex | None:
