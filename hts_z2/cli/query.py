@@ -29,22 +29,23 @@ VERDICTS = ("confirmed", "rejected", "agrees", "disagrees", "undetermined", "unc
 
 
 STATUSES = ("done", "skipped", "failed")
-LABEL_PREFIXES = ("STI", "WTI", "trivial", "insulator", "metal", "semimetal", "undefined")
 
 
 def check_label(value: str) -> None:
     """Raise ValueError unless ``value`` is a whole label (``STI (1;000)``, parsed as a
     :class:`~hts_z2.schemas.labels.Z2Label`) or the beginning of a label kind."""
-    from hts_z2.schemas.labels import Z2Label
+    from hts_z2.schemas.labels import RANK, Z2Label
+
+    kinds = tuple(RANK)  # every label kind, topological first
 
     if "(" in value:
         try:
             Z2Label.parse(value)
         except ValueError:
             raise ValueError(f"label {value!r} is not of the form 'STI (1;000)'") from None
-    elif not any(p.startswith(value) for p in LABEL_PREFIXES):
+    elif not any(p.startswith(value) for p in kinds):
         raise ValueError(f"unknown label {value!r}; labels start with "
-                         f"{', '.join(LABEL_PREFIXES)} (e.g. 'STI' or 'STI (1;000)')")
+                         f"{', '.join(kinds)} (e.g. 'STI' or 'STI (1;000)')")
 
 
 def build_filter(
