@@ -10,7 +10,7 @@ import typer
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-from hts_z2.cli.console import fail, get_console
+from hts_z2.cli.console import fail, get_console, progress_columns
 
 dataset_app = typer.Typer(help="Inspect and extend training datasets.", no_args_is_help=True)
 
@@ -253,6 +253,38 @@ def stats(
     get_console().print(t)
 
 
+@dataset_app.command("recode")
+def recode_command(
+    paths: list[Path] = typer.Argument(
+        None, help="dataset directories (default: the embedded one)"
+    ),
+) -> None:
+    """Rewrite a dataset's samples in the current, compact format (S and SOC stored as
+    residuals of their prediction from the basis); every file is checked to read back equal
+    before it replaces the old one."""
+    from hts_z2.reference.dataset import embedded_dataset_path, iter_sample_paths, recode
+    from hts_z2.reference.sample import SampleError
+
+    console = get_console()
+    for root in paths or [embedded_dataset_path()]:
+        if not (Path(root) / "samples").is_dir():
+            fail(f"{root} is not a dataset directory (no samples/ inside)")
+        total = len(list(iter_sample_paths(root)))
+        with Progress(*progress_columns(), console=console) as bar:
+            task = bar.add_task(f"recode {root}", total=total, info="")
+            try:
+                done = recode(root, on_progress=lambda rec, t=task: bar.advance(t))
+            except SampleError as err:
+                fail(str(err))
+        before = sum(r.bytes_before for r in done)
+        after = sum(r.bytes_after for r in done)
+        kept = sum(r.format_version < 3 for r in done)
+        console.print(
+            f"{root}: {len(done)} samples, {before / 1e6:.1f} MB -> {after / 1e6:.1f} MB"
+            + (f" ({kept} kept in format 2: elements or shells not in the tables)" if kept else "")
+        )
+
+
 @dataset_app.command("import-deeph")
 def import_deeph(
     directories: list[Path] = typer.Argument(..., help="DeepH-layout directories"),
@@ -304,8 +336,9 @@ def disagreements(
     with store:
         docs = list(store.find({"confirmation.verdict": {"$in": wanted}}))
     if model:
-        docs = [d for d in docs if d["model"]["name"] == model
-                or d["model"]["sha256"].startswith(model)]
+        docs = [
+            d for d in docs if d["model"]["name"] == model or d["model"]["sha256"].startswith(model)
+        ]
     out.mkdir(parents=True, exist_ok=True)
     manifest = []
     for d in docs:
@@ -314,12 +347,19 @@ def disagreements(
         name = "".join(c if c.isalnum() or c in "-_." else "_" for c in d["material_id"])
         Structure.from_dict(d["structure"]).to(filename=str(out / f"{name}.cif"))
         c = d["confirmation"]
-        manifest.append({
-            "material_id": d["material_id"], "file": f"{name}.cif",
-            "model": d["model"]["name"], "model_label": d.get("label"),
-            "first_principles_label": c.get("label"), "verdict": c.get("verdict"),
-            "pbe_sensitive": c.get("pbe_sensitive"),
-        })
+        manifest.append(
+            {
+                "material_id": d["material_id"],
+                "file": f"{name}.cif",
+                "model": d["model"]["name"],
+                "model_label": d.get("label"),
+                "first_principles_label": c.get("label"),
+                "verdict": c.get("verdict"),
+                "pbe_sensitive": c.get("pbe_sensitive"),
+            }
+        )
     (out / "manifest.json").write_text(json.dumps(manifest, indent=1) + "\n")
-    get_console().print(f"exported {len(manifest)} structures where the model and first "
-                        f"principles disagree -> {out}")
+    get_console().print(
+        f"exported {len(manifest)} structures where the model and first "
+        f"principles disagree -> {out}"
+    )

@@ -13,6 +13,7 @@ need only the radial functions ``f(r)`` of the orbitals and projectors (real har
 
 from __future__ import annotations
 
+import hashlib
 from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
@@ -107,6 +108,21 @@ class OverlapBasis:
             }
             return cls(str(data["name"]), float(data["dr"]), elements)
 
+    def digest(self, numbers=None) -> str:
+        """sha256 of the tables of the given elements (all when None), as :meth:`save`
+        stores them: identifies the functions that predictions were computed from."""
+        h = hashlib.sha256(self.name.encode())
+        h.update(np.float64(self.dr).tobytes())
+        zs = sorted(self.elements) if numbers is None else sorted({int(z) for z in numbers})
+        for z, el in self.subset(zs).elements.items():
+            h.update(np.int64(z).tobytes())
+            h.update(np.array(el.orbital_l, dtype=np.int32).tobytes())
+            h.update(np.ascontiguousarray(el.orbitals, dtype=np.float32).tobytes())
+            h.update(np.array(el.projector_l, dtype=np.int32).tobytes())
+            h.update(np.ascontiguousarray(el.projectors, dtype=np.float32).tobytes())
+            h.update(np.ascontiguousarray(el.dO, dtype=np.float64).tobytes())
+        return h.hexdigest()
+
     def subset(self, numbers) -> OverlapBasis:
         """The tables of the given elements only (KeyError naming the missing ones)."""
         zs = sorted({int(z) for z in numbers})
@@ -186,9 +202,25 @@ class PairTable:
             d,
             lambda L: grids.jd(L)[:n_d],
         )
-        self.splines = {key: CubicSpline(d, I) for key, I in radial.items()}
-        self.starts_a = np.concatenate([[0], np.cumsum([2 * l + 1 for l in la])])
-        self.starts_b = np.concatenate([[0], np.cumsum([2 * l + 1 for l in lb])])
+        keys = sorted(radial)
+        starts_a = np.concatenate([[0], np.cumsum([2 * l + 1 for l in la])]).astype(int)
+        starts_b = np.concatenate([[0], np.cumsum([2 * l + 1 for l in lb])]).astype(int)
+        self.starts_a, self.starts_b = starts_a, starts_b
+        self.Ls = sorted({key[2] for key in keys})
+        # one spline for every radial factor I_(i,j,L)(d): [n_d, n_keys]
+        self.spline = CubicSpline(d, np.stack([radial[key] for key in keys], axis=1))
+        # C[key, M, a*b]: Gaunt coefficients placed in the full block, so that
+        # block[n] = sum_key,M I_key(d_n) Y_LM(d_n) C[key, M]
+        m_max = 2 * max(self.Ls, default=0) + 1
+        C = np.zeros((len(keys), m_max, starts_a[-1], starts_b[-1]))
+        for k, (i, j, L) in enumerate(keys):
+            g = gaunt(la[i], lb[j], L)  # [2la+1, 2lb+1, 2L+1]
+            C[k, : 2 * L + 1, starts_a[i] : starts_a[i + 1], starts_b[j] : starts_b[j + 1]] = (
+                g.transpose(2, 0, 1)
+            )
+        self.key_L = np.array([key[2] for key in keys], dtype=int)
+        self.coupling = C.reshape(len(keys) * m_max, -1)
+        self.m_max = m_max
 
     def blocks(self, vectors: np.ndarray) -> np.ndarray:
         """Blocks at bond vectors [n, 3] (from the first function's centre to the second's).
@@ -199,20 +231,18 @@ class PairTable:
         """
         vectors = np.atleast_2d(np.asarray(vectors, dtype=float))
         dist = np.linalg.norm(vectors, axis=1)
-        out = np.zeros((len(vectors), self.starts_a[-1], self.starts_b[-1]))
+        n_a, n_b = int(self.starts_a[-1]), int(self.starts_b[-1])
+        out = np.zeros((len(vectors), n_a, n_b))
         inside = dist < self.cutoff
-        if not inside.any():
+        if not inside.any() or len(self.key_L) == 0:
             return out
         v, dd = vectors[inside], dist[inside]
-        Y = {L: real_harmonics(L, v) for L in {key[2] for key in self.splines}}
-        part = np.zeros((len(v), self.starts_a[-1], self.starts_b[-1]))
-        for (i, j, L), spline in self.splines.items():
-            li, lj = self.la[i], self.lb[j]
-            block = np.einsum("n,abc,nc->nab", spline(dd), gaunt(li, lj, L), Y[L])
-            part[
-                :, self.starts_a[i] : self.starts_a[i + 1], self.starts_b[j] : self.starts_b[j + 1]
-            ] += block
-        out[inside] = part
+        radial = self.spline(dd)  # [n, n_keys]
+        W = np.zeros((len(v), len(self.key_L), self.m_max))
+        for L in self.Ls:
+            sel = self.key_L == L
+            W[:, sel, : 2 * L + 1] = radial[:, sel, None] * real_harmonics(L, v)[:, None, :]
+        out[inside] = (W.reshape(len(v), -1) @ self.coupling).reshape(len(v), n_a, n_b)
         return out
 
 
@@ -292,7 +322,6 @@ class OverlapCalculator:
         starts = np.concatenate([[0], np.cumsum(size)])
         n = int(starts[-1])
         rc = np.array([self._extents[int(z)][0] for z in numbers])
-        rp = np.array([self._extents[int(z)][1] for z in numbers])
 
         blocks: dict[tuple[int, int, tuple[int, int, int]], np.ndarray] = {}
 
@@ -302,19 +331,37 @@ class OverlapCalculator:
 
         a, b, R, vec = neighbour_images(lattice, positions, rc[:, None] + rc[None, :])
         self._add_pairs(numbers, a, b, R, vec, "orbital", add)
-        a, b, R, vec = neighbour_images(lattice, positions, rp[:, None] + rc[None, :])
-        P = self._pair_blocks(numbers, a, b, vec, "projector")
+        a, b, R, P = self.projections(lattice, positions, numbers)
         for atom in range(len(numbers)):
-            sel = np.flatnonzero(a == atom)
             dO = el[atom].dO
-            if len(sel) == 0 or dO.size == 0:
+            if dO.size == 0:
                 continue
-            for s in sel:
-                left = P[s].T @ dO
-                for t in sel:
-                    Rt = tuple(int(x) for x in R[t] - R[s])
-                    add(int(b[s]), int(b[t]), Rt, left @ P[t])
+            for (i, j), s, t in projector_pairs(a, b, atom):
+                dR, inverse = np.unique(R[t] - R[s], axis=0, return_inverse=True)
+                Z = np.stack([dO @ P[x] for x in t])  # [n, n_pi, n_j]
+                X = np.stack([P[x] for x in s])  # [n, n_pi, n_i]
+                for r, M in zip(dR.tolist(), segment_products(X, Z, inverse), strict=True):
+                    add(i, j, tuple(r), M)
         return _dense(blocks, starts, n)
+
+    def projections(
+        self, lattice: np.ndarray, positions: np.ndarray, numbers: np.ndarray
+    ) -> tuple[np.ndarray, np.ndarray, np.ndarray, list[np.ndarray]]:
+        """Projections ``<p_i^a | phi_mu>`` of every orbital onto every atom's PAW projectors
+        that it reaches (arguments as :meth:`overlap`).
+
+        Returns
+        -------
+        a [n], b [n], R [n, 3] int and P: for each pair ``s``, the block [n_pi(a), n_orb(b)]
+        of the projectors of atom ``a[s]`` (cell 0) with the orbitals of atom ``b[s]`` in
+        cell ``R[s]``.
+        """
+        numbers = np.asarray(numbers, dtype=int)
+        self.basis.subset(numbers)
+        rc = np.array([self._extents[int(z)][0] for z in numbers])
+        rp = np.array([self._extents[int(z)][1] for z in numbers])
+        a, b, R, vec = neighbour_images(lattice, positions, rp[:, None] + rc[None, :])
+        return a, b, R, self._pair_blocks(numbers, a, b, vec, "projector")
 
     def _pair_blocks(self, numbers, a, b, vec, kind) -> list[np.ndarray]:
         out: list[np.ndarray] = [np.zeros(0)] * len(a)
@@ -329,6 +376,55 @@ class OverlapCalculator:
     def _add_pairs(self, numbers, a, b, R, vec, kind, add) -> None:
         for s, M in enumerate(self._pair_blocks(numbers, a, b, vec, kind)):
             add(int(a[s]), int(b[s]), tuple(int(x) for x in R[s]), M)
+
+
+def projector_pairs(a: np.ndarray, b: np.ndarray, atom: int):
+    """Pairs ``(s, t)`` of projections onto the same atom, grouped by orbital atoms.
+
+    Parameters
+    ----------
+    a, b : [n] projector atom and orbital atom of every projection (as returned by
+        :meth:`OverlapCalculator.projections`).
+
+    Yields
+    ------
+    ((b_s, b_t), s [m], t [m]) for every pair of orbital atoms reached by ``atom``'s
+    projectors: the projections ``s`` and ``t`` of each of the m pairs.
+    """
+    sel = np.flatnonzero(a == atom)
+    s_all, t_all = (x.ravel() for x in np.meshgrid(sel, sel, indexing="ij"))
+    group = b[s_all] * (int(b.max(initial=0)) + 1) + b[t_all]
+    order = np.argsort(group, kind="stable")
+    bounds = np.flatnonzero(np.diff(group[order])) + 1
+    for chunk in np.split(order, bounds):
+        if len(chunk):
+            s, t = s_all[chunk], t_all[chunk]
+            yield (int(b[s[0]]), int(b[t[0]])), s, t
+
+
+def segment_products(X: np.ndarray, Z: np.ndarray, segment: np.ndarray) -> np.ndarray:
+    """``sum over p in segment g of X[p]^T Z[p]`` for every segment ``g``.
+
+    Parameters
+    ----------
+    X : [n, m, a]; Z : [n, m, w]; segment : [n] ints ``0 .. n_seg - 1``.
+
+    Returns
+    -------
+    [n_seg, a, w]. Each segment is one matrix product over its pairs' stacked ``m`` axes,
+    so no [n, a, w] intermediate is formed.
+    """
+    segment = np.asarray(segment).reshape(-1)
+    order = np.argsort(segment, kind="stable")
+    bounds = np.searchsorted(segment[order], np.arange(int(segment.max(initial=-1)) + 2))
+    Xs, Zs = X[order], Z[order]
+    n_a, n_w = X.shape[2], Z.shape[2]
+    out = np.zeros((len(bounds) - 1, n_a, n_w))
+    for g in range(len(bounds) - 1):
+        lo, hi = bounds[g], bounds[g + 1]
+        if hi > lo:
+            out[g] = Xs[lo:hi].transpose(2, 0, 1).reshape(n_a, -1) @ Zs[lo:hi].reshape(-1, n_w)
+    return out
 
 
 def _dense(blocks: dict, starts: np.ndarray, n: int) -> tuple[np.ndarray, np.ndarray]:

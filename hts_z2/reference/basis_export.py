@@ -122,3 +122,16 @@ def solve_shells(
             )
         out[int(z)] = tuple(j for j, (_, kind) in enumerate(kinds) if kind != "dz")
     return out
+
+
+def export_all(basis: str = "dzp", xc: str = "PBE") -> OverlapBasis:
+    """Radial tables of every element for which GPAW has a setup and a ``basis`` set."""
+    elements = {}
+    for z in range(1, 104):
+        from ase.data import chemical_symbols
+
+        try:
+            elements[z] = element_functions(chemical_symbols[z], basis, xc)
+        except GpawError:
+            continue
+    return OverlapBasis(f"gpaw-{basis}-{xc.lower()}", DR, elements)

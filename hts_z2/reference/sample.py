@@ -25,6 +25,7 @@ from __future__ import annotations
 import hashlib
 import itertools
 import json
+import lzma
 import os
 import tempfile
 from dataclasses import dataclass, field, replace
@@ -37,8 +38,12 @@ from hts_z2.hamiltonian.soc import spinful_blocks
 from hts_z2.hamiltonian.tightbinding import TightBinding, TightBindingError
 from hts_z2.reference.halfedges import EdgeBlocks, expand, halve
 
-FORMAT_VERSION = 2
-"""2: only canonical edges stored (:mod:`hts_z2.reference.halfedges`); 1 is still read."""
+FORMAT_VERSION = 3
+"""3: ``s`` and ``soc`` stored as residuals of their prediction from the basis
+(:mod:`hts_z2.reference.blockcoding`); 2: only canonical edges stored
+(:mod:`hts_z2.reference.halfedges`); 1 and 2 are still read. A sample whose elements or
+shells the shipped radial tables lack is written as format 2."""
+_CODING_ARRAYS = ("soc_radial", "soc_radial_index")
 QUANTA = {"h0": 1e-5, "s": 1e-8, "soc": 1e-6}
 """Storage resolution of the block values (eV for h0 and soc). Overlaps of double-zeta
 bases are nearly singular (smallest eigenvalues ~1e-5), hence the fine overlap quantum.
@@ -216,31 +221,47 @@ class ReferenceSample:
         blocks follow by symmetry)."""
         return self.with_blocks(expand(halve(self.edge_blocks()), self.n_orbitals_per_atom))
 
-    def save(self, path: str | Path) -> Path:
+    def save(self, path: str | Path, keep_identity: bool = False) -> Path:
         """Write atomically (temporary file + rename): a file either exists complete or
-        not at all. Only canonical edges are written; the sha256 is that of the expanded
-        (:meth:`symmetric`) arrays, which is what :func:`load_sample` returns."""
+        not at all. Only canonical edges are written.
+
+        ``meta["content_sha256"]`` is the sha256 of the expanded (:meth:`symmetric`)
+        arrays, which is what :func:`load_sample` returns. ``meta["sha256"]`` is the
+        sample's identity (datasets and models refer to it): the content sha256, or with
+        ``keep_identity`` the identity this sample was read with (a file rewritten in
+        another format keeps it, though a format-1 file's edges come back reordered)."""
         import h5py
 
         path = Path(path)
         path.parent.mkdir(parents=True, exist_ok=True)
         full = self.symmetric()
+        content = full.arrays_sha256()
         meta = dict(
             self.meta,
             sample_id=self.sample_id,
             n_electrons=int(self.n_electrons),
             format_version=FORMAT_VERSION,
-            sha256=full.arrays_sha256(),
+            sha256=self.meta.get("sha256", content) if keep_identity else content,
+            content_sha256=content,
         )
         half = full.with_blocks(halve(full.edge_blocks()))
+        arrays = {name: half._stored(name) for name in _ARRAYS}
+        coding = _encode(half, arrays)
+        if coding is None:
+            meta["format_version"] = 2
+        else:
+            meta["coding"] = coding
+            meta["stored_sha256"] = _stored_sha256(self.sample_id, arrays)
         fd, tmp = tempfile.mkstemp(prefix=".tmp-", suffix=".h5", dir=path.parent)
         os.close(fd)
         try:
             with h5py.File(tmp, "w") as f:
                 opts = {"compression": "gzip", "compression_opts": 6, "shuffle": True}
-                for name in _ARRAYS:
-                    arr = half._stored(name)
-                    f.create_dataset(name, data=arr, **(opts if arr.size > 64 else {}))
+                for name, arr in arrays.items():
+                    if coding is not None and arr.size > 64:
+                        _write_packed(f, name, arr)
+                    else:
+                        f.create_dataset(name, data=arr, **(opts if arr.size > 64 else {}))
                 f.create_dataset("shells", data=np.array([l for sh in self.shells for l in sh]))
                 f.create_dataset("shell_counts", data=np.array([len(sh) for sh in self.shells]))
                 f.attrs["meta"] = json.dumps(meta, default=_json_default)
@@ -249,6 +270,119 @@ class ReferenceSample:
             if os.path.exists(tmp):
                 os.unlink(tmp)
         return path
+
+
+def _crystal_edges(sample: ReferenceSample):
+    from hts_z2.reference.blockcoding import Crystal, Edges
+
+    crystal = Crystal(sample.lattice, sample.positions, sample.numbers, sample.shells)
+    return crystal, Edges(sample.edge_index, sample.offset)
+
+
+def _as_int(x: np.ndarray) -> np.ndarray:
+    big = bool(x.size) and int(np.abs(x).max()) >= 2**31
+    return x.astype(np.int64 if big else np.int32)
+
+
+def _encode(half: ReferenceSample, arrays: dict[str, np.ndarray]) -> dict | None:
+    """Replace ``arrays["s"]``/``["soc"]`` (quantized, canonical edges) by the residuals of
+    their prediction and add the SOC coefficients; the coding record for ``meta``, or None
+    (arrays untouched) when the shipped tables cannot describe the sample."""
+    from hts_z2.reference import blockcoding as bc
+
+    try:
+        calc = bc.tables_calculator()
+        crystal, edges = _crystal_edges(half)
+        bc.check_basis(calc, crystal)
+    except bc.CodingError:
+        return None
+    index, coef = bc.fit_soc(calc, crystal, edges, half.soc)
+    q = half.quanta
+    s_fit, soc_fit = bc.predict_blocks(calc, crystal, edges, index, coef)
+    s_pred = quantize(s_fit, "s", q).astype(np.int64)
+    soc_pred = quantize(soc_fit, "soc", q)
+    arrays["s"] = _as_int(arrays["s"].astype(np.int64) - s_pred)
+    arrays["soc"] = _as_int(arrays["soc"].astype(np.int64) - soc_pred.astype(np.int64))
+    arrays["soc_radial"] = coef.astype(np.float64)
+    arrays["soc_radial_index"] = index.astype(np.int32)
+    return {
+        "s": "residual of the exact overlap of the basis",
+        "soc": "residual of the PAW-sphere SOC operator with radial coefficients soc_radial",
+        "predictor": bc.PREDICTOR_VERSION,
+        "tables": calc.basis.name,
+        "tables_sha256": calc.basis.digest(half.numbers),
+    }
+
+
+def _decode(sample: ReferenceSample, coef: np.ndarray, index: np.ndarray) -> ReferenceSample:
+    """Add the predictions back to the residuals stored in ``sample.s``/``.soc`` (quantized
+    integers at this point; canonical edges)."""
+    from hts_z2.reference import blockcoding as bc
+
+    coding = sample.meta["coding"]
+    if coding.get("predictor") != bc.PREDICTOR_VERSION:
+        raise SampleError(
+            f"{sample.sample_id}: blocks coded with predictor {coding.get('predictor')}, "
+            f"this version decodes {bc.PREDICTOR_VERSION}"
+        )
+    try:
+        calc = bc.tables_calculator(coding["tables"])
+        crystal, edges = _crystal_edges(sample)
+        bc.check_basis(calc, crystal)
+    except bc.CodingError as err:
+        raise SampleError(f"{sample.sample_id}: cannot decode the blocks ({err})") from None
+    if calc.basis.digest(sample.numbers) != coding["tables_sha256"]:
+        raise SampleError(
+            f"{sample.sample_id}: written with other radial tables than the shipped "
+            f"{coding['tables']!r} (sha256 differs); the blocks cannot be decoded"
+        )
+    q = sample.quanta
+    s_fit, soc_fit = bc.predict_blocks(calc, crystal, edges, index, coef)
+    s_pred = quantize(s_fit, "s", q).astype(np.int64)
+    soc_pred = quantize(soc_fit, "soc", q)
+    s = sample.s.astype(np.int64) + s_pred
+    soc = sample.soc.astype(np.int64) + soc_pred.astype(np.int64)
+    return replace(sample, s=dequantize(s, "s", q), soc=dequantize(soc, "soc", q))
+
+
+PACKED = "lzma-byteshuffle"
+"""How format 3 stores arrays of more than 64 elements: the bytes of each element
+transposed (all first bytes, then all second bytes, ...; integers that are mostly small
+become long runs) and LZMA-compressed (Python's standard library), in a uint8 dataset
+whose attributes give codec, dtype and shape. 1.5x smaller than HDF5's gzip+shuffle on
+the Hamiltonian blocks."""
+
+
+def _write_packed(f, name: str, arr: np.ndarray) -> None:
+    arr = np.ascontiguousarray(arr)
+    shuffled = arr.reshape(-1).view(np.uint8).reshape(-1, arr.dtype.itemsize).T
+    data = lzma.compress(np.ascontiguousarray(shuffled).tobytes(), preset=6)
+    ds = f.create_dataset(name, data=np.frombuffer(data, dtype=np.uint8))
+    ds.attrs["codec"] = PACKED
+    ds.attrs["dtype"] = arr.dtype.str
+    ds.attrs["shape"] = np.array(arr.shape, dtype=np.int64)
+
+
+def _read(ds) -> np.ndarray:
+    """A dataset's array, unpacking :data:`PACKED` ones."""
+    codec = ds.attrs.get("codec")
+    if codec is None:
+        return ds[()]
+    if codec != PACKED:
+        raise SampleError(f"unknown array codec {codec!r} of {ds.name}")
+
+    dtype = np.dtype(ds.attrs["dtype"])
+    shape = tuple(int(x) for x in ds.attrs["shape"])
+    raw = np.frombuffer(lzma.decompress(ds[()].tobytes()), dtype=np.uint8)
+    return raw.reshape(dtype.itemsize, -1).T.copy().view(dtype).reshape(shape)
+
+
+def _stored_sha256(sample_id: str, arrays: dict[str, np.ndarray]) -> str:
+    """sha256 over the arrays as a format-3 file stores them (file integrity)."""
+    h = hashlib.sha256(sample_id.encode())
+    for name in (*_ARRAYS, *_CODING_ARRAYS):
+        h.update(np.ascontiguousarray(arrays[name]).tobytes())
+    return h.hexdigest()
 
 
 def _json_default(x):
@@ -271,6 +405,41 @@ def load_sample_meta(path: str | Path) -> dict:
         raise SampleError(f"{path}: not a readable sample file ({err})") from None
 
 
+@dataclass(frozen=True)
+class SampleSummary:
+    """What a dataset summary needs of a sample, read without its blocks."""
+
+    sample_id: str
+    numbers: np.ndarray
+    n_orbitals_per_atom: np.ndarray
+    n_edges: int
+    meta: dict
+
+
+def load_sample_summary(path: str | Path) -> SampleSummary:
+    """Id, atoms, orbitals, edge count and ``meta`` of a sample file (no blocks decoded).
+    ``n_edges`` counts both directions of every atom pair, as :func:`load_sample` returns."""
+    import h5py
+
+    try:
+        with h5py.File(Path(path), "r") as f:
+            meta = json.loads(f.attrs["meta"])
+            numbers = _read(f["numbers"])
+            flat, counts = f["shells"][()], f["shell_counts"][()]
+            edge_index = _read(f["edge_index"])
+    except (OSError, KeyError) as err:
+        raise SampleError(f"{path}: not a readable sample file ({err})") from None
+    bounds = np.concatenate([[0], np.cumsum(counts)])
+    per_atom = np.array(
+        [sum(2 * int(l) + 1 for l in flat[a:b]) for a, b in itertools.pairwise(bounds)]
+    )
+    n_edges = len(edge_index)
+    if meta.get("format_version", 1) >= 2:
+        self_pair = (edge_index[:, 0] == edge_index[:, 1]) & np.all(edge_index[:, 2:] == 0, axis=1)
+        n_edges = 2 * n_edges - int(self_pair.sum())
+    return SampleSummary(meta["sample_id"], numbers, per_atom, n_edges, meta)
+
+
 def load_sample(path: str | Path, verify: bool = True) -> ReferenceSample:
     """Read a sample file; checks the format version and (by default) the sha256."""
     import h5py
@@ -281,15 +450,21 @@ def load_sample(path: str | Path, verify: bool = True) -> ReferenceSample:
     try:
         with h5py.File(path, "r") as f:
             meta = json.loads(f.attrs["meta"])
-            arrays = {name: f[name][()] for name in _ARRAYS}
-            quanta = meta.get("quanta", QUANTA)
-            arrays.update({name: dequantize(arrays[name], name, quanta) for name in QUANTA})
+            coded = meta.get("format_version") == 3
+            names = (*_ARRAYS, *_CODING_ARRAYS) if coded else _ARRAYS
+            arrays = {name: _read(f[name]) for name in names}
             flat, counts = f["shells"][()], f["shell_counts"][()]
-    except (OSError, KeyError) as err:
+    except (OSError, KeyError, ValueError, EOFError, lzma.LZMAError) as err:
         raise SampleError(f"{path}: not a readable sample file ({err})") from None
     version = meta.get("format_version")
-    if version not in (1, FORMAT_VERSION):
+    if version not in (1, 2, FORMAT_VERSION):
         raise SampleError(f"{path}: unsupported format version {version}")
+    if coded and verify and _stored_sha256(meta["sample_id"], arrays) != meta.get("stored_sha256"):
+        raise SampleError(f"{path}: sha256 mismatch (file corrupt or edited)")
+    coef, index = (arrays.pop(name, None) for name in _CODING_ARRAYS)
+    quanta = meta.get("quanta", QUANTA)
+    for name in QUANTA if not coded else ("h0",):
+        arrays[name] = dequantize(arrays[name], name, quanta)
     bounds = np.concatenate([[0], np.cumsum(counts)])
     shells = tuple(tuple(int(x) for x in flat[a:b]) for a, b in itertools.pairwise(bounds))
     sample = ReferenceSample(
@@ -299,8 +474,14 @@ def load_sample(path: str | Path, verify: bool = True) -> ReferenceSample:
         meta=meta,
         **arrays,
     )
+    if coded:
+        sample = _decode(sample, coef, index)
     if version >= 2:
         sample = sample.with_blocks(expand(sample.edge_blocks(), sample.n_orbitals_per_atom))
-    if verify and sample.arrays_sha256() != meta.get("sha256"):
+    if (
+        verify
+        and not coded
+        and sample.arrays_sha256() != meta.get("content_sha256", meta.get("sha256"))
+    ):
         raise SampleError(f"{path}: sha256 mismatch (file corrupt or edited)")
     return sample
