@@ -27,7 +27,7 @@ $(VENV)/.installed-core: $(BIN)/python pyproject.toml
 	touch $@
 
 $(VENV)/.installed-test: $(VENV)/.installed-core | sysdeps
-	CC=g++ $(BIN)/pip install -q -e ".[test,dft,workflows,mp]"
+	CC=g++ $(BIN)/pip install -q -e ".[test,dft,workflows,mp,remote]"
 	touch $@
 
 $(MONGO_VENV)/.installed:

@@ -160,10 +160,19 @@ def submit_jobflow_remote(campaign: Campaign) -> str:
     try:
         from jobflow_remote import submit_flow
     except ImportError as err:
-        raise SubmitError("engine jobflow-remote needs: pip install jobflow-remote") from err
+        raise SubmitError(
+            "engine jobflow-remote needs the remote extra: pip install 'hts-z2[remote]'"
+        ) from err
     options = dict(campaign.jobflow_remote)
-    submit_flow(campaign.maker.make(campaign.source), **options)
-    return f"submitted {campaign.name} to jobflow-remote ({options or 'default project'})"
+    try:
+        ids = submit_flow(campaign.maker.make(campaign.source), **options)
+    except Exception as err:  # unknown project or worker, unreachable queue database, ...
+        raise SubmitError(
+            f"jobflow-remote refused the campaign ({options or 'default project'}): "
+            f"{mask(str(err))}"
+        ) from err
+    where = ", ".join(f"{k} {v}" for k, v in options.items()) or "default project"
+    return f"submitted {campaign.name} to jobflow-remote ({where}): jobs {', '.join(map(str, ids))}"
 
 
 def submit_campaign(
