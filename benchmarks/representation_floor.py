@@ -76,12 +76,15 @@ def main() -> None:
     args = parser.parse_args()
     k = mp_grid(args.grid)
     parents = [
-        p for p in iter_sample_paths(embedded_dataset_path())
+        p
+        for p in iter_sample_paths(embedded_dataset_path())
         if "/" not in load_sample_meta(p)["sample_id"]
     ][: args.limit]
     print(f"{len(parents)} parent compounds, {len(k)} k-points, dzp cutoff {args.cutoff}")
-    print(f"{'compound':22s} {'n':>4s} {'minS dzp':>9s} {'minS szp':>9s} "
-          f"{'floor dzp@c':>11s} {'floor szp':>9s}  (meV)")
+    print(
+        f"{'compound':22s} {'n':>4s} {'minS dzp':>9s} {'minS szp':>9s} "
+        f"{'floor dzp@c':>11s} {'floor szp':>9s}  (meV)"
+    )
     rows = []
     t0 = time.perf_counter()
     for path in parents:
@@ -103,16 +106,22 @@ def main() -> None:
             1e3 * window_mae(szp.eigh(k)[0], E_ref, tb.n_occ),
         )
         rows.append(row)
-        print(f"{row[0]:22s} {row[1]:4d} {row[2]:9.2e} {row[3]:9.2e} {row[4]:11.1f} {row[5]:9.1f}",
-              flush=True)
+        print(
+            f"{row[0]:22s} {row[1]:4d} {row[2]:9.2e} {row[3]:9.2e} {row[4]:11.1f} {row[5]:9.1f}",
+            flush=True,
+        )
     arr = np.array([r[2:] for r in rows])
-    print(f"median: minS dzp {np.median(arr[:, 0]):.2e}, szp {np.median(arr[:, 1]):.2e}; "
-          f"floor dzp@{args.cutoff} {np.nanmedian(arr[:, 2]):.0f} meV (mean "
-          f"{np.nanmean(arr[:, 2]):.0f}), szp {np.nanmedian(arr[:, 3]):.0f} meV (mean "
-          f"{np.nanmean(arr[:, 3]):.0f})")
-    print(f"compounds with minS >= 0.05: dzp {int((arr[:, 0] >= 0.05).sum())}, szp "
-          f"{int((arr[:, 1] >= 0.05).sum())} of {len(rows)}; floor <= 30 meV: dzp@c "
-          f"{int((arr[:, 2] <= 30).sum())}, szp {int((arr[:, 3] <= 30).sum())}")
+    print(
+        f"median: minS dzp {np.median(arr[:, 0]):.2e}, szp {np.median(arr[:, 1]):.2e}; "
+        f"floor dzp@{args.cutoff} {np.nanmedian(arr[:, 2]):.0f} meV (mean "
+        f"{np.nanmean(arr[:, 2]):.0f}), szp {np.nanmedian(arr[:, 3]):.0f} meV (mean "
+        f"{np.nanmean(arr[:, 3]):.0f})"
+    )
+    print(
+        f"compounds with minS >= 0.05: dzp {int((arr[:, 0] >= 0.05).sum())}, szp "
+        f"{int((arr[:, 1] >= 0.05).sum())} of {len(rows)}; floor <= 30 meV: dzp@c "
+        f"{int((arr[:, 2] <= 30).sum())}, szp {int((arr[:, 3] <= 30).sum())}"
+    )
     print(f"{time.perf_counter() - t0:.0f} s")
 
 

@@ -336,11 +336,12 @@ class OverlapCalculator:
             dO = el[atom].dO
             if dO.size == 0:
                 continue
+            local, PX = stacked_projections(a, b, P, atom, len(numbers))
+            PZ = {j: dO @ X for j, X in PX.items()}  # [n, n_pi, n_j]
             for (i, j), s, t in projector_pairs(a, b, atom):
                 dR, inverse = np.unique(R[t] - R[s], axis=0, return_inverse=True)
-                Z = np.stack([dO @ P[x] for x in t])  # [n, n_pi, n_j]
-                X = np.stack([P[x] for x in s])  # [n, n_pi, n_i]
-                for r, M in zip(dR.tolist(), segment_products(X, Z, inverse), strict=True):
+                blocks_ij = segment_products(PX[i][local[s]], PZ[j][local[t]], inverse)
+                for r, M in zip(dR.tolist(), blocks_ij, strict=True):
                     add(i, j, tuple(r), M)
         return _dense(blocks, starts, n)
 
@@ -402,6 +403,25 @@ def projector_pairs(a: np.ndarray, b: np.ndarray, atom: int):
             yield (int(b[s[0]]), int(b[t[0]])), s, t
 
 
+def stacked_projections(
+    a: np.ndarray, b: np.ndarray, P: list[np.ndarray], atom: int, n_atoms: int
+) -> tuple[np.ndarray, dict[int, np.ndarray]]:
+    """The projections onto ``atom``'s projectors, stacked per orbital atom.
+
+    Returns
+    -------
+    local [n] (row of projection x in its stack) and {orbital atom j: [m_j, n_pi, n_j]}.
+    """
+    local = np.zeros(len(a), dtype=int)
+    stacks = {}
+    for j in range(n_atoms):
+        xs = np.flatnonzero((a == atom) & (b == j))
+        if len(xs):
+            local[xs] = np.arange(len(xs))
+            stacks[j] = np.stack([P[x] for x in xs])
+    return local, stacks
+
+
 def segment_products(X: np.ndarray, Z: np.ndarray, segment: np.ndarray) -> np.ndarray:
     """``sum over p in segment g of X[p]^T Z[p]`` for every segment ``g``.
 
@@ -415,15 +435,21 @@ def segment_products(X: np.ndarray, Z: np.ndarray, segment: np.ndarray) -> np.nd
     so no [n, a, w] intermediate is formed.
     """
     segment = np.asarray(segment).reshape(-1)
+    n_seg = int(segment.max(initial=-1)) + 1
+    n_m, n_a, n_w = X.shape[1], X.shape[2], Z.shape[2]
+    out = np.zeros((n_seg, n_a, n_w))
+    if n_seg == 0:
+        return out
     order = np.argsort(segment, kind="stable")
-    bounds = np.searchsorted(segment[order], np.arange(int(segment.max(initial=-1)) + 2))
-    Xs, Zs = X[order], Z[order]
-    n_a, n_w = X.shape[2], Z.shape[2]
-    out = np.zeros((len(bounds) - 1, n_a, n_w))
-    for g in range(len(bounds) - 1):
-        lo, hi = bounds[g], bounds[g + 1]
-        if hi > lo:
-            out[g] = Xs[lo:hi].transpose(2, 0, 1).reshape(n_a, -1) @ Zs[lo:hi].reshape(-1, n_w)
+    counts = np.bincount(segment, minlength=n_seg)
+    first = np.concatenate([[0], np.cumsum(counts)[:-1]])
+    # segments of equal length go through one batched product: [g, a, c m] @ [g, c m, w]
+    for c in np.unique(counts[counts > 0]):
+        segs = np.flatnonzero(counts == c)
+        rows = order[(first[segs][:, None] + np.arange(c)[None, :]).reshape(-1)]
+        A = X[rows].reshape(len(segs), c, n_m, n_a).transpose(0, 3, 1, 2)
+        B = Z[rows].reshape(len(segs), c * n_m, n_w)
+        out[segs] = A.reshape(len(segs), n_a, c * n_m) @ B
     return out
 
 

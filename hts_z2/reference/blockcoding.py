@@ -36,6 +36,7 @@ from hts_z2.hamiltonian.overlap import (
     OverlapCalculator,
     projector_pairs,
     segment_products,
+    stacked_projections,
 )
 
 TABLES_DIR = Path(__file__).resolve().parents[1] / "data" / "basis"
@@ -155,16 +156,11 @@ def paw_sums(
         if len(ops) == 0:
             continue
         K, n_pi = len(ops), ops.shape[1]
-        # this atom's projections, stacked per orbital atom j (local[x]: row of x)
-        mine = {j: np.flatnonzero((a == atom) & (b == j)).tolist() for j in range(n_atoms)}
-        PX = {j: np.stack([P[x] for x in xs]) for j, xs in mine.items() if xs}
+        local, PX = stacked_projections(a, b, P, atom, n_atoms)
         PZ = {  # O_k P_x for every projection, [n, n_pi, K * nb]
             j: (ops[None] @ PX[j][:, None]).transpose(0, 2, 1, 3).reshape(len(PX[j]), n_pi, -1)
             for j in PX
         }
-        local = np.zeros(len(a), dtype=int)
-        for xs in mine.values():
-            local[xs] = np.arange(len(xs))
         for (i, j), s, t in projector_pairs(a, b, atom):
             e = edges.find(b[s], b[t], R[t] - R[s], n_atoms)
             keep = e >= 0

@@ -24,8 +24,12 @@ def _project(tmp_path: Path, uri: str, name: str) -> dict:
     database = database_from_uri(uri)
 
     def store(collection):
-        return {"type": "MongoURIStore", "uri": uri, "database": database,
-                "collection_name": collection}
+        return {
+            "type": "MongoURIStore",
+            "uri": uri,
+            "database": database,
+            "collection_name": collection,
+        }
 
     bin_dir = Path(sys.executable).parent
     return {
@@ -44,13 +48,21 @@ def _project(tmp_path: Path, uri: str, name: str) -> dict:
                 ),
             }
         },
-        "queue": {"store": store("jfr_queue"), "flows_collection": "jfr_flows",
-                  "auxiliary_collection": "jfr_aux", "db_id_prefix": None},
+        "queue": {
+            "store": store("jfr_queue"),
+            "flows_collection": "jfr_flows",
+            "auxiliary_collection": "jfr_aux",
+            "db_id_prefix": None,
+        },
         "exec_config": {},
         "jobstore": {"docs_store": store("jfr_outputs")},
-        "runner": {"delay_checkout": 1, "delay_check_run_status": 1,
-                   "delay_advance_status": 1, "delay_refresh_limited": 5,
-                   "delay_update_batch": 5},
+        "runner": {
+            "delay_checkout": 1,
+            "delay_check_run_status": 1,
+            "delay_advance_status": 1,
+            "delay_refresh_limited": 5,
+            "delay_update_batch": 5,
+        },
     }
 
 
@@ -71,11 +83,20 @@ def test_campaign_runs_through_jobflow_remote(mongo_uri, tmp_path, monkeypatch):
     controller.reset(reset_output=True, max_limit=0)
 
     campaign = tmp_path / "campaign.yaml"
-    campaign.write_text(yaml.safe_dump({
-        "name": "jfr", "source": {"kind": "demo", "paths": FEW}, "db": mongo_uri,
-        "model": "py:screening_double:make_model", "chunk_size": 2, "confirmation": "none",
-        "engine": "jobflow-remote", "jobflow_remote": {"project": name, "worker": "local"},
-    }))
+    campaign.write_text(
+        yaml.safe_dump(
+            {
+                "name": "jfr",
+                "source": {"kind": "demo", "paths": FEW},
+                "db": mongo_uri,
+                "model": "py:screening_double:make_model",
+                "chunk_size": 2,
+                "confirmation": "none",
+                "engine": "jobflow-remote",
+                "jobflow_remote": {"project": name, "worker": "local"},
+            }
+        )
+    )
     monkeypatch.syspath_prepend(str(TESTS))
     result = CliRunner().invoke(app, ["submit", str(campaign)])
     assert result.exit_code == 0, result.output
@@ -101,10 +122,16 @@ def test_submit_to_an_unknown_jobflow_remote_project_is_a_clear_error(tmp_path, 
     projects.mkdir()
     monkeypatch.setattr(jobflow_remote.SETTINGS, "projects_folder", str(projects))
     campaign = tmp_path / "c.yaml"
-    campaign.write_text(yaml.safe_dump({
-        "name": "c", "source": {"kind": "demo", "paths": FEW[:1]}, "engine": "jobflow-remote",
-        "jobflow_remote": {"project": "nowhere", "worker": "local"},
-    }))
+    campaign.write_text(
+        yaml.safe_dump(
+            {
+                "name": "c",
+                "source": {"kind": "demo", "paths": FEW[:1]},
+                "engine": "jobflow-remote",
+                "jobflow_remote": {"project": "nowhere", "worker": "local"},
+            }
+        )
+    )
     result = CliRunner().invoke(app, ["submit", str(campaign)])
     assert result.exit_code == 2
     assert "jobflow-remote" in result.output and "nowhere" in result.output
