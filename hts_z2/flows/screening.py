@@ -339,7 +339,8 @@ def backfill_domain(
     ref = getattr(model, "domain", None)
     if ref is None or not records:
         return 0
-    lacking = store.lacking(model.sha256, [r.material_id for r in records], "domain")
+    lacking = store.lacking_docs(model.sha256, [r.material_id for r in records], "domain",
+                                 fields=("caution", "cautions"))
     todo = [r for r in records if r.material_id in lacking]
     if not todo:
         return 0
@@ -348,15 +349,12 @@ def backfill_domain(
     found = _domain_atoms(model, [r.structure for r in todo], settings.device)
     if found is None:
         return 0
-    stored = {d["material_id"]: stored_cautions(d) for d in store.find(
-        {"model.sha256": model.sha256, "material_id": {"$in": [r.material_id for r in todo]}},
-        projection={"material_id": 1, "caution": 1, "cautions": 1})}
     n = 0
     for record, atoms in zip(todo, found, strict=True):
         if atoms is None:  # no environment graph: nothing to add
             continue
         domain = domain_doc(atoms, ref)
-        band = [c for c in stored.get(record.material_id, []) if c.code in BAND_CODES]
+        band = [c for c in stored_cautions(lacking[record.material_id]) if c.code in BAND_CODES]
         cautions = replace_codes(band, DOMAIN_CODES, domain_caution(domain))
         store.set_fields(model.sha256, record.material_id, {
             "domain": domain.model_dump(), "cautions": [c.model_dump() for c in cautions]})

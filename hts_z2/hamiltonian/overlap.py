@@ -82,14 +82,21 @@ class OverlapBasis:
     dr: float
     elements: dict[int, AtomicFunctions]
 
+    @staticmethod
+    def _stored(el: AtomicFunctions) -> dict[str, np.ndarray]:
+        """One element's arrays as files store them (and :meth:`digest` hashes them)."""
+        return {
+            "orbital_l": np.array(el.orbital_l, dtype=np.int32),
+            "orbitals": np.ascontiguousarray(el.orbitals, dtype=np.float32),
+            "projector_l": np.array(el.projector_l, dtype=np.int32),
+            "projectors": np.ascontiguousarray(el.projectors, dtype=np.float32),
+            "dO": np.ascontiguousarray(el.dO, dtype=np.float64),
+        }
+
     def save(self, path: str | Path) -> None:
         arrays: dict[str, np.ndarray] = {"dr": np.array(self.dr), "name": np.array(self.name)}
         for z, el in self.elements.items():
-            arrays[f"{z}/orbital_l"] = np.array(el.orbital_l, dtype=np.int32)
-            arrays[f"{z}/orbitals"] = el.orbitals.astype(np.float32)
-            arrays[f"{z}/projector_l"] = np.array(el.projector_l, dtype=np.int32)
-            arrays[f"{z}/projectors"] = el.projectors.astype(np.float32)
-            arrays[f"{z}/dO"] = el.dO
+            arrays.update({f"{z}/{key}": a for key, a in self._stored(el).items()})
         np.savez_compressed(path, **arrays)
 
     @classmethod
@@ -116,12 +123,24 @@ class OverlapBasis:
         zs = sorted(self.elements) if numbers is None else sorted({int(z) for z in numbers})
         for z, el in self.subset(zs).elements.items():
             h.update(np.int64(z).tobytes())
-            h.update(np.array(el.orbital_l, dtype=np.int32).tobytes())
-            h.update(np.ascontiguousarray(el.orbitals, dtype=np.float32).tobytes())
-            h.update(np.array(el.projector_l, dtype=np.int32).tobytes())
-            h.update(np.ascontiguousarray(el.projectors, dtype=np.float32).tobytes())
-            h.update(np.ascontiguousarray(el.dO, dtype=np.float64).tobytes())
+            for a in self._stored(el).values():
+                h.update(a.tobytes())
         return h.hexdigest()
+
+    def shell_mismatch(self, shells_by_z) -> str | None:
+        """Why these tables cannot serve elements with the given shells (``{Z: l of every
+        shell}``, or ``(Z, shells)`` pairs), or None when they can."""
+        items = shells_by_z.items() if isinstance(shells_by_z, dict) else shells_by_z
+        for z, shells in items:
+            el = self.elements.get(int(z))
+            if el is None:
+                return f"basis {self.name!r} has no radial functions for Z={int(z)}"
+            if tuple(el.orbital_l) != tuple(shells):
+                return (
+                    f"basis {self.name!r}: Z={int(z)} has shells {list(el.orbital_l)}, "
+                    f"not {list(shells)}"
+                )
+        return None
 
     def subset(self, numbers) -> OverlapBasis:
         """The tables of the given elements only (KeyError naming the missing ones)."""

@@ -151,15 +151,9 @@ def check_inference_config(weights: Path, cfg: ModelConfig) -> None:
 def check_overlap_basis(basis: OverlapBasis, cfg: ModelConfig) -> None:
     """Raise :class:`CheckpointError` unless ``basis`` covers the model's elements with the
     same shells in the same order."""
-    for z, shells in cfg.basis.items():
-        el = basis.elements.get(int(z))
-        if el is None:
-            raise CheckpointError(f"overlap basis {basis.name!r} has no radial functions for Z={z}")
-        if tuple(el.orbital_l) != tuple(shells):
-            raise CheckpointError(
-                f"overlap basis {basis.name!r}: Z={z} has shells {el.orbital_l}, "
-                f"the model {tuple(shells)}"
-            )
+    reason = basis.shell_mismatch(cfg.basis)
+    if reason is not None:
+        raise CheckpointError(f"overlap {reason} (the model's)")
 
 
 def save_overlap_basis(basis: OverlapBasis, cfg: ModelConfig, directory: str | Path) -> None:

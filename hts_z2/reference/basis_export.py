@@ -126,10 +126,10 @@ def solve_shells(
 
 def export_all(basis: str = "dzp", xc: str = "PBE") -> OverlapBasis:
     """Radial tables of every element for which GPAW has a setup and a ``basis`` set."""
+    from ase.data import chemical_symbols
+
     elements = {}
     for z in range(1, 104):
-        from ase.data import chemical_symbols
-
         try:
             elements[z] = element_functions(chemical_symbols[z], basis, xc)
         except GpawError:

@@ -25,7 +25,7 @@ GPAW's dzp basis set); a sample records their sha256 and decoding refuses other 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from functools import lru_cache
+from functools import cached_property, lru_cache
 from pathlib import Path
 
 import numpy as np
@@ -87,20 +87,29 @@ class Edges:
     def n_values(self) -> int:
         return int(self.offset[-1])
 
-    def find(self, i: np.ndarray, j: np.ndarray, R: np.ndarray, n_atoms: int) -> np.ndarray:
-        """Edge number of every ``(i[n], j[n], R[n, 3])``, -1 where there is none."""
-        span = int(max(np.abs(self.edge_index[:, 2:]).max(initial=0), np.abs(R).max(initial=0)))
-        codes = _codes(
-            self.edge_index[:, 0], self.edge_index[:, 1], self.edge_index[:, 2:], n_atoms, span
-        )
+    @cached_property
+    def _sorted_codes(self) -> tuple[int, int, np.ndarray, np.ndarray]:
+        """(atom bound, R span, sorted edge codes, edge number of each), computed once."""
+        ei = self.edge_index
+        bound = int(ei[:, :2].max(initial=-1)) + 1
+        span = int(np.abs(ei[:, 2:]).max(initial=0))
+        codes = _codes(ei[:, 0], ei[:, 1], ei[:, 2:], bound, span)
         order = np.argsort(codes)
-        query = _codes(i, j, R, n_atoms, span)
-        pos = np.clip(np.searchsorted(codes[order], query), 0, max(len(codes) - 1, 0))
-        hit = len(codes) > 0 and True
-        out = np.full(len(query), -1, dtype=np.int64)
-        if hit:
-            match = codes[order][pos] == query
-            out[match] = order[pos[match]]
+        return bound, span, codes[order], order
+
+    def find(self, i: np.ndarray, j: np.ndarray, R: np.ndarray) -> np.ndarray:
+        """Edge number of every ``(i[n], j[n], R[n, 3])``, -1 where there is none."""
+        bound, span, codes, order = self._sorted_codes
+        i, j, R = np.asarray(i), np.asarray(j), np.asarray(R).reshape(-1, 3)
+        out = np.full(len(i), -1, dtype=np.int64)
+        inside = (i < bound) & (j < bound) & (np.abs(R).max(axis=1, initial=0) <= span)
+        if not len(codes) or not inside.any():
+            return out
+        query = _codes(i[inside], j[inside], R[inside], bound, span)
+        pos = np.minimum(np.searchsorted(codes, query), len(codes) - 1)
+        match = codes[pos] == query
+        hits = np.flatnonzero(inside)[match]
+        out[hits] = order[pos[match]]
         return out
 
     def subset(self, keep: np.ndarray) -> Edges:
@@ -121,15 +130,9 @@ def _codes(i, j, R, n_atoms: int, span: int) -> np.ndarray:
 
 def check_basis(calc: OverlapCalculator, crystal: Crystal) -> None:
     """Raise CodingError unless the tables hold every element with the sample's shells."""
-    for z, shells in zip(crystal.numbers, crystal.shells, strict=True):
-        el = calc.basis.elements.get(int(z))
-        if el is None:
-            raise CodingError(f"tables {calc.basis.name!r} have no functions for Z = {int(z)}")
-        if tuple(el.orbital_l) != tuple(shells):
-            raise CodingError(
-                f"Z = {int(z)}: sample shells {list(shells)} differ from the tables' "
-                f"{list(el.orbital_l)}"
-            )
+    reason = calc.basis.shell_mismatch(zip(crystal.numbers, crystal.shells, strict=True))
+    if reason is not None:
+        raise CodingError(f"{reason} (the sample's)")
 
 
 def paw_sums(
@@ -162,7 +165,7 @@ def paw_sums(
             for j in PX
         }
         for (i, j), s, t in projector_pairs(a, b, atom):
-            e = edges.find(b[s], b[t], R[t] - R[s], n_atoms)
+            e = edges.find(b[s], b[t], R[t] - R[s])
             keep = e >= 0
             if not keep.any():
                 continue

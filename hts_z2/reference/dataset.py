@@ -26,6 +26,7 @@ from hts_z2.reference.sample import (
     SampleError,
     load_sample,
     load_sample_summary,
+    sample_file_ok,
 )
 
 
@@ -99,7 +100,7 @@ def generate(
     for sample_id, structure in entries:
         path = sample_path(root, sample_id)
         status = "existing"
-        if _loads(path):
+        if sample_file_ok(path):
             report.existing.append(sample_id)
         elif sample_id in failures and not retry_failed:
             report.failed[sample_id] = failures[sample_id]
@@ -117,16 +118,6 @@ def generate(
         if on_progress is not None:
             on_progress(sample_id, status)
     return report
-
-
-def _loads(path: Path) -> bool:
-    if not path.is_file():
-        return False
-    try:
-        load_sample(path)
-    except SampleError:
-        return False
-    return True
 
 
 @dataclass(frozen=True)

@@ -284,6 +284,18 @@ def _as_int(x: np.ndarray) -> np.ndarray:
     return x.astype(np.int64 if big else np.int32)
 
 
+def _predicted_quanta(calc, crystal, edges, index, coef, quanta) -> tuple[np.ndarray, ...]:
+    """The predicted S [n_values] and SOC [3, n_values] in storage quanta (int64): what
+    encoding subtracts and decoding adds back."""
+    from hts_z2.reference import blockcoding as bc
+
+    s_fit, soc_fit = bc.predict_blocks(calc, crystal, edges, index, coef)
+    return (
+        quantize(s_fit, "s", quanta).astype(np.int64),
+        quantize(soc_fit, "soc", quanta).astype(np.int64),
+    )
+
+
 def _encode(half: ReferenceSample, arrays: dict[str, np.ndarray]) -> dict | None:
     """Replace ``arrays["s"]``/``["soc"]`` (quantized, canonical edges) by the residuals of
     their prediction and add the SOC coefficients; the coding record for ``meta``, or None
@@ -297,12 +309,9 @@ def _encode(half: ReferenceSample, arrays: dict[str, np.ndarray]) -> dict | None
     except bc.CodingError:
         return None
     index, coef = bc.fit_soc(calc, crystal, edges, half.soc)
-    q = half.quanta
-    s_fit, soc_fit = bc.predict_blocks(calc, crystal, edges, index, coef)
-    s_pred = quantize(s_fit, "s", q).astype(np.int64)
-    soc_pred = quantize(soc_fit, "soc", q)
+    s_pred, soc_pred = _predicted_quanta(calc, crystal, edges, index, coef, half.quanta)
     arrays["s"] = _as_int(arrays["s"].astype(np.int64) - s_pred)
-    arrays["soc"] = _as_int(arrays["soc"].astype(np.int64) - soc_pred.astype(np.int64))
+    arrays["soc"] = _as_int(arrays["soc"].astype(np.int64) - soc_pred)
     arrays["soc_radial"] = coef.astype(np.float64)
     arrays["soc_radial_index"] = index.astype(np.int32)
     return {
@@ -337,11 +346,9 @@ def _decode(sample: ReferenceSample, coef: np.ndarray, index: np.ndarray) -> Ref
             f"{coding['tables']!r} (sha256 differs); the blocks cannot be decoded"
         )
     q = sample.quanta
-    s_fit, soc_fit = bc.predict_blocks(calc, crystal, edges, index, coef)
-    s_pred = quantize(s_fit, "s", q).astype(np.int64)
-    soc_pred = quantize(soc_fit, "soc", q)
+    s_pred, soc_pred = _predicted_quanta(calc, crystal, edges, index, coef, q)
     s = sample.s.astype(np.int64) + s_pred
-    soc = sample.soc.astype(np.int64) + soc_pred.astype(np.int64)
+    soc = sample.soc.astype(np.int64) + soc_pred
     return replace(sample, s=dequantize(s, "s", q), soc=dequantize(soc, "soc", q))
 
 
@@ -440,11 +447,11 @@ def load_sample_summary(path: str | Path) -> SampleSummary:
     return SampleSummary(meta["sample_id"], numbers, per_atom, n_edges, meta)
 
 
-def load_sample(path: str | Path, verify: bool = True) -> ReferenceSample:
-    """Read a sample file; checks the format version and (by default) the sha256."""
+def _read_stored(path: Path, verify: bool) -> tuple[dict, dict[str, np.ndarray], tuple]:
+    """(meta, arrays as stored, (flat shells, shell counts)) of a sample file; a format-3
+    file's stored sha256 is checked when ``verify``."""
     import h5py
 
-    path = Path(path)
     if not path.is_file():
         raise SampleError(f"no sample file at {path}")
     try:
@@ -453,7 +460,7 @@ def load_sample(path: str | Path, verify: bool = True) -> ReferenceSample:
             coded = meta.get("format_version") == 3
             names = (*_ARRAYS, *_CODING_ARRAYS) if coded else _ARRAYS
             arrays = {name: _read(f[name]) for name in names}
-            flat, counts = f["shells"][()], f["shell_counts"][()]
+            shells = (f["shells"][()], f["shell_counts"][()])
     except (OSError, KeyError, ValueError, EOFError, lzma.LZMAError) as err:
         raise SampleError(f"{path}: not a readable sample file ({err})") from None
     version = meta.get("format_version")
@@ -461,6 +468,27 @@ def load_sample(path: str | Path, verify: bool = True) -> ReferenceSample:
         raise SampleError(f"{path}: unsupported format version {version}")
     if coded and verify and _stored_sha256(meta["sample_id"], arrays) != meta.get("stored_sha256"):
         raise SampleError(f"{path}: sha256 mismatch (file corrupt or edited)")
+    return meta, arrays, shells
+
+
+def sample_file_ok(path: str | Path) -> bool:
+    """Whether a sample file is complete and intact, as cheaply as the format allows: a
+    format-3 file by its stored sha256 (no decoding), older ones by a full verified read."""
+    path = Path(path)
+    try:
+        meta, _, _ = _read_stored(path, verify=True)
+        if meta.get("format_version") != 3:
+            load_sample(path)
+    except SampleError:
+        return False
+    return True
+
+
+def load_sample(path: str | Path, verify: bool = True) -> ReferenceSample:
+    """Read a sample file; checks the format version and (by default) the sha256."""
+    meta, arrays, (flat, counts) = _read_stored(Path(path), verify)
+    version = meta.get("format_version")
+    coded = version == 3
     coef, index = (arrays.pop(name, None) for name in _CODING_ARRAYS)
     quanta = meta.get("quanta", QUANTA)
     for name in QUANTA if not coded else ("h0",):

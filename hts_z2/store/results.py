@@ -180,9 +180,19 @@ class ResultStore:
     def lacking(self, model_sha256: str, material_ids: Iterable[str], field: str) -> set[str]:
         """The ids among ``material_ids`` whose ``done`` document of this model has
         ``field`` null or absent (stored before it existed)."""
+        return set(self.lacking_docs(model_sha256, material_ids, field))
+
+    def lacking_docs(
+        self, model_sha256: str, material_ids: Iterable[str], field: str,
+        fields: Iterable[str] = (),
+    ) -> dict[str, dict[str, Any]]:
+        """The ``done`` documents of this model among ``material_ids`` whose ``field`` is
+        null or absent (stored before it existed), by material id, projected on ``fields``
+        (the id alone by default)."""
         where = {"status": "done", field: None}
-        docs = _of_model(self, model_sha256, material_ids, where, {"material_id": 1})
-        return {d["material_id"] for d in docs}
+        projection = {"material_id": 1, **{f: 1 for f in fields}}
+        docs = _of_model(self, model_sha256, material_ids, where, projection)
+        return {d["material_id"]: d for d in docs}
 
     def set_fields(self, model_sha256: str, material_id: str, values: dict[str, Any]) -> None:
         """Set top-level fields of one stored document (and its ``last_updated``)."""

@@ -188,7 +188,7 @@ def test_edges_find_agrees_with_a_dictionary():
     offset = np.concatenate([[0], np.cumsum(rng.integers(1, 5, len(rows)))])
     edges = bc.Edges(rows.astype(np.int32), offset)
     query = rng.integers(-4, 5, size=(300, 5)) % [4, 4, 9, 9, 9] - [0, 0, 4, 4, 4]
-    found = edges.find(query[:, 0], query[:, 1], query[:, 2:], 4)
+    found = edges.find(query[:, 0], query[:, 1], query[:, 2:])
     table = {tuple(r): k for k, r in enumerate(rows.tolist())}
     assert found.tolist() == [table.get(tuple(q), -1) for q in query.tolist()]
 
