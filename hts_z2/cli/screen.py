@@ -150,11 +150,15 @@ def screen(
     chunk_size: int = typer.Option(16, help="structures per inference chunk"),
     batch_size: int = typer.Option(8, help="structures per model batch"),
     device: str = typer.Option("cpu", help="torch device for inference: cpu, cuda[:N], auto"),
-    max_sites: int = typer.Option(24, help="skip cells with more sites (memory: dense H)"),
+    max_sites: int = typer.Option(24, help="skip cells with more sites"),
     heavy_z: int = typer.Option(70, help="require an element with Z above this"),
     z2_max_gap: float = typer.Option(None, help="compute Z2 only up to this gap (eV)"),
     kspacing: float = typer.Option(
         0.15, help="band-gap grid spacing (1/Å, 2π included); larger is coarser and faster"
+    ),
+    model_form: str = typer.Option(
+        "sparse", help="predicted Hamiltonian between network and Z2: sparse (atom-pair "
+        "blocks, a few MiB) | dense (H(R), S(R) lists, ~100 MiB); the same bands"
     ),
     limit: int = typer.Option(None, help="read at most this many structures"),
     show: str = typer.Option("candidates", help="candidates | all | none: rows to print"),
@@ -189,7 +193,8 @@ def screen(
             db=db, model=model, campaign=campaign, chunk_size=chunk_size,
             candidate_filter={"heavy_z": heavy_z, "max_sites": max_sites},
             settings={"batch_size": batch_size, "device": device, "z2_max_gap": z2_max_gap,
-                      "kspacing": kspacing, "recompute": recompute},
+                      "kspacing": kspacing, "recompute": recompute,
+                      "model_form": model_form},
             confirmation={"mode": confirm, "max_structures": confirm_budget,
                           "max_cpu_hours": confirm_hours},
         )

@@ -8,6 +8,7 @@ as jobflow jobs, and the typed campaign spec both entry points share, are in
 
 from __future__ import annotations
 
+import inspect
 import time
 from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
@@ -32,6 +33,16 @@ class HamiltonianModel(Protocol):
     def predict(
         self, structures: list, batch_size: int = 8, device: str = "cpu", errors: str = "raise"
     ) -> list: ...
+
+
+def _form_option(model: Any, settings: ScreeningSettings) -> dict[str, str]:
+    """``{"form": ...}`` for models whose ``predict`` takes the option (the shipped ones);
+    a plugged-in model that does not returns its own kind of model."""
+    try:
+        params = inspect.signature(model.predict).parameters
+    except (TypeError, ValueError):
+        return {}
+    return {"form": settings.model_form} if "form" in params else {}
 
 
 def resolve_model(spec: str | HamiltonianModel | None) -> HamiltonianModel:
@@ -148,7 +159,11 @@ def _predict(model: HamiltonianModel, records: list[StructureRecord], settings: 
     try:
         tbs: list[Any] = list(
             model.predict(
-                structures, batch_size=settings.batch_size, device=settings.device, errors="return"
+                structures,
+                batch_size=settings.batch_size,
+                device=settings.device,
+                errors="return",
+                **_form_option(model, settings),
             )
         )
         if len(tbs) != len(records):
@@ -157,7 +172,14 @@ def _predict(model: HamiltonianModel, records: list[StructureRecord], settings: 
         tbs = []
         for structure in structures:
             try:
-                tbs.append(model.predict([structure], batch_size=1, device=settings.device)[0])
+                tbs.append(
+                    model.predict(
+                        [structure],
+                        batch_size=1,
+                        device=settings.device,
+                        **_form_option(model, settings),
+                    )[0]
+                )
             except Exception as err:
                 tbs.append(err)
     return tbs, (time.perf_counter() - t0) / max(1, len(records))
@@ -181,7 +203,8 @@ def _write_hamiltonian(tb: Any, record: StructureRecord, sha: str, root: str) ->
 
     target = Path(root) / f"{record.material_id}__{sha[:12]}"
     try:
-        return {"hamiltonian": str(write_deeph(tb, target))}
+        dense = tb.to_dense() if hasattr(tb, "to_dense") else tb
+        return {"hamiltonian": str(write_deeph(dense, target))}
     except Exception as err:
         return {"hamiltonian_error": str(err)[:300]}
 

@@ -7,6 +7,7 @@ from dataclasses import asdict, dataclass
 import numpy as np
 
 from hts_z2.hamiltonian.kpath import high_symmetry_path
+from hts_z2.hamiltonian.sparse import k_chunk
 from hts_z2.hamiltonian.tightbinding import TightBinding
 
 METAL_TOL = 1e-4
@@ -81,8 +82,15 @@ def time_reversal_partners(mesh: tuple[int, int, int]) -> np.ndarray:
     return np.ravel_multi_index(minus.T, mesh)
 
 
-def band_edges(tb: TightBinding, k: np.ndarray, chunk: int = 512) -> tuple[np.ndarray, np.ndarray]:
-    """Highest occupied and lowest unoccupied band energies at every k: ([n_k], [n_k])."""
+def band_edges(
+    tb: TightBinding, k: np.ndarray, chunk: int | None = None
+) -> tuple[np.ndarray, np.ndarray]:
+    """Highest occupied and lowest unoccupied band energies at every k: ([n_k], [n_k]).
+
+    ``chunk``: k-points per eigensolve (default :func:`~hts_z2.hamiltonian.sparse.k_chunk`:
+    a few MiB of matrices in flight, near the caches; one batch of all points of a 5-atom
+    dzp model is ~100 MiB per array and 6x slower)."""
+    chunk = chunk or k_chunk(tb.n_bands)
     v = np.empty(len(k))
     c = np.empty(len(k))
     for s in range(0, len(k), chunk):

@@ -335,11 +335,18 @@ class OverlapCalculator:
         dropped.
         """
         numbers = np.asarray(numbers, dtype=int)
+        size = np.array([self.basis.elements[int(z)].n_orbitals for z in numbers])
+        starts = np.concatenate([[0], np.cumsum(size)])
+        return _dense(self.overlap_blocks(lattice, positions, numbers), starts, int(starts[-1]))
+
+    def overlap_blocks(
+        self, lattice: np.ndarray, positions: np.ndarray, numbers: np.ndarray
+    ) -> dict[tuple[int, int, tuple[int, int, int]], np.ndarray]:
+        """The overlap as atom-pair blocks: ``{(i, j, R): [n_i, n_j]}`` for every block
+        above ``NEGLIGIBLE`` (see :meth:`overlap`; the sparse form of the same matrix)."""
+        numbers = np.asarray(numbers, dtype=int)
         self.basis.subset(numbers)
         el = [self.basis.elements[int(z)] for z in numbers]
-        size = np.array([e.n_orbitals for e in el])
-        starts = np.concatenate([[0], np.cumsum(size)])
-        n = int(starts[-1])
         rc = np.array([self._extents[int(z)][0] for z in numbers])
 
         blocks: dict[tuple[int, int, tuple[int, int, int]], np.ndarray] = {}
@@ -362,7 +369,7 @@ class OverlapCalculator:
                 blocks_ij = segment_products(PX[i][local[s]], PZ[j][local[t]], inverse)
                 for r, M in zip(dR.tolist(), blocks_ij, strict=True):
                     add(i, j, tuple(r), M)
-        return _dense(blocks, starts, n)
+        return {k: v for k, v in blocks.items() if np.abs(v).max() > NEGLIGIBLE}
 
     def projections(
         self, lattice: np.ndarray, positions: np.ndarray, numbers: np.ndarray
@@ -473,8 +480,9 @@ def segment_products(X: np.ndarray, Z: np.ndarray, segment: np.ndarray) -> np.nd
 
 
 def _dense(blocks: dict, starts: np.ndarray, n: int) -> tuple[np.ndarray, np.ndarray]:
-    """Assemble atom-pair blocks into [n_R, n, n], dropping negligible blocks."""
-    kept = {k: v for k, v in blocks.items() if np.abs(v).max() > NEGLIGIBLE}
+    """Assemble atom-pair blocks (:meth:`OverlapCalculator.overlap_blocks`) into
+    [n_R, n, n]."""
+    kept = blocks
     R = sorted({k[2] for k in kept} | {(0, 0, 0)})
     R = sorted(set(R) | {tuple(-x for x in r) for r in R})
     index = {r: i for i, r in enumerate(R)}

@@ -228,18 +228,47 @@ class TightBinding:
         return self.sk(k), False
 
     def eigh(
-        self, k: np.ndarray, vectors: bool = False, orthogonalization: str = "cholesky"
+        self,
+        k: np.ndarray,
+        vectors: bool = False,
+        orthogonalization: str = "cholesky",
+        device: str | None = None,
     ) -> tuple[np.ndarray, np.ndarray | None]:
         """Band energies [n_k, n] and orthonormalized states [n_k, n, n] (columns).
 
-        States are ``y = L^H c`` (see :func:`orthogonalized_eigh`).
+        States are ``y = L^H c`` (see :func:`orthogonalized_eigh`). ``device``: a torch
+        device ("cpu", "cuda") for the Bloch sums and the eigensolve (the blocks are
+        copied there once per device); None for numpy. Results are numpy arrays.
         """
         k = np.atleast_2d(np.asarray(k, dtype=float))
-        Sk, spatial = self.overlap_k(k)
+        if device is None:
+            Sk, spatial = self.overlap_k(k)
+            Hk = self.hk(k)
+        else:
+            H, S, spatial = self._device_blocks(device)
+            Hk = bloch_sum(self.R, H, k)
+            Sk = None if S is None else bloch_sum(self.R, S, k)
         E, Y, _ = orthogonalized_eigh(
-            self.hk(k), Sk, k, orthogonalization, vectors, self.overlap_cutoff, spatial
+            Hk, Sk, k, orthogonalization, vectors, self.overlap_cutoff, spatial
         )
+        if device is not None:
+            return E.cpu().numpy(), None if Y is None else Y.cpu().numpy()
         return E, Y
+
+    def _device_blocks(self, device: str):
+        """(H, S or spatial S, spatial) as torch tensors on ``device``, cached."""
+        cache = self.__dict__.setdefault("_on_device", {})
+        if device not in cache:
+            import torch
+
+            spatial = self.spatial_overlap is not None
+            S = self.spatial_overlap if spatial else self.S
+            cache[device] = (
+                torch.as_tensor(self.H, device=device),
+                None if S is None else torch.as_tensor(S, device=device),
+                spatial,
+            )
+        return cache[device]
 
     # --- symmetry ----------------------------------------------------------------------
     def time_reversal_error(self) -> float:

@@ -14,6 +14,7 @@ import torch
 from hts_z2.hamiltonian.basis import kept_orbitals, orbital_table, structure_orbitals
 from hts_z2.hamiltonian.overlap import OverlapCalculator
 from hts_z2.hamiltonian.soc import spin_pair_blocks
+from hts_z2.hamiltonian.sparse import SparseTightBinding, group_pairs
 from hts_z2.hamiltonian.tightbinding import TightBinding
 from hts_z2.model.checkpoint import load_checkpoint, load_overlap
 from hts_z2.model.config import ModelConfig
@@ -66,6 +67,89 @@ def available_cpus() -> int:
         return os.cpu_count() or 1
 
 
+def _layout(graph: CrystalGraph, cfg: ModelConfig, net: HamiltonianNet):
+    """``(n_occ, full shells, kept orbitals, padded output index, solved shells, starts)``
+    of one structure: per atom its basis, the orbitals solved (indices into its basis),
+    where they sit in the network's padded blocks, and the first orbital of every atom.
+
+    Raises
+    ------
+    ValueError for an odd number of valence electrons (metallic by counting).
+    """
+    n_occ = int(sum(cfg.valence[int(z)] for z in graph.numbers))
+    if n_occ % 2:
+        raise ValueError(
+            f"odd number of valence electrons ({n_occ}): with time reversal every band is "
+            "Kramers-degenerate, so the crystal is metallic and has no Z2"
+        )
+    full = [cfg.basis[int(z)] for z in graph.numbers]
+    keep = [kept_orbitals(cfg.basis[int(z)], cfg.kept_shells(z)) for z in graph.numbers]
+    orb = [net.layout.element_orbitals(tuple(sh))[k] for sh, k in zip(full, keep, strict=True)]
+    shells = [cfg.solved_shells(z) for z in graph.numbers]
+    starts = np.concatenate([[0], np.cumsum([len(o) for o in orb])]).astype(np.int64)
+    return n_occ, full, keep, orb, shells, starts
+
+
+def to_sparse_model(
+    out: dict[str, np.ndarray],
+    graph: CrystalGraph,
+    cfg: ModelConfig,
+    net: HamiltonianNet,
+    overlap: OverlapCalculator | None = None,
+) -> SparseTightBinding:
+    """Block-sparse spinful model from one structure's padded blocks: the same model as
+    :func:`to_tight_binding` without the dense ``[n_R, 2n, 2n]`` lists (blocks stay
+    float32 as predicted; they are widened exactly in every Bloch sum).
+
+    Raises
+    ------
+    ValueError for an odd number of valence electrons (metallic by counting).
+    """
+    n_occ, _full, keep, orb, shells, starts = _layout(graph, cfg, net)
+    atoms = np.arange(graph.n_atoms)
+    entries: dict[tuple[int, int], list] = {}  # species pair -> [(i, j, R, H, S)]
+    for kind, pairs, R in (
+        ("onsite", np.column_stack([atoms, atoms]), np.zeros((graph.n_atoms, 3), np.int64)),
+        ("edge", graph.edge_index, graph.edge_R),
+    ):
+        species = graph.numbers[pairs]
+        for zi, zj in {tuple(p) for p in species.tolist()}:
+            sel = np.flatnonzero((species[:, 0] == zi) & (species[:, 1] == zj))
+            oi, oj = orb[int(pairs[sel[0], 0])], orb[int(pairs[sel[0], 1])]
+            h = out[f"{kind}_h"][np.ix_(sel, oi, oj)]
+            soc = out[f"{kind}_soc"][sel][:, :, oi][:, :, :, oj]
+            s = None if overlap is not None else out[f"{kind}_s"][np.ix_(sel, oi, oj)][:, None]
+            entries.setdefault((zi, zj), []).append(
+                (pairs[sel, 0], pairs[sel, 1], R[sel], np.concatenate([h[:, None], soc], 1), s)
+            )
+    hoppings, overlaps = [], []
+    for parts in entries.values():
+        i, j, R = (np.concatenate([p[k] for p in parts]) for k in range(3))
+        hoppings += group_pairs(i, j, R, np.concatenate([p[3] for p in parts]))
+        if overlap is None:
+            overlaps += group_pairs(i, j, R, np.concatenate([p[4] for p in parts]))
+    if overlap is not None:
+        blocks = overlap.overlap_blocks(graph.lattice, graph.positions, graph.numbers)
+        by_species: dict[tuple[int, int], list] = {}
+        for (i, j, r), M in blocks.items():
+            key = (int(graph.numbers[i]), int(graph.numbers[j]))
+            by_species.setdefault(key, []).append((i, j, r, M[np.ix_(keep[i], keep[j])]))
+        for items in by_species.values():
+            i, j, r, M = zip(*items, strict=True)
+            overlaps += group_pairs(np.array(i), np.array(j), np.array(r), np.stack(M)[:, None])
+    return SparseTightBinding(
+        graph.lattice,
+        starts,
+        tuple(hoppings),
+        tuple(overlaps),
+        n_occ=n_occ,
+        orbitals=orbital_table(shells),
+        positions=graph.positions,
+        numbers=graph.numbers,
+        overlap_cutoff=cfg.overlap_cutoff,
+    )
+
+
 def to_tight_binding(
     out: dict[str, np.ndarray],
     graph: CrystalGraph,
@@ -82,18 +166,7 @@ def to_tight_binding(
     ------
     ValueError for an odd number of valence electrons (metallic by counting).
     """
-    n_occ = int(sum(cfg.valence[int(z)] for z in graph.numbers))
-    if n_occ % 2:
-        raise ValueError(
-            f"odd number of valence electrons ({n_occ}): with time reversal every band is "
-            "Kramers-degenerate, so the crystal is metallic and has no Z2"
-        )
-    layout = net.layout
-    full = [cfg.basis[int(z)] for z in graph.numbers]
-    keep = [kept_orbitals(cfg.basis[int(z)], cfg.kept_shells(z)) for z in graph.numbers]
-    orb = [layout.element_orbitals(tuple(sh))[k] for sh, k in zip(full, keep, strict=True)]
-    shells = [cfg.solved_shells(z) for z in graph.numbers]
-    starts = np.concatenate([[0], np.cumsum([len(o) for o in orb])])
+    n_occ, full, keep, orb, shells, starts = _layout(graph, cfg, net)
     n = int(starts[-1])
     R_s, S_exact = (
         overlap.overlap(graph.lattice, graph.positions, graph.numbers)
@@ -149,6 +222,10 @@ def to_tight_binding(
         numbers=graph.numbers,
         overlap_cutoff=cfg.overlap_cutoff,
     )
+
+
+MODEL_FORMS = {"dense": to_tight_binding, "sparse": to_sparse_model}
+"""How predicted blocks become a model: dense ``TightBinding`` or block-sparse."""
 
 
 @dataclass
@@ -209,9 +286,13 @@ class HamiltonianModel:
         max_edges: int = 200_000,
         errors: str = "raise",
         workers: int | None = None,
+        form: str = "dense",
     ) -> list[TightBinding]:
         """Batched inference; a batch is also capped at ``max_edges`` edges and halved on
         out-of-memory errors, so large structures never crash the run.
+
+        ``form="sparse"`` returns :class:`~hts_z2.hamiltonian.sparse.SparseTightBinding`
+        models (the predicted atom-pair blocks, a few MiB each) instead of dense ones.
 
         ``errors="return"`` puts a structure's exception (odd electron count, indefinite
         predicted overlap) in its place instead of failing the whole batch.
@@ -223,7 +304,7 @@ class HamiltonianModel:
         n_workers = max(1, workers if workers is not None else available_cpus())
         with ThreadPoolExecutor(n_workers) if n_workers > 1 else nullcontext() as pool:
             return self._predict_batches(
-                graphs, batch_size, device, max_edges, errors, pool, n_workers
+                graphs, batch_size, device, max_edges, errors, pool, n_workers, form
             )
 
     @torch.inference_mode()
@@ -236,6 +317,7 @@ class HamiltonianModel:
         errors: str,
         pool: ThreadPoolExecutor | None,
         n_workers: int = 1,
+        form: str = "dense",
     ) -> list[TightBinding]:
         net = self.net.to(torch_device(device))
         results: list[TightBinding | None] = [None] * len(graphs)
@@ -246,9 +328,13 @@ class HamiltonianModel:
         running: list[Future] = []  # submitted builds not yet known to be finished
         max_running = 2 * n_workers + size  # bounds the network outputs waiting in the queue
 
+        if form not in MODEL_FORMS:
+            raise ValueError(f"unknown model form {form!r}; choose from {sorted(MODEL_FORMS)}")
+        assemble = MODEL_FORMS[form]
+
         def build(part: dict[str, np.ndarray], graph: CrystalGraph) -> TightBinding | Exception:
             try:
-                return to_tight_binding(part, graph, self.config, net, self.overlap)
+                return assemble(part, graph, self.config, net, self.overlap)
             except ValueError as err:  # incl. indefinite S, invalid model
                 if errors != "return":
                     raise
@@ -363,13 +449,16 @@ class HamiltonianModel:
         device: str = "cpu",
         errors: str = "raise",
         workers: int | None = None,
+        form: str = "dense",
     ) -> list[TightBinding]:
         """Spinful models (with S and ``n_occ``) for pymatgen structures, in order; with
         ``errors="return"`` a structure that fails holds its exception instead.
-        ``workers``: threads building the dense models of a batch (see
-        :meth:`predict_graphs`)."""
+        ``workers``: threads building the models of a batch; ``form``: "dense"
+        (:class:`TightBinding`) or "sparse" (block form), see :meth:`predict_graphs`."""
         if errors != "return":
-            return self.predict_graphs(self.graphs(structures), batch_size, device, workers=workers)
+            return self.predict_graphs(
+                self.graphs(structures), batch_size, device, workers=workers, form=form
+            )
         out: list = []
         graphs, where = [], []
         for st in structures:
@@ -381,7 +470,9 @@ class HamiltonianModel:
                 out.append(err)
         for k, tb in zip(
             where,
-            self.predict_graphs(graphs, batch_size, device, errors=errors, workers=workers),
+            self.predict_graphs(
+                graphs, batch_size, device, errors=errors, workers=workers, form=form
+            ),
             strict=True,
         ):
             out[k] = tb

@@ -21,6 +21,10 @@ class ScreeningSettings(BaseModel):
     z2_n_max: int = Field(64, description="largest plane grid of the Z2 refinement")
     batch_size: int = Field(8, description="structures per model batch")
     device: str = Field("cpu", description="torch device of inference: cpu, cuda[:N], auto")
+    model_form: str = Field(
+        "sparse", description="form of the predicted Hamiltonian between the network and "
+        "the gap and Z2: sparse (the predicted atom-pair blocks, a few MiB per structure) "
+        "or dense (the H(R), S(R) lists, ~100 MiB); both give the same bands")
     store_structure: bool = Field(True, description="keep the structure in each result")
     hamiltonian_dir: str | None = Field(
         None, description="also write each predicted Hamiltonian (DeepH layout) below this")
@@ -37,6 +41,8 @@ class ScreeningSettings(BaseModel):
         if self.batch_size < 1 or self.z2_n_max < 2:
             raise ValueError(f"batch_size must be >= 1 and z2_n_max >= 2, got "
                              f"{self.batch_size} and {self.z2_n_max}")
+        if self.model_form not in ("sparse", "dense"):
+            raise ValueError(f"model_form must be sparse or dense, got {self.model_form!r}")
         if self.z2_method not in ("fhs", "wilson"):
             raise ValueError(f"z2_method must be fhs or wilson, got {self.z2_method!r}")
         return self

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from hts_z2.hamiltonian.bloch import bloch_sum, orthogonalized_eigh
+from hts_z2.hamiltonian.sparse import k_chunk
 from hts_z2.hamiltonian.tightbinding import TightBinding
 from hts_z2.topology.fhs import fill_tr_partners
 
@@ -50,49 +50,32 @@ def occupied_states(
     tb: TightBinding,
     k: np.ndarray,
     device: str | None = None,
-    chunk: int = 1024,
+    chunk: int | None = None,
     orthogonalization: str = "cholesky",
 ) -> tuple[np.ndarray, np.ndarray]:
     """Band energies and occupied orthonormalized states at a batch of k-points.
 
     Parameters
     ----------
+    tb : a dense or block-sparse spinful model (anything with ``eigh``).
     k : [n_k, 3].
     device : None for numpy; a torch device ("cpu", "cuda") to diagonalize with torch.
+    chunk : k-points per eigensolve (default: :func:`~hts_z2.hamiltonian.sparse.k_chunk`,
+        a few MiB of matrices in flight).
 
     Returns
     -------
     E : [n_k, n_bands]; Y : [n_k, n_bands, n_occ] complex128.
     """
-    if chunk is None:  # ~200 MB of full eigenvector blocks per batch
-        chunk = max(16, int(2e8 / (16 * tb.n_bands**2)))
+    chunk = chunk or k_chunk(tb.n_bands)
     E_out = np.empty((len(k), tb.n_bands))
     Y_out = np.empty((len(k), tb.n_bands, tb.n_occ), dtype=np.complex128)
-    if device is None:
-        for s in range(0, len(k), chunk):
-            E, Y = tb.eigh(k[s : s + chunk], vectors=True, orthogonalization=orthogonalization)
-            E_out[s : s + chunk] = E
-            Y_out[s : s + chunk] = Y[..., : tb.n_occ]
-        return E_out, Y_out
-    import torch
-
-    H = torch.as_tensor(tb.H, device=device)
-    spatial = tb.spatial_overlap is not None
-    S_real = tb.spatial_overlap if spatial else tb.S
-    S = None if S_real is None else torch.as_tensor(S_real, device=device)
     for s in range(0, len(k), chunk):
-        kk = k[s : s + chunk]
-        Sk = None if S is None else bloch_sum(tb.R, S, kk)
-        E, Y, _ = orthogonalized_eigh(
-            bloch_sum(tb.R, H, kk),
-            Sk,
-            kk,
-            orthogonalization,
-            overlap_cutoff=tb.overlap_cutoff,
-            spatial_overlap=spatial,
+        E, Y = tb.eigh(
+            k[s : s + chunk], vectors=True, orthogonalization=orthogonalization, device=device
         )
-        E_out[s : s + chunk] = E.cpu().numpy()
-        Y_out[s : s + chunk] = Y[..., : tb.n_occ].cpu().numpy()
+        E_out[s : s + chunk] = E
+        Y_out[s : s + chunk] = Y[..., : tb.n_occ]
     return E_out, Y_out
 
 

@@ -87,3 +87,18 @@ def test_solved_sub_basis_is_the_sub_block_of_the_full_prediction(tmp_path, tabl
     assert sub.R.tolist() == full.R.tolist()
     np.testing.assert_allclose(sub.H, full.H[:, idx][:, :, idx], atol=1e-6)
     np.testing.assert_allclose(sub.S, full.S[:, idx][:, :, idx], atol=1e-12)
+
+
+def test_sparse_form_carries_the_exact_overlap(tmp_path, tables):
+    """The block-sparse model holds the basis overlap's blocks (beyond the graph's bonds
+    too): the same S(k) and H(k) as the dense model."""
+    sample = load_sample(sample_path(embedded_dataset_path(), "PbS-Fm-3m"))
+    model = pbs_model(tmp_path, tables)
+    st = [(sample.lattice, sample.positions, sample.numbers)]
+    dense, sparse = model.predict(st)[0], model.predict(st, form="sparse")[0]
+    k = np.random.default_rng(1).random((4, 3))
+    np.testing.assert_allclose(sparse.spatial_sk(k), dense.overlap_k(k)[0], atol=1e-13)
+    np.testing.assert_allclose(sparse.hk(k), dense.hk(k), atol=1e-12)
+    assert {tuple(r) for p in sparse.overlaps for r in p.R.tolist()} - {
+        tuple(r) for p in sparse.hoppings for r in p.R.tolist()
+    }  # overlap blocks reach lattice vectors without predicted H

@@ -137,3 +137,27 @@ def test_an_unusable_device_is_a_clear_error(model, monkeypatch):
     monkeypatch.setattr(torch.cuda, "is_available", lambda: False)
     with pytest.raises(ValueError, match="no usable CUDA device"):
         model[0].predict(structures()[:1], device="cuda")
+
+
+@pytest.mark.parametrize("workers", [1, 3])
+def test_sparse_form_is_the_dense_model_in_blocks(model, workers):
+    """``form="sparse"`` keeps the predicted blocks: the same H(k), S(k) and bands as the
+    dense model (network S head here), errors in the same places, far less memory."""
+    m, _ = model
+    sts = structures()
+    odd = Structure(Lattice.cubic(4.4), ["Pt", "Bi"], [[0, 0, 0], [0.5, 0.5, 0.5]])
+    batch = [sts[0], odd, sts[1], sts[2]]
+    dense = m.predict(batch, batch_size=2, errors="return", workers=workers)
+    sparse = m.predict(batch, batch_size=2, errors="return", workers=workers, form="sparse")
+    assert isinstance(sparse[1], ValueError) and str(sparse[1]) == str(dense[1])
+    k = np.random.default_rng(0).random((5, 3))
+    for d, s in zip(dense[::2] + dense[3:], sparse[::2] + sparse[3:], strict=True):
+        np.testing.assert_allclose(s.hk(k), d.hk(k), atol=1e-12)
+        np.testing.assert_allclose(s.sk(k), d.sk(k), atol=1e-12)
+        np.testing.assert_allclose(s.eigh(k)[0], d.eigh(k)[0], atol=1e-9)
+        assert s.n_occ == d.n_occ and s.overlap_cutoff == d.overlap_cutoff
+        assert s.nbytes < (d.H.nbytes + d.S.nbytes) / 4
+        back = s.to_dense()
+        np.testing.assert_allclose(back.hk(k), d.hk(k), atol=1e-12)
+    with pytest.raises(ValueError, match="unknown model form"):
+        m.predict(sts[:1], form="csr")
