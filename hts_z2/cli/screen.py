@@ -160,6 +160,9 @@ def screen(
         "sparse", help="predicted Hamiltonian between network and Z2: sparse (atom-pair "
         "blocks, a few MiB) | dense (H(R), S(R) lists, ~100 MiB); the same bands"
     ),
+    workers: int = typer.Option(
+        None, help="structures whose gap and Z2 run at once (default: the CPUs available)"
+    ),
     limit: int = typer.Option(None, help="read at most this many structures"),
     show: str = typer.Option("candidates", help="candidates | all | none: rows to print"),
     confirm: str = typer.Option(
@@ -194,7 +197,7 @@ def screen(
             candidate_filter={"heavy_z": heavy_z, "max_sites": max_sites},
             settings={"batch_size": batch_size, "device": device, "z2_max_gap": z2_max_gap,
                       "kspacing": kspacing, "recompute": recompute,
-                      "model_form": model_form},
+                      "model_form": model_form, "workers": workers},
             confirmation={"mode": confirm, "max_structures": confirm_budget,
                           "max_cpu_hours": confirm_hours},
         )

@@ -25,6 +25,9 @@ class ScreeningSettings(BaseModel):
         "sparse", description="form of the predicted Hamiltonian between the network and "
         "the gap and Z2: sparse (the predicted atom-pair blocks, a few MiB per structure) "
         "or dense (the H(R), S(R) lists, ~100 MiB); both give the same bands")
+    workers: int | None = Field(
+        None, description="structures whose gap and Z2 are computed at once, each on one "
+        "BLAS thread (default: the CPUs this process may use)")
     store_structure: bool = Field(True, description="keep the structure in each result")
     hamiltonian_dir: str | None = Field(
         None, description="also write each predicted Hamiltonian (DeepH layout) below this")
@@ -38,6 +41,8 @@ class ScreeningSettings(BaseModel):
             raise ValueError(f"kspacing must be a positive number (1/Å), got {self.kspacing}")
         if self.z2_max_gap is not None and math.isnan(self.z2_max_gap):
             raise ValueError("z2_max_gap must be a number (eV) or None")
+        if self.workers is not None and self.workers < 1:
+            raise ValueError(f"workers must be >= 1, got {self.workers}")
         if self.batch_size < 1 or self.z2_n_max < 2:
             raise ValueError(f"batch_size must be >= 1 and z2_n_max >= 2, got "
                              f"{self.batch_size} and {self.z2_n_max}")

@@ -1,5 +1,6 @@
 """Screening with the shipped model gives the same documents whether the predicted
-Hamiltonian stays in atom-pair blocks (default) or becomes dense H(R), S(R) lists."""
+Hamiltonian stays in atom-pair blocks (default) or becomes dense H(R), S(R) lists, and
+whether gap and Z2 run for several structures at once or one after another."""
 
 import pytest
 
@@ -15,10 +16,14 @@ IDS = ["Bi2Se3-R-3m", "PbTe-Fm-3m", "Pb-Fm-3m", "HgTe-F-43m"]  # STI, trivial, m
 def test_sparse_and_dense_forms_give_identical_documents():
     model = load_model()
     docs = {}
-    for form in ("sparse", "dense"):
+    for form, workers in (("sparse", 3), ("dense", 1)):
         records = list(iter_source(SourceSpec(kind="demo", paths=IDS)))
-        settings = ScreeningSettings(kspacing=0.3, model_form=form)
-        docs[form] = screen_records(records, model, CandidateFilter(), settings)
+        settings = ScreeningSettings(kspacing=0.3, model_form=form, workers=workers)
+        stored = []
+        docs[form] = screen_records(records, model, CandidateFilter(), settings,
+                                    on_doc=stored.append)  # fmt: skip
+        assert [d.material_id for d in docs[form]] == IDS  # input order
+        assert sorted(d.material_id for d in stored) == sorted(IDS)  # each stored once
     labels = [str(d.label) for d in docs["sparse"]]
     assert labels[0] == "STI (1;000)" and labels[1].startswith("trivial")
     for s, d in zip(docs["sparse"], docs["dense"], strict=True):
@@ -34,3 +39,5 @@ def test_sparse_and_dense_forms_give_identical_documents():
 def test_an_unknown_form_is_refused():
     with pytest.raises(ValueError, match="model_form must be sparse or dense"):
         ScreeningSettings(model_form="csr")
+    with pytest.raises(ValueError, match="workers must be >= 1"):
+        ScreeningSettings(workers=0)
