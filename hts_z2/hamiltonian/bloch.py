@@ -134,6 +134,39 @@ def canonical_transform(Sk: Array, cutoff: float) -> tuple[Array, Array]:
     return (V * inv_root[:, None, :]) @ Vh, (V * (~keep)[:, None, :]) @ Vh
 
 
+TRIM = np.array(np.meshgrid(*[[0.0, 0.5]] * 3, indexing="ij")).reshape(3, -1).T
+"""[8, 3] the time-reversal-invariant momenta (reduced)."""
+
+
+def check_overlap(Sk: np.ndarray, k: np.ndarray, cutoff: float, n_occ: int, spatial: bool):
+    """Raise unless the overlaps ``Sk`` [n_k, m, m] at ``k`` can be solved: positive-definite
+    for ``cutoff = 0``; otherwise no eigenvalue below ``-cutoff`` and more kept directions
+    than ``n_occ`` occupied bands (``spatial``: ``Sk`` is ``S_s`` of ``S = S_s (x) I2``).
+
+    Raises
+    ------
+    OverlapNotPositiveDefiniteError naming the k-point or the count.
+    """
+    if cutoff <= 0:
+        cholesky(Sk, k)
+        return
+    w = np.linalg.eigvalsh(Sk)
+    if spatial:  # S = S_s (x) I2 has every eigenvalue of S_s twice
+        w = np.repeat(w, 2, axis=1)
+    i = int(np.argmin(w[:, 0]))
+    if w[i, 0] < -cutoff:
+        raise OverlapNotPositiveDefiniteError(
+            f"overlap S(k) has eigenvalue {w[i, 0]:.3e} at k = {k[i].tolist()}, below "
+            f"-{cutoff:g}: not a small indefiniteness the cutoff may drop"
+        )
+    kept = int((w > cutoff).sum(axis=1).min())
+    if kept <= n_occ:
+        raise OverlapNotPositiveDefiniteError(
+            f"only {kept} overlap directions above the cutoff {cutoff:g} "
+            f"for {n_occ} occupied bands"
+        )
+
+
 def spin_expand(M: Array) -> Array:
     """``M (x) I2`` for a batch: [..., m, m] -> [..., 2m, 2m] (orbital-major, spin inner)."""
     *lead, m, _ = M.shape

@@ -24,8 +24,8 @@ import numpy as np
 
 from hts_z2.hamiltonian.basis import OrbitalTable
 from hts_z2.hamiltonian.bloch import (
-    OverlapNotPositiveDefiniteError,
-    cholesky,
+    TRIM,
+    check_overlap,
     is_tensor,
     orthogonalized_eigh,
     reduced_canonical_eigh,
@@ -332,24 +332,7 @@ class SparseTightBinding:
 
     def _check_overlap(self) -> None:
         """S(k) at the eight TRIM, as ``TightBinding`` checks it."""
-        trim = np.array(np.meshgrid(*[[0.0, 0.5]] * 3, indexing="ij")).reshape(3, -1).T
-        Sk = self.spatial_sk(trim)
-        if self.overlap_cutoff <= 0:
-            cholesky(Sk, trim)
-            return
-        w = np.repeat(np.linalg.eigvalsh(Sk), 2, axis=1)
-        i = int(np.argmin(w[:, 0]))
-        if w[i, 0] < -self.overlap_cutoff:
-            raise OverlapNotPositiveDefiniteError(
-                f"overlap S(k) has eigenvalue {w[i, 0]:.3e} at k = {trim[i].tolist()}, below "
-                f"-{self.overlap_cutoff:g}: not a small indefiniteness the cutoff may drop"
-            )
-        kept = int((w > self.overlap_cutoff).sum(axis=1).min())
-        if kept <= self.n_occ:
-            raise OverlapNotPositiveDefiniteError(
-                f"only {kept} overlap directions above the cutoff {self.overlap_cutoff:g} "
-                f"for {self.n_occ} occupied bands"
-            )
+        check_overlap(self.spatial_sk(TRIM), TRIM, self.overlap_cutoff, self.n_occ, True)
 
     # --- conversions -------------------------------------------------------------------
     def to_dense(self):

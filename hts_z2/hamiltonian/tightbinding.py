@@ -8,12 +8,7 @@ from functools import cached_property
 import numpy as np
 
 from hts_z2.hamiltonian.basis import OrbitalTable
-from hts_z2.hamiltonian.bloch import (
-    OverlapNotPositiveDefiniteError,
-    bloch_sum,
-    cholesky,
-    orthogonalized_eigh,
-)
+from hts_z2.hamiltonian.bloch import TRIM, bloch_sum, check_overlap, orthogonalized_eigh
 from hts_z2.hamiltonian.timereversal import time_reversal_error
 
 HERMITICITY_TOL = 1e-8
@@ -162,26 +157,8 @@ class TightBinding:
     def _check_overlap(self) -> None:
         """S(k) at the eight TRIM: positive-definite, or with a cutoff, more kept
         directions than occupied bands and no eigenvalue below ``-overlap_cutoff``."""
-        trim = np.array(np.meshgrid(*[[0.0, 0.5]] * 3, indexing="ij")).reshape(3, -1).T
-        Sk, spatial = self.overlap_k(trim)
-        if self.overlap_cutoff <= 0:
-            cholesky(Sk, trim)
-            return
-        w = np.linalg.eigvalsh(Sk)
-        if spatial:  # S = S_s (x) I2 has every eigenvalue of S_s twice
-            w = np.repeat(w, 2, axis=1)
-        i = int(np.argmin(w[:, 0]))
-        if w[i, 0] < -self.overlap_cutoff:
-            raise OverlapNotPositiveDefiniteError(
-                f"overlap S(k) has eigenvalue {w[i, 0]:.3e} at k = {trim[i].tolist()}, below "
-                f"-{self.overlap_cutoff:g}: not a small indefiniteness the cutoff may drop"
-            )
-        kept = int((w > self.overlap_cutoff).sum(axis=1).min())
-        if kept <= self.n_occ:
-            raise OverlapNotPositiveDefiniteError(
-                f"only {kept} overlap directions above the cutoff {self.overlap_cutoff:g} "
-                f"for {self.n_occ} occupied bands"
-            )
+        Sk, spatial = self.overlap_k(TRIM)
+        check_overlap(Sk, TRIM, self.overlap_cutoff, self.n_occ, spatial)
 
     # --- sizes -------------------------------------------------------------------------
     @property
