@@ -2,9 +2,11 @@
 Hamiltonian stays in atom-pair blocks (default) or becomes dense H(R), S(R) lists, and
 whether gap and Z2 run for several structures at once or one after another."""
 
+import numpy as np
 import pytest
 
 from hts_z2.flows.screening import screen_records
+from hts_z2.hamiltonian.formats import read_deeph
 from hts_z2.model.predictor import load_model
 from hts_z2.schemas.campaign import ScreeningSettings
 from hts_z2.structures.filter import CandidateFilter
@@ -13,12 +15,13 @@ from hts_z2.structures.sources import SourceSpec, iter_source
 IDS = ["Bi2Se3-R-3m", "PbTe-Fm-3m", "Pb-Fm-3m", "HgTe-F-43m"]  # STI, trivial, metals
 
 
-def test_sparse_and_dense_forms_give_identical_documents():
+def test_sparse_and_dense_forms_give_identical_documents(tmp_path):
     model = load_model()
     docs = {}
     for form, workers in (("sparse", 3), ("dense", 1)):
         records = list(iter_source(SourceSpec(kind="demo", paths=IDS)))
-        settings = ScreeningSettings(kspacing=0.3, model_form=form, workers=workers)
+        settings = ScreeningSettings(kspacing=0.3, model_form=form, workers=workers,
+                                     hamiltonian_dir=str(tmp_path / form))  # fmt: skip
         stored = []
         docs[form] = screen_records(records, model, CandidateFilter(), settings,
                                     on_doc=stored.append)  # fmt: skip
@@ -34,6 +37,11 @@ def test_sparse_and_dense_forms_give_identical_documents():
         assert [c.code for c in s.cautions] == [c.code for c in d.cautions]
         if d.z2 is not None:
             assert (s.z2.planes, s.z2.grid) == (d.z2.planes, d.z2.grid)
+        # the exported Hamiltonians (DeepH) are the same model
+        a, b = read_deeph(s.meta["hamiltonian"]), read_deeph(d.meta["hamiltonian"])
+        k = np.array([[0.1, 0.2, 0.3], [0.5, 0.0, 0.25]])
+        np.testing.assert_allclose(a.hk(k), b.hk(k), atol=1e-12)
+        np.testing.assert_allclose(a.sk(k), b.sk(k), atol=1e-12)
 
 
 def test_an_unknown_form_is_refused():
