@@ -19,7 +19,8 @@ structure is predicted and assessed (gap + Z2), mean and largest over the set.
     .venv/bin/python benchmarks/bench_throughput.py [--baseline REV] [--skip-baseline]
 
 ``--device cuda`` screens with inference on a GPU (the baseline is skipped there, the
-batch sizes 1 and 32 are compared instead: ``--batches 1 32``).
+batch sizes 1 and 32 are compared instead: ``--batches 1 32``); ``--bands-device cuda``
+adds runs with the Bloch sums and eigensolves of gap and Z2 on the GPU as well.
 """
 
 from __future__ import annotations
@@ -121,6 +122,8 @@ def main() -> None:
     ap.add_argument("--batches", type=int, nargs="+", default=[8],
                     help="batch sizes of the sparse runs (e.g. 1 32 on a GPU)")
     ap.add_argument("--skip-memory", action="store_true")
+    ap.add_argument("--bands-device", default=None,
+                    help="also screen sparse with gap and Z2 on this torch device (e.g. cuda)")
     args = ap.parse_args()
 
     runs: dict[str, dict] = {}
@@ -138,6 +141,9 @@ def main() -> None:
         plan.append(("dense", ROOT, ["--confirm", "none", "--model-form", "dense"], 8))
         for b in args.batches:
             plan.append((f"sparse b{b}", ROOT, ["--confirm", "none", "--model-form", "sparse"], b))
+            if args.bands_device:
+                plan.append((f"sparse b{b} bands@{args.bands_device}", ROOT,
+                             ["--confirm", "none", "--bands-device", args.bands_device], b))
         try:
             for name, tree, extra, batch in plan:
                 db = tmp_path / name.replace(" ", "-")

@@ -160,6 +160,9 @@ def screen(
         "sparse", help="predicted Hamiltonian between network and Z2: sparse (atom-pair "
         "blocks, a few MiB) | dense (H(R), S(R) lists, ~100 MiB); the same bands"
     ),
+    bands_device: str = typer.Option(
+        None, help="torch device for gap and Z2 (cpu, cuda[:N]; default: numpy on the CPU)"
+    ),
     workers: int = typer.Option(
         None, help="structures whose gap and Z2 run at once (default: the CPUs available)"
     ),
@@ -191,13 +194,16 @@ def screen(
     kind = _source(source, paths or [])
     try:
         torch_device(device)
+        if bands_device is not None:
+            torch_device(bands_device)
         spec = CampaignSpec(
             source=SourceSpec(kind=kind, paths=list(paths or []), limit=limit),
             db=db, model=model, campaign=campaign, chunk_size=chunk_size,
             candidate_filter={"heavy_z": heavy_z, "max_sites": max_sites},
             settings={"batch_size": batch_size, "device": device, "z2_max_gap": z2_max_gap,
                       "kspacing": kspacing, "recompute": recompute,
-                      "model_form": model_form, "workers": workers},
+                      "model_form": model_form, "workers": workers,
+                      "bands_device": bands_device},
             confirmation={"mode": confirm, "max_structures": confirm_budget,
                           "max_cpu_hours": confirm_hours},
         )

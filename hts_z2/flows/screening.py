@@ -144,6 +144,7 @@ def topology(
         method=settings.z2_method,
         n_max=settings.z2_n_max,
         z2_max_gap=settings.z2_max_gap,
+        device=settings.bands_device,
     )
     out: dict[str, Any] = {"gap": _gap_doc(a.gap), "timings": a.seconds, "label": a.label}
     for key, value in (("z2", a.z2), ("z2_manifold", a.manifold)):

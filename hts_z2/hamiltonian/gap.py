@@ -83,18 +83,19 @@ def time_reversal_partners(mesh: tuple[int, int, int]) -> np.ndarray:
 
 
 def band_edges(
-    tb: TightBinding, k: np.ndarray, chunk: int | None = None
+    tb: TightBinding, k: np.ndarray, chunk: int | None = None, device: str | None = None
 ) -> tuple[np.ndarray, np.ndarray]:
     """Highest occupied and lowest unoccupied band energies at every k: ([n_k], [n_k]).
 
     ``chunk``: k-points per eigensolve (default :func:`~hts_z2.hamiltonian.sparse.k_chunk`:
     a few MiB of matrices in flight, near the caches; one batch of all points of a 5-atom
-    dzp model is ~100 MiB per array and 6x slower)."""
+    dzp model is ~100 MiB per array and 6x slower). ``device``: a torch device for the
+    Bloch sums and eigensolves (None: numpy)."""
     chunk = chunk or k_chunk(tb.n_bands)
     v = np.empty(len(k))
     c = np.empty(len(k))
     for s in range(0, len(k), chunk):
-        E, _ = tb.eigh(k[s : s + chunk])
+        E, _ = tb.eigh(k[s : s + chunk], device=device)
         v[s : s + chunk] = E[:, tb.n_occ - 1]
         c[s : s + chunk] = E[:, tb.n_occ]
     return v, c
@@ -106,6 +107,7 @@ def band_gap(
     mesh: tuple[int, int, int] | None = None,
     path: bool = True,
     time_reversal: bool | None = None,
+    device: str | None = None,
 ) -> BandGap:
     """Indirect and direct gap on a Gamma-centred grid and the high-symmetry path.
 
@@ -118,6 +120,7 @@ def band_gap(
     time_reversal : diagonalize only one of every grid pair ``(k, -k)``, which have the
         same energies under time reversal (None: when :func:`has_time_reversal` holds).
         ``n_k`` still counts every point covered.
+    device : a torch device for the Bloch sums and eigensolves (None: numpy).
     """
     mesh = mesh or mesh_for_spacing(tb.lattice, kspacing)
     k = monkhorst_pack(mesh)
@@ -130,7 +133,7 @@ def band_gap(
     if path:
         k_path = high_symmetry_path(tb.lattice, tb.positions, tb.numbers).k
         k, n_path = np.concatenate([k, k_path]), len(k_path)
-    v, c = band_edges(tb, k)
+    v, c = band_edges(tb, k, device=device)
     return edges_gap(k, v, c, n_grid + n_path)
 
 

@@ -135,6 +135,18 @@ def pair_bloch(k: np.ndarray, pair: PairBlocks) -> tuple[np.ndarray, np.ndarray]
     return both[:n_k].reshape(n_k, c, ni, nj), both[n_k:].reshape(n_k, c, ni, nj)
 
 
+def pair_bloch_torch(k, R, blocks):
+    """:func:`pair_bloch` with torch tensors on one device: ``k`` [n_k, 3], ``R`` [E, 3]
+    float64, ``blocks`` [E, c, n_i, n_j] float64 -> (real, imaginary) [n_k, c, n_i, n_j]."""
+    import torch
+
+    theta = 2 * torch.pi * (k @ R.T)
+    E, c, ni, nj = blocks.shape
+    both = torch.cat([torch.cos(theta), torch.sin(theta)]) @ blocks.reshape(E, -1)
+    n_k = k.shape[0]
+    return both[:n_k].reshape(n_k, c, ni, nj), both[n_k:].reshape(n_k, c, ni, nj)
+
+
 @dataclass(frozen=True, eq=False)
 class SparseTightBinding:
     """A spinful, time-reversal-symmetric tight-binding model kept as atom-pair blocks.
@@ -238,26 +250,60 @@ class SparseTightBinding:
         return 2 * np.pi * np.linalg.inv(self.lattice).T
 
     # --- k-space -----------------------------------------------------------------------
-    def spin_blocks_k(self, k: np.ndarray) -> np.ndarray:
-        """The four spin blocks of ``H(k)``: [n_k, 2, 2, n, n] complex128 (contiguous).
+    def _on_device(self, device: str):
+        """(hopping, overlap) pairs as float64 torch tensors ``(i, j, R, blocks)`` on
+        ``device``, copied once per device."""
+        cache = self.__dict__.setdefault("_device_pairs", {})
+        if device not in cache:
+            import torch
+
+            def move(pairs):
+                return [
+                    (p.i, p.j, torch.as_tensor(p.R, dtype=torch.float64, device=device),
+                     torch.as_tensor(p.blocks, device=device).to(torch.float64))
+                    for p in pairs
+                ]  # fmt: skip
+
+            cache[device] = (move(self.hoppings), move(self.overlaps or ()))
+        return cache[device]
+
+    def _pair_sums(self, k, which: int, device: str | None):
+        """(pair, real, imaginary) Bloch sums of the hoppings (0) or overlaps (1)."""
+        if device is None:
+            for p in (self.hoppings, self.overlaps or ())[which]:
+                yield (p.i, p.j), *pair_bloch(k, p)
+            return
+        import torch
+
+        kt = torch.as_tensor(k, dtype=torch.float64, device=device)
+        for i, j, R, blocks in self._on_device(device)[which]:
+            yield (i, j), *pair_bloch_torch(kt, R, blocks)
+
+    def _zeros(self, shape, device: str | None):
+        if device is None:
+            return np.zeros(shape, dtype=np.complex128)
+        import torch
+
+        return torch.zeros(shape, dtype=torch.complex128, device=device)
+
+    def spin_blocks_k(self, k: np.ndarray, device: str | None = None):
+        """The four spin blocks of ``H(k)``: [n_k, 2, 2, n, n] complex128 (contiguous);
+        a torch tensor on ``device`` when one is given (Bloch sums computed there).
 
         The stored half ``A(k)`` (pairs ``i <= j``, see :func:`fold_pairs`) gives
         ``H(k) = A(k) + A(k)^H``: spin block ``(s, t)`` is ``A_st + A_ts^H``."""
         k = np.atleast_2d(np.asarray(k, dtype=float))
         n, st = self.n_spatial, self.starts
-        out = np.zeros((len(k), 2, 2, n, n), dtype=np.complex128)
-        for p in self.hoppings:
-            re, im = pair_bloch(k, p)  # components M, Bx, By, Bz of the pair
-            rows, cols = slice(st[p.i], st[p.i + 1]), slice(st[p.j], st[p.j + 1])
+        out = self._zeros((len(k), 2, 2, n, n), device)
+        for (i, j), re, im in self._pair_sums(k, 0, device):
+            rows, cols = slice(st[i], st[i + 1]), slice(st[j], st[j + 1])
             # M + i Bz, M - i Bz, By + i Bx, i Bx - By with complex M(k), B_v(k)
-            out[:, 0, 0, rows, cols].real = re[:, 0] - im[:, 3]
-            out[:, 0, 0, rows, cols].imag = im[:, 0] + re[:, 3]
-            out[:, 1, 1, rows, cols].real = re[:, 0] + im[:, 3]
-            out[:, 1, 1, rows, cols].imag = im[:, 0] - re[:, 3]
-            out[:, 0, 1, rows, cols].real = re[:, 2] - im[:, 1]
-            out[:, 0, 1, rows, cols].imag = im[:, 2] + re[:, 1]
-            out[:, 1, 0, rows, cols].real = -im[:, 1] - re[:, 2]
-            out[:, 1, 0, rows, cols].imag = re[:, 1] - im[:, 2]
+            _put(out[:, 0, 0, rows, cols], re[:, 0] - im[:, 3], im[:, 0] + re[:, 3])
+            _put(out[:, 1, 1, rows, cols], re[:, 0] + im[:, 3], im[:, 0] - re[:, 3])
+            _put(out[:, 0, 1, rows, cols], re[:, 2] - im[:, 1], im[:, 2] + re[:, 1])
+            _put(out[:, 1, 0, rows, cols], -im[:, 1] - re[:, 2], re[:, 1] - im[:, 2])
+        if device is not None:
+            return out + out.permute(0, 2, 1, 4, 3).conj()
         out += out.transpose(0, 2, 1, 4, 3).conj()
         return out
 
@@ -267,18 +313,19 @@ class SparseTightBinding:
         n_k, n = b.shape[0], self.n_spatial
         return np.ascontiguousarray(b.transpose(0, 3, 1, 4, 2)).reshape(n_k, 2 * n, 2 * n)
 
-    def spatial_sk(self, k: np.ndarray) -> np.ndarray | None:
-        """Spin-independent ``S_s(k)`` [n_k, n, n], or None for an orthogonal basis."""
+    def spatial_sk(self, k: np.ndarray, device: str | None = None):
+        """Spin-independent ``S_s(k)`` [n_k, n, n] (a torch tensor on ``device`` when one
+        is given), or None for an orthogonal basis."""
         if self.overlaps is None:
             return None
         k = np.atleast_2d(np.asarray(k, dtype=float))
         n, st = self.n_spatial, self.starts
-        out = np.zeros((len(k), n, n), dtype=np.complex128)
-        for p in self.overlaps:
-            re, im = pair_bloch(k, p)
-            rows, cols = slice(st[p.i], st[p.i + 1]), slice(st[p.j], st[p.j + 1])
-            out[:, rows, cols].real = re[:, 0]
-            out[:, rows, cols].imag = im[:, 0]
+        out = self._zeros((len(k), n, n), device)
+        for (i, j), re, im in self._pair_sums(k, 1, device):
+            rows, cols = slice(st[i], st[i + 1]), slice(st[j], st[j + 1])
+            _put(out[:, rows, cols], re[:, 0], im[:, 0])
+        if device is not None:
+            return out + out.transpose(1, 2).conj()
         out += out.transpose(0, 2, 1).conj()
         return out
 
@@ -305,19 +352,19 @@ class SparseTightBinding:
 
         With an overlap cutoff the eigenproblem is solved in the kept overlap subspace
         (:func:`~hts_z2.hamiltonian.bloch.reduced_canonical_eigh`). ``device``: a torch
-        device to diagonalize on (the Bloch sums stay on the CPU); None for numpy.
+        device for the Bloch sums and the eigensolve (the blocks are copied there once);
+        None for numpy. Results are numpy arrays.
         """
         k = np.atleast_2d(np.asarray(k, dtype=float))
-        Sk = self.spatial_sk(k)
+        Sk = self.spatial_sk(k, device)
+        blocks = self.spin_blocks_k(k, device)
         if Sk is not None and self.overlap_cutoff > 0:
-            blocks = self.spin_blocks_k(k)
-            if device is not None:
-                blocks, Sk = _to_torch(blocks, device), _to_torch(Sk, device)
             E, Y = reduced_canonical_eigh(blocks, Sk, self.overlap_cutoff, vectors)
         else:
-            Hk = self.hk(k)
-            if device is not None:
-                Hk, Sk = _to_torch(Hk, device), None if Sk is None else _to_torch(Sk, device)
+            n_k, n = len(k), self.n_spatial
+            perm = (0, 3, 1, 4, 2)
+            Hk = (blocks.permute(*perm) if device is not None else blocks.transpose(perm))
+            Hk = Hk.reshape(n_k, 2 * n, 2 * n)
             E, Y, _ = orthogonalized_eigh(Hk, Sk, k, orthogonalization, vectors, 0.0, True)
         if is_tensor(E):
             return E.cpu().numpy(), None if Y is None else Y.cpu().numpy()
@@ -441,17 +488,21 @@ class SparseTightBinding:
         )
 
 
+def _put(view, real, imag) -> None:
+    """Write ``real + i imag`` into a complex view (numpy array or torch tensor)."""
+    if is_tensor(view):
+        view.real.copy_(real)
+        view.imag.copy_(imag)
+    else:
+        view.real = real
+        view.imag = imag
+
+
 def _by_pair(ii: list[int], jj: list[int]) -> dict[tuple[int, int], list[int]]:
     out: dict[tuple[int, int], list[int]] = {}
     for x, key in enumerate(zip(ii, jj, strict=True)):
         out.setdefault(key, []).append(x)
     return out
-
-
-def _to_torch(a: np.ndarray, device: str):
-    import torch
-
-    return torch.as_tensor(a, device=device)
 
 
 def hermiticity_error(pairs: tuple[PairBlocks, ...], soc: bool) -> tuple[float, float]:

@@ -25,6 +25,10 @@ class ScreeningSettings(BaseModel):
         "sparse", description="form of the predicted Hamiltonian between the network and "
         "the gap and Z2: sparse (the predicted atom-pair blocks, a few MiB per structure) "
         "or dense (the H(R), S(R) lists, ~100 MiB); both give the same bands")
+    bands_device: str | None = Field(
+        None, description="torch device (cpu, cuda[:N]) for the Bloch sums and eigensolves "
+        "of gap and Z2; None: numpy on the CPU (measured faster on CPUs; measure a GPU with "
+        "benchmarks/bench_throughput.py --bands-device cuda first)")
     workers: int | None = Field(
         None, description="structures whose gap and Z2 are computed at once, each on one "
         "BLAS thread (default: the CPUs this process may use)")

@@ -52,23 +52,25 @@ def assess(
     method: str = "fhs",
     n_max: int = 64,
     z2_max_gap: float | None = None,
+    device: str | None = None,
 ) -> Assessment:
     """Gap, then Z2 for insulators, with the caution of ``band_error`` (eV, the model's
     validation band error): for an insulator whose gap is smaller, or a metal whose bands
     overlap by less (:func:`near_metal`). The planes' k-points join the gap search, so a
-    minimum between grid points is not reported as a larger gap."""
+    minimum between grid points is not reported as a larger gap. ``device``: a torch
+    device for the Bloch sums and eigensolves (None: numpy)."""
     t0 = time.perf_counter()
-    gap = band_gap(tb, kspacing=kspacing)
+    gap = band_gap(tb, kspacing=kspacing, device=device)
     out = Assessment(gap, METAL, seconds={"gap": time.perf_counter() - t0})
     if gap.is_metal:
-        return near_metal(tb, out, band_error, method, n_max)
+        return near_metal(tb, out, band_error, method, n_max, device)
     if z2_max_gap is not None and gap.indirect > z2_max_gap:
         out.label = "insulator"
         out.reason = f"Z2 not computed: gap {gap.indirect:.3f} eV > {z2_max_gap} eV"
         out.caution = Caution.gap_below_error(gap.indirect, band_error)
         return out
     t0 = time.perf_counter()
-    res = compute_z2(tb, method=method, n_max=n_max)
+    res = compute_z2(tb, method=method, n_max=n_max, device=device)
     out.seconds["z2"] = time.perf_counter() - t0
     out.z2, out.label = res, res.label
     if res.plane_gap is not None:
@@ -80,7 +82,7 @@ def assess(
             if res.label == METAL
             else f"bands overlap on the Z2 planes: indirect gap {out.gap.indirect:.4f} eV"
         )
-        return near_metal(tb, out, band_error, method, n_max)
+        return near_metal(tb, out, band_error, method, n_max, device)
     if not res.converged or not res.defined:
         out.reason = res.reason or "Z2 not converged"
     out.caution = Caution.gap_below_error(out.gap.indirect, band_error)
@@ -88,7 +90,12 @@ def assess(
 
 
 def near_metal(
-    tb: TightBinding, out: Assessment, band_error: float | None, method: str, n_max: int
+    tb: TightBinding,
+    out: Assessment,
+    band_error: float | None,
+    method: str,
+    n_max: int,
+    device: str | None = None,
 ) -> Assessment:
     """``out`` (a metal) with a caution when its bands overlap by less than
     ``band_error``, and then, if its direct gap exceeds ``MANIFOLD_MIN_DIRECT_GAP``, the
@@ -98,6 +105,6 @@ def near_metal(
         return out
     t0 = time.perf_counter()
     n = min(n_max, MANIFOLD_N_MAX)
-    out.manifold = compute_z2(tb, method=method, n_max=n, allow_overlap=True)
+    out.manifold = compute_z2(tb, method=method, n_max=n, allow_overlap=True, device=device)
     out.seconds["z2"] = out.seconds.get("z2", 0.0) + time.perf_counter() - t0
     return out

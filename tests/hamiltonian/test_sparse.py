@@ -123,3 +123,10 @@ def test_torch_tensors_are_not_needed_for_the_numpy_path():
     E, Y = sparse.eigh(K)
     assert isinstance(E, np.ndarray) and Y is None
     assert not isinstance(E, torch.Tensor)
+
+
+def test_torch_overlap_sums_equal_numpy():
+    sparse = SparseTightBinding.from_dense(two_atom_model(0.5))
+    np.testing.assert_allclose(
+        sparse.spatial_sk(K, device="cpu").numpy(), sparse.spatial_sk(K), atol=1e-14
+    )
