@@ -129,6 +129,15 @@ def _z2_doc(res: Any) -> Z2Doc:
     )
 
 
+def bands_device(settings: ScreeningSettings) -> str | None:
+    """The torch device of gap and Z2 (``auto`` resolved), or None for numpy."""
+    if settings.bands_device is None:
+        return None
+    from hts_z2.model.device import torch_device
+
+    return str(torch_device(settings.bands_device))
+
+
 def topology(
     tb: Any, settings: ScreeningSettings, band_error: float | None = None
 ) -> dict[str, Any]:
@@ -144,7 +153,7 @@ def topology(
         method=settings.z2_method,
         n_max=settings.z2_n_max,
         z2_max_gap=settings.z2_max_gap,
-        device=settings.bands_device,
+        device=bands_device(settings),
     )
     out: dict[str, Any] = {"gap": _gap_doc(a.gap), "timings": a.seconds, "label": a.label}
     for key, value in (("z2", a.z2), ("z2_manifold", a.manifold)):
@@ -283,6 +292,9 @@ def screen_records(
                             timings=timings)  # fmt: skip
         if settings.hamiltonian_dir:
             doc.meta.update(_write_hamiltonian(tb, record, model.sha256, settings.hamiltonian_dir))
+        release = getattr(tb, "release_device_copies", None)
+        if release is not None:  # the chunk's models stay referenced until it ends
+            release()
         return doc
 
     from hts_z2.model.predictor import available_cpus
@@ -297,14 +309,24 @@ def screen_records(
     # gain little from threaded BLAS (2 cores: 2.1x the serial rate on 8 demo structures)
     first = len(docs)
     docs.extend([None] * len(jobs))  # type: ignore[list-item]
-    with threadpool_limits(1), ThreadPoolExecutor(n_workers) as pool:
+    with threadpool_limits(1), ThreadPoolExecutor(n_workers, initializer=_one_thread) as pool:
         futures = {pool.submit(finish, *job): k for k, job in enumerate(jobs)}
-        for future in as_completed(futures):  # stored as soon as final
-            doc = future.result()
-            docs[first + futures[future]] = doc
-            if on_doc is not None:
-                on_doc(doc)
+        try:
+            for future in as_completed(futures):  # stored as soon as final
+                doc = future.result()
+                docs[first + futures[future]] = doc
+                if on_doc is not None:
+                    on_doc(doc)
+        except BaseException:  # a failing store or Ctrl-C: do not finish the chunk first
+            pool.shutdown(wait=False, cancel_futures=True)
+            raise
     return docs
+
+
+def _one_thread() -> None:
+    """Pool initializer: OpenMP regions started from this worker thread (torch on the
+    CPU) use one thread; the OpenMP setting is per thread, unlike OpenBLAS's."""
+    threadpool_limits(1, user_api="openmp")
 
 
 def done_doc(

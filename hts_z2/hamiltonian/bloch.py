@@ -272,7 +272,8 @@ def reduced_canonical_eigh(
     Returns
     -------
     E : [n_k, 2m] ascending, the dropped directions at :data:`PROJECTED_OUT_ENERGY`.
-    Y : [n_k, 2m, 2m] orthonormal states in the orbital basis, ``(V_+ (x) I2) z`` for the
+    Y : [n_k, 2m, 2m] orthonormal states in the Loewdin frame (``S^(1/2) c`` on the kept
+        subspace, as :func:`orthogonalized_eigh` returns them): ``(V_+ (x) I2) z`` for the
         kept bands, then ``V_- (x) I2`` (the dropped directions); or None.
     """
     torch_mode = is_tensor(blocks)

@@ -3,10 +3,15 @@
 from __future__ import annotations
 
 import itertools
+import threading
 import warnings
 from dataclasses import dataclass
 
 import numpy as np
+
+_WARNINGS_LOCK = threading.Lock()
+"""Serializes seekpath calls: ``warnings.catch_warnings`` changes process-wide filters, and
+screening computes gaps on several threads."""
 
 
 @dataclass(frozen=True)
@@ -69,7 +74,7 @@ def high_symmetry_path(
     if positions is None or numbers is None:
         positions, numbers = np.zeros((1, 3)), np.array([1])
     try:
-        with warnings.catch_warnings():
+        with _WARNINGS_LOCK, warnings.catch_warnings():  # not thread-safe by itself
             # rattled cells are triclinic with angles near 90 degrees; seekpath says so
             # once per call, and the path it returns is still the one wanted
             warnings.simplefilter("ignore", EdgeCaseWarning)

@@ -250,6 +250,10 @@ class SparseTightBinding:
         return 2 * np.pi * np.linalg.inv(self.lattice).T
 
     # --- k-space -----------------------------------------------------------------------
+    def release_device_copies(self) -> None:
+        """Drop the torch copies :meth:`eigh` made on devices (GPU memory)."""
+        self.__dict__.pop("_device_pairs", None)
+
     def _on_device(self, device: str):
         """(hopping, overlap) pairs as float64 torch tensors ``(i, j, R, blocks)`` on
         ``device``, copied once per device."""

@@ -232,6 +232,10 @@ class TightBinding:
             return E.cpu().numpy(), None if Y is None else Y.cpu().numpy()
         return E, Y
 
+    def release_device_copies(self) -> None:
+        """Drop the torch copies :meth:`eigh` made on devices (GPU memory)."""
+        self.__dict__.pop("_on_device", None)
+
     def _device_blocks(self, device: str):
         """(H, S or spatial S, spatial) as torch tensors on ``device``, cached."""
         cache = self.__dict__.setdefault("_on_device", {})

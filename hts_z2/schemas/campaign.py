@@ -4,6 +4,7 @@ reports (both cross job boundaries, so both are plain typed documents)."""
 from __future__ import annotations
 
 import math
+import re
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
@@ -45,6 +46,11 @@ class ScreeningSettings(BaseModel):
             raise ValueError(f"kspacing must be a positive number (1/Å), got {self.kspacing}")
         if self.z2_max_gap is not None and math.isnan(self.z2_max_gap):
             raise ValueError("z2_max_gap must be a number (eV) or None")
+        if self.bands_device is not None and not re.fullmatch(
+            r"cpu|auto|cuda(:\d+)?", self.bands_device
+        ):
+            raise ValueError(f"bands_device must be cpu, cuda, cuda:<index> or auto, got "
+                             f"{self.bands_device!r}")
         if self.workers is not None and self.workers < 1:
             raise ValueError(f"workers must be >= 1, got {self.workers}")
         if self.batch_size < 1 or self.z2_n_max < 2:

@@ -49,3 +49,29 @@ def test_an_unknown_form_is_refused():
         ScreeningSettings(model_form="csr")
     with pytest.raises(ValueError, match="workers must be >= 1"):
         ScreeningSettings(workers=0)
+
+
+def test_bands_device_is_resolved_and_checked():
+    from hts_z2.flows.screening import bands_device
+
+    assert bands_device(ScreeningSettings()) is None
+    assert bands_device(ScreeningSettings(bands_device="auto")) in ("cpu", "cuda")
+    with pytest.raises(ValueError, match="bands_device must be"):
+        ScreeningSettings(bands_device="gpu0")
+
+
+def test_a_failing_store_stops_the_chunk():
+    """An exception from ``on_doc`` (the store) propagates from the first document on
+    (queued structures are cancelled); nothing is reported stored that was not."""
+    model = load_model()
+    records = list(iter_source(SourceSpec(kind="demo", paths=IDS)))
+    seen = []
+
+    def broken_store(doc):
+        seen.append(doc.material_id)
+        raise OSError("disk full")
+
+    settings = ScreeningSettings(kspacing=0.3, workers=2)
+    with pytest.raises(OSError, match="disk full"):
+        screen_records(records, model, CandidateFilter(), settings, on_doc=broken_store)
+    assert len(seen) == 1
