@@ -92,7 +92,9 @@ def memory_per_structure(device: str) -> None:
             sparse = model.predict([entry.structure], device=device, form="sparse")[0]
         except ValueError:
             continue  # odd electron count or elements outside the basis: not predicted
-        dense_mib = sum(m.nbytes for m in (sparse.to_dense().H, sparse.to_dense().S)) / 2**20
+        dense = sparse.to_dense()
+        dense_mib = (dense.H.nbytes + dense.S.nbytes) / 2**20
+        del dense
         peaks = []
         for form in ("dense", "sparse"):
             tracemalloc.start()

@@ -29,6 +29,7 @@ from hts_z2.hamiltonian.bloch import (
     is_tensor,
     orthogonalized_eigh,
     reduced_canonical_eigh,
+    spin_expand,
 )
 
 HERMITICITY_TOL = 1e-8
@@ -339,8 +340,6 @@ class SparseTightBinding:
 
     def sk(self, k: np.ndarray) -> np.ndarray | None:
         """Spinful S(k) [n_k, 2n, 2n], or None."""
-        from hts_z2.hamiltonian.bloch import spin_expand
-
         Ss = self.spatial_sk(k)
         return None if Ss is None else spin_expand(Ss)
 
@@ -399,22 +398,26 @@ class SparseTightBinding:
         n, st = self.n_spatial, self.starts
         H = np.zeros((len(R), n, 2, n, 2), dtype=np.complex128)
         S = None if self.overlaps is None else np.zeros_like(H)
-        sign = np.array([1.0, -1.0, -1.0, -1.0])[None, :, None, None]
-        for p, q in ((p, p.mirrored(sign)) for p in self.hoppings):
-            for x in (p, q):  # the stored half and its Hermitian partner (j, i, -R)
-                r = np.array([index[tuple(v)] for v in x.R.tolist()])[:, None, None]
-                rows = np.arange(st[x.i], st[x.i + 1])[None, :, None]
-                cols = np.arange(st[x.j], st[x.j + 1])[None, None, :]
-                b = x.blocks.astype(np.float64)
-                for (s, t), blk in spin_pair_blocks(b[:, 0], b[:, 1], b[:, 2], b[:, 3]).items():
-                    H[r, rows, s, cols, t] += blk
-        for p in self.overlaps or ():
-            for x in (p, p.mirrored(np.ones((1, 1, 1, 1)))):
-                r = np.array([index[tuple(v)] for v in x.R.tolist()])[:, None, None]
-                rows = np.arange(st[x.i], st[x.i + 1])[None, :, None]
-                cols = np.arange(st[x.j], st[x.j + 1])[None, None, :]
-                for s in (0, 1):
-                    S[r, rows, s, cols, s] += x.blocks[:, 0].astype(np.float64)
+
+        def scatter(pairs, sign, write) -> None:
+            """Each stored pair and its Hermitian partner (j, i, -R), block by block."""
+            for p in pairs:
+                for x in (p, p.mirrored(sign)):
+                    r = np.array([index[tuple(v)] for v in x.R.tolist()])[:, None, None]
+                    rows = np.arange(st[x.i], st[x.i + 1])[None, :, None]
+                    cols = np.arange(st[x.j], st[x.j + 1])[None, None, :]
+                    write(r, rows, cols, x.blocks.astype(np.float64))
+
+        def add_h(r, rows, cols, b) -> None:
+            for (s, t), blk in spin_pair_blocks(b[:, 0], b[:, 1], b[:, 2], b[:, 3]).items():
+                H[r, rows, s, cols, t] += blk
+
+        def add_s(r, rows, cols, b) -> None:
+            for s in (0, 1):
+                S[r, rows, s, cols, s] += b[:, 0]
+
+        scatter(self.hoppings, np.array([1.0, -1.0, -1.0, -1.0])[None, :, None, None], add_h)
+        scatter(self.overlaps or (), np.ones((1, 1, 1, 1)), add_s)
         return TightBinding(
             self.lattice,
             R,
@@ -458,23 +461,17 @@ class SparseTightBinding:
         starts = np.concatenate([[0], np.cumsum(np.bincount(atom))])
 
         def split(M: np.ndarray) -> list[PairBlocks]:
-            ii, jj, RR, bb = [], [], [], []
-            na = len(starts) - 1
-            for a in range(na):
-                for b in range(na):
+            """[n_R, c, n, n] -> the nonzero blocks of every atom pair (on-site always)."""
+            out = []
+            for a in range(len(starts) - 1):
+                for b in range(len(starts) - 1):
                     sub = M[:, :, starts[a] : starts[a + 1], starts[b] : starts[b + 1]]
                     nz = np.flatnonzero(np.abs(sub).reshape(len(sub), -1).max(1, initial=0) > 0)
                     if a == b:
                         nz = np.union1d(nz, [tb.onsite_index()])
-                    for r in nz:
-                        ii.append(a)
-                        jj.append(b)
-                        RR.append(tb.R[r])
-                        bb.append(sub[r])
-            return [
-                PairBlocks(a, b, np.array([RR[x] for x in sel]), np.array([bb[x] for x in sel]))
-                for (a, b), sel in _by_pair(ii, jj).items()
-            ]
+                    if len(nz):
+                        out.append(PairBlocks(a, b, tb.R[nz], sub[nz]))
+            return out
 
         overlaps = None
         if tb.S is not None:
@@ -502,11 +499,10 @@ def _put(view, real, imag) -> None:
         view.imag = imag
 
 
-def _by_pair(ii: list[int], jj: list[int]) -> dict[tuple[int, int], list[int]]:
-    out: dict[tuple[int, int], list[int]] = {}
-    for x, key in enumerate(zip(ii, jj, strict=True)):
-        out.setdefault(key, []).append(x)
-    return out
+def _r_keys(R: np.ndarray) -> np.ndarray:
+    """One integer per lattice vector [E, 3] -> [E] (components within +-2^20)."""
+    R = np.asarray(R, dtype=np.int64) + 2**20
+    return (R[:, 0] << 42) | (R[:, 1] << 21) | R[:, 2]
 
 
 def hermiticity_error(pairs: tuple[PairBlocks, ...], soc: bool) -> tuple[float, float]:
@@ -519,13 +515,15 @@ def hermiticity_error(pairs: tuple[PairBlocks, ...], soc: bool) -> tuple[float, 
     for (i, j), p in by.items():
         b = p.blocks.astype(np.float64)
         size = max(size, float(np.abs(b).max(initial=0.0)))
-        q = by.get((j, i))
         partner = np.zeros_like(b)
-        if q is not None:
-            index = {tuple(r): e for e, r in enumerate(q.R.tolist())}
-            for e, r in enumerate((-p.R).tolist()):
-                f = index.get(tuple(r))
-                if f is not None:
-                    partner[e] = sign * np.swapaxes(q.blocks[f].astype(np.float64), -1, -2)
+        q = by.get((j, i))
+        if q is not None and len(q.R):  # match -R of p among the vectors of q
+            keys = _r_keys(q.R)
+            order = np.argsort(keys)
+            want = _r_keys(-p.R)
+            at = np.minimum(np.searchsorted(keys[order], want), len(keys) - 1)
+            found = keys[order][at] == want
+            f = order[at[found]]
+            partner[found] = sign * np.swapaxes(q.blocks[f].astype(np.float64), -1, -2)
         err = max(err, float(np.abs(b - partner).max(initial=0.0)))
     return err, size

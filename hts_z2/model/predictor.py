@@ -14,7 +14,7 @@ import torch
 from hts_z2.hamiltonian.basis import kept_orbitals, orbital_table, structure_orbitals
 from hts_z2.hamiltonian.overlap import OverlapCalculator
 from hts_z2.hamiltonian.soc import spin_pair_blocks
-from hts_z2.hamiltonian.sparse import SparseTightBinding, group_pairs
+from hts_z2.hamiltonian.sparse import PairBlocks, SparseTightBinding, group_pairs
 from hts_z2.hamiltonian.tightbinding import TightBinding
 from hts_z2.model.checkpoint import load_checkpoint, load_overlap
 from hts_z2.model.config import ModelConfig
@@ -129,14 +129,14 @@ def to_sparse_model(
         if overlap is None:
             overlaps += group_pairs(i, j, R, np.concatenate([p[4] for p in parts]))
     if overlap is not None:
-        blocks = overlap.overlap_blocks(graph.lattice, graph.positions, graph.numbers)
-        by_species: dict[tuple[int, int], list] = {}
-        for (i, j, r), M in blocks.items():
-            key = (int(graph.numbers[i]), int(graph.numbers[j]))
-            by_species.setdefault(key, []).append((i, j, r, M[np.ix_(keep[i], keep[j])]))
-        for items in by_species.values():
-            i, j, r, M = zip(*items, strict=True)
-            overlaps += group_pairs(np.array(i), np.array(j), np.array(r), np.stack(M)[:, None])
+        by_pair: dict[tuple[int, int], list] = {}
+        for (i, j, r), M in overlap.overlap_blocks(
+            graph.lattice, graph.positions, graph.numbers
+        ).items():
+            by_pair.setdefault((i, j), []).append((r, M[np.ix_(keep[i], keep[j])]))
+        for (i, j), items in by_pair.items():
+            R, M = zip(*items, strict=True)
+            overlaps.append(PairBlocks(i, j, np.array(R), np.stack(M)[:, None]))
     return SparseTightBinding(
         graph.lattice,
         starts,
