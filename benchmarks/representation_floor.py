@@ -37,15 +37,11 @@ def mp_grid(n: int) -> np.ndarray:
 
 
 def window_mae(E: np.ndarray, E_ref: np.ndarray, n_occ: int, window: float = 1.0) -> float:
-    """MAE of ``E`` [n_k, >= n_b] against ``E_ref`` [n_k, n_b] over the reference states
-    from ``window`` eV below the valence-band maximum to ``window`` eV above the
-    conduction-band minimum (for a metal: +-window around E_F); bands matched by index
-    from the bottom."""
-    vbm, cbm = E_ref[:, n_occ - 1].max(), E_ref[:, n_occ].min()
-    lo, hi = min(vbm, cbm) - window, max(vbm, cbm) + window
-    m = min(E.shape[1], E_ref.shape[1])
-    sel = (E_ref[:, :m] >= lo) & (E_ref[:, :m] <= hi)
-    return float(np.abs(E[:, :m] - E_ref[:, :m])[sel].mean())
+    """MAE of ``E`` against ``E_ref`` near the gap
+    (:func:`~hts_z2.reference.planewave.projected.window_errors`)."""
+    from hts_z2.reference.planewave.projected import window_errors
+
+    return window_errors(E, E_ref, n_occ, window)[0]
 
 
 def szp_index(sample) -> np.ndarray:

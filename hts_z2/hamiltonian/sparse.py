@@ -92,6 +92,30 @@ def fold_pairs(pairs: tuple[PairBlocks, ...]) -> tuple[PairBlocks, ...]:
     return tuple(out)
 
 
+HOPPING_SIGN = np.array([1.0, -1.0, -1.0, -1.0])[None, :, None, None]
+"""Partner signs of (M, B_x, B_y, B_z) under ``(i, j, R) -> (j, i, -R)``: ``M`` is
+transposed, the spin–orbit components change sign (``H`` Hermitian, ``i B`` anti-Hermitian)."""
+
+
+def unfold_pairs(pairs: tuple[PairBlocks, ...]) -> list[PairBlocks]:
+    """Inverse of :func:`fold_pairs`: the full Hermitian block list (every ordered pair,
+    ``R = 0`` at full weight) from its folded half (4 components: :data:`HOPPING_SIGN`;
+    1 component, an overlap: symmetric)."""
+    out = []
+    for p in pairs:
+        sign = HOPPING_SIGN if p.blocks.shape[1] == 4 else np.ones((1, 1, 1, 1))
+        if p.i < p.j:
+            out += [p, p.mirrored(sign)]
+            continue
+        zero = ~np.any(p.R, axis=1)
+        blocks = p.blocks.copy()
+        blocks[zero] *= 2.0  # exact in binary floating point
+        rest = PairBlocks(p.i, p.j, p.R[~zero], blocks[~zero]).mirrored(sign)
+        out.append(PairBlocks(p.i, p.j, np.concatenate([p.R, rest.R]),
+                              np.concatenate([blocks, rest.blocks])))
+    return out
+
+
 def group_pairs(
     i: np.ndarray, j: np.ndarray, R: np.ndarray, blocks: np.ndarray
 ) -> list[PairBlocks]:

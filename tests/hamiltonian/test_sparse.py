@@ -15,6 +15,7 @@ from hts_z2.hamiltonian.sparse import (
     fold_pairs,
     hermiticity_error,
     k_chunk,
+    unfold_pairs,
 )
 from hts_z2.hamiltonian.tightbinding import TightBinding, TightBindingError
 from hts_z2.topology.invariants import compute_z2
@@ -87,6 +88,19 @@ def test_fold_keeps_the_half_and_halves_the_onsite_block():
     assert p.R.tolist() == [[0, 0, 0], [1, 0, 0]]
     np.testing.assert_array_equal(p.blocks[0], 0.5 * blocks[0])
     assert fold_pairs((PairBlocks(1, 0, R, blocks),)) == ()
+
+
+def test_unfold_restores_every_ordered_pair_and_the_model():
+    sparse = SparseTightBinding.from_dense(two_atom_model())
+    full = unfold_pairs(sparse.hoppings)
+    assert sorted((p.i, p.j) for p in full) == [(0, 0), (0, 1), (1, 0), (1, 1)]
+    onsite = next(p for p in full if p.i == p.j == 0)
+    assert len(onsite.R) == 7  # R = 0 once, at full weight, and both signs of the rest
+    again = SparseTightBinding(
+        sparse.lattice, sparse.starts, full, unfold_pairs(sparse.overlaps), n_occ=4
+    )
+    np.testing.assert_array_equal(again.hk(K), sparse.hk(K))
+    np.testing.assert_array_equal(again.sk(K), sparse.sk(K))
 
 
 def test_non_hermitian_and_time_reversal_odd_models_are_refused():

@@ -1,0 +1,85 @@
+"""The projected quasi-atomic basis on real plane-wave states (GPAW, rocksalt PbTe at
+reduced settings): PAW projector conventions, exactness at the grid points, the floor
+between them, and the topology of the model against the label of record (trivial)."""
+
+import numpy as np
+import pytest
+from pymatgen.io.ase import AseAtomsAdaptor
+
+from hts_z2.reference.planewave.gpaw_pw import n_valence, run_pw_scf, soc_states
+from hts_z2.reference.planewave.projected import grid_kpoints, time_reversal_matrix
+from hts_z2.reference.planewave.projected_gpaw import (
+    build_projected,
+    grid_states,
+    projections,
+    trial_layout,
+)
+from hts_z2.reference.planewave.settings import PlaneWaveSettings
+from hts_z2.structures.embedded import get_embedded
+from hts_z2.topology.invariants import z2_invariants
+
+pytestmark = [pytest.mark.slow, pytest.mark.usefixtures("dft_allowed")]
+
+QUICK = PlaneWaveSettings(ecut=250.0, kpt_density=2.0)
+
+
+@pytest.fixture(scope="module")
+def pbte(gpaw_available):
+    atoms = AseAtomsAdaptor.get_atoms(get_embedded("PbTe-Fm-3m").structure)
+    calc = run_pw_scf(atoms, QUICK)
+    return calc, grid_states(calc, QUICK, grid=(4, 4, 4))
+
+
+def test_trial_functions_are_the_bound_valence_channels(pbte):
+    calc, states = pbte
+    channels, _ = trial_layout(calc.wfs.setups)
+    symbols = [s.symbol for s in calc.wfs.setups]
+    sizes = {sym: len(c) for sym, c in zip(symbols, channels, strict=True)}
+    assert sizes == {"Pb": 1 + 3 + 5, "Te": 1 + 3}  # Pb 6s 6p 5d, Te 5s 5p
+    assert states.A.shape[-1] == 2 * 13 and states.n_electrons == 20
+    assert states.n_outer % 2 == 0 and states.n_outer >= 26
+    assert [s.symbol for s in calc.wfs.setups] == ["Te", "Pb"]
+    assert states.orbitals().l.tolist() == [0, 1, 1, 1] + [0, 1, 1, 1] + [2] * 5
+
+
+def test_projections_are_time_reversal_covariant(pbte):
+    """<psi|g> at -k is T <psi|g>^* T^H at k, inside the occupied subspace (the Gram
+    matrix of the trial functions' projections is gauge-free)."""
+    calc, states = pbte
+    k = np.array([[0.25, 0.0, 0.5], [-0.25, 0.0, -0.5]])
+    soc = soc_states(calc, k, QUICK, n_valence(calc))
+    channels, _ = trial_layout(calc.wfs.setups)
+    n = states.n_electrons
+    gram = []
+    for i in range(2):
+        A = projections(soc.projections(i, n), channels)
+        gram.append(A.conj().T @ A)
+    T = time_reversal_matrix(gram[0].shape[0] // 2)
+    # to the convergence of the non-self-consistent states (2e-3 at these settings)
+    assert np.abs(gram[1] - T @ gram[0].conj() @ T.T).max() < 1e-2
+    assert np.abs(gram[1] - gram[0]).max() > 0.1  # the test can tell
+
+
+def test_model_is_exact_on_the_grid_and_close_between(pbte):
+    calc, states = pbte
+    basis = build_projected(states)
+    model = basis.model
+    assert model.S is None and model.n_occ == 20 and model.n_bands == 26
+    E, _ = model.eigh(grid_kpoints(states.grid)[states.index])
+    top = basis.frozen_top
+    for e_model, e_pw in zip(E, states.energies, strict=True):
+        frozen = e_pw[: model.n_bands] <= top
+        # exact up to the Kramers splitting of the non-self-consistent bands (1e-7)
+        assert np.abs(e_model[frozen] - e_pw[: model.n_bands][frozen]).max() < 1e-6
+    k = np.random.default_rng(1).random((4, 3))
+    E_pw = soc_states(calc, k, QUICK, states.n_electrons).energies
+    E, _ = model.eigh(k)
+    vbm, cbm = E_pw[:, 19].max(), E_pw[:, 20].min()
+    window = (E_pw[:, :26] >= vbm - 1.0) & (E_pw[:, :26] <= cbm + 1.0)
+    err = np.abs(E[:, :26] - E_pw[:, :26])[window]
+    assert err.mean() < 0.03 and err.max() < 0.1, (err.mean(), err.max())
+
+
+def test_model_topology_matches_the_label_of_record(pbte):
+    _, states = pbte
+    assert z2_invariants(build_projected(states).model).label == "trivial (0;000)"
