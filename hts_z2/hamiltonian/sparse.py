@@ -409,6 +409,29 @@ class SparseTightBinding:
         check_overlap(self.spatial_sk(TRIM), TRIM, self.overlap_cutoff, self.n_occ, True)
 
     # --- conversions -------------------------------------------------------------------
+    def within_radius(self, r_cut: float) -> SparseTightBinding:
+        """The model restricted to atom pairs at most ``r_cut`` (Å) apart (on-site blocks
+        always kept): what a network predicting pairs within that radius can represent.
+        Needs ``positions``."""
+        if self.positions is None:
+            raise ValueError("within_radius needs the atomic positions")
+
+        def keep(pairs: tuple[PairBlocks, ...]) -> list[PairBlocks]:
+            out = []
+            for p in pairs:
+                bond = (self.positions[p.j] + p.R - self.positions[p.i]) @ self.lattice
+                near = np.linalg.norm(bond, axis=1) <= r_cut
+                if near.any():
+                    out.append(PairBlocks(p.i, p.j, p.R[near], p.blocks[near]))
+            return out
+
+        overlaps = None if self.overlaps is None else unfold_pairs(keep(self.overlaps))
+        return SparseTightBinding(
+            self.lattice, self.starts, unfold_pairs(keep(self.hoppings)), overlaps,
+            n_occ=self.n_occ, orbitals=self.orbitals, positions=self.positions,
+            numbers=self.numbers, overlap_cutoff=self.overlap_cutoff,
+        )
+
     def to_dense(self):
         """The same model as a dense :class:`~hts_z2.hamiltonian.tightbinding.TightBinding`
         (``[n_R, 2n, 2n]`` lists; for export and cross-checks)."""

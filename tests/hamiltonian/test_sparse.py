@@ -103,6 +103,20 @@ def test_unfold_restores_every_ordered_pair_and_the_model():
     np.testing.assert_array_equal(again.sk(K), sparse.sk(K))
 
 
+def test_within_radius_keeps_the_near_pairs_only():
+    dense = two_atom_model()
+    dense = TightBinding(dense.lattice, dense.R, dense.H, dense.S, n_occ=4,
+                         orbitals=dense.orbitals, positions=np.array([[0, 0, 0], [0.5, 0, 0]]),
+                         numbers=np.array([1, 1]))
+    sparse = SparseTightBinding.from_dense(dense)
+    assert sparse.within_radius(100.0).hk(K) == pytest.approx(sparse.hk(K))
+    near = sparse.within_radius(2.0)  # the two atoms 2 A apart along x, R = 0 and -x
+    bonds = {(p.i, p.j, tuple(r)) for p in near.hoppings for r in p.R.tolist()}
+    assert bonds == {(0, 0, (0, 0, 0)), (1, 1, (0, 0, 0)), (0, 1, (0, 0, 0)), (0, 1, (-1, 0, 0))}
+    onsite = sparse.within_radius(0.0)
+    assert {(p.i, p.j) for p in onsite.hoppings} == {(0, 0), (1, 1)}
+
+
 def test_non_hermitian_and_time_reversal_odd_models_are_refused():
     dense = two_atom_model()
     sparse = SparseTightBinding.from_dense(dense)

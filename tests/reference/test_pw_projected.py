@@ -37,11 +37,13 @@ def extended_fkm(coupling: float, onsite: float = 4.0, scale: float = -0.5, dt: 
     return fkm, R, H
 
 
-def states_and_projections(R, H, k):
-    """Bands of the large model at k and ``A = <psi | g>`` of its first four orbitals."""
+def states_and_projections(R, H, k, vectors=False):
+    """Bands of the large model at k and ``A = <psi | g>`` of its first four orbitals
+    (and the states [n_k, 8, 8], columns, with ``vectors``)."""
     Hk = np.einsum("kr,rij->kij", np.exp(2j * np.pi * k @ R.T), H)
     E, V = np.linalg.eigh(Hk)
-    return E, V[:, :4, :].conj().transpose(0, 2, 1)  # A[k, n, m] = conj(V[k, m, n])
+    A = V[:, :4, :].conj().transpose(0, 2, 1)  # A[k, n, m] = conj(V[k, m, n])
+    return (E, A, V) if vectors else (E, A)
 
 
 def projected_fkm(R, H, fkm, grid, frozen_top, sigma=2.0):

@@ -7,6 +7,12 @@ import pytest
 from pymatgen.io.ase import AseAtomsAdaptor
 
 from hts_z2.reference.planewave.gpaw_pw import n_valence, run_pw_scf, soc_states
+from hts_z2.reference.planewave.localize_gpaw import (
+    build_localized,
+    coefficient_overlap,
+    full_grid_states,
+)
+from hts_z2.reference.planewave.planes import _shifted as shifted
 from hts_z2.reference.planewave.projected import grid_kpoints, time_reversal_matrix
 from hts_z2.reference.planewave.projected_gpaw import (
     build_projected,
@@ -83,3 +89,45 @@ def test_model_is_exact_on_the_grid_and_close_between(pbte):
 def test_model_topology_matches_the_label_of_record(pbte):
     _, states = pbte
     assert z2_invariants(build_projected(states).model).label == "trivial (0;000)"
+
+
+@pytest.fixture(scope="module")
+def pbte_full(pbte):
+    calc, _ = pbte
+    return full_grid_states(calc, QUICK, grid=(3, 3, 3))
+
+
+def test_coefficient_overlaps_equal_the_real_space_ones(pbte):
+    """Scalar overlaps from plane-wave coefficients (also across a reciprocal vector)
+    against the periodic parts on the real-space grid."""
+    calc, states = pbte
+    k = np.array([[0.0, 1 / 3, 2 / 3], [0.0, 2 / 3, 1.0]])  # second = first + b, wrapped
+    soc = soc_states(calc, np.array([k[0], [0.0, 2 / 3, 0.0]]), QUICK, states.n_electrons)
+    gd = soc.calc.wfs.gd
+    (c1, g1), (c2, g2) = soc.coefficients(0), soc.coefficients(1)
+    G0 = np.array([0, 0, 1])
+    O = coefficient_overlap(c1, g1, c2, g2, G0, float(gd.dv / gd.N_c.prod()))
+    u1 = soc.periodic_parts(0)
+    u2 = shifted(soc.periodic_parts(1), G0)
+    ref = (u1.reshape(len(u1), -1).conj() @ u2.reshape(len(u2), -1).T) * soc.grid_volume
+    assert np.abs(O - ref).max() < 1e-10 and np.abs(ref).max() > 0.1
+
+
+def test_localization_keeps_the_bands_and_shortens_the_range(pbte_full):
+    states, links = pbte_full
+    assert links.links.shape[:2] == (27, len(links.steps))
+    sv = np.linalg.svd(links.links[..., : states.n_electrons, : states.n_electrons],
+                       compute_uv=False)
+    # overlaps of normalized states; the PAW part takes e^{-i b.r} at each atom's centre,
+    # which leaves singular values up to 0.3 % above 1 at these settings
+    assert sv.max() < 1.01 and np.median(sv) > 0.8
+    projected = build_localized(states, links, iterations=0)
+    localized = build_localized(states, links, iterations=200)
+    assert localized.spread_after.total < localized.spread_before.total
+    assert localized.time_reversal_error < 1e-2
+    k = grid_kpoints(states.grid)
+    E0, _ = projected.model.eigh(k)
+    E1, _ = localized.model.eigh(k)
+    occupied = slice(0, states.n_electrons)
+    assert np.abs(E1[:, occupied] - E0[:, occupied]).max() < 1e-2  # same bands up to TR
+    np.testing.assert_allclose(E0[:, occupied], states.energies[:, occupied], atol=1e-6)

@@ -35,7 +35,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from hts_z2.hamiltonian.basis import OrbitalTable
+from hts_z2.hamiltonian.basis import OrbitalTable, orbital_table
 from hts_z2.hamiltonian.tightbinding import TightBinding
 
 DISENTANGLE_SIGMA = 4.0
@@ -96,7 +96,8 @@ def projected_hamiltonian(
     frozen_top: float,
     n_outer: int | None = None,
     sigma: float | None = DISENTANGLE_SIGMA,
-) -> tuple[np.ndarray, GaugeInfo]:
+    coefficients: bool = False,
+):
     """Hamiltonian of the projected orthonormal basis at one k-point.
 
     Parameters
@@ -110,9 +111,12 @@ def projected_hamiltonian(
         chosen and the gauge is fixed: the choice then moves continuously with the bands
         instead of jumping where two of them trade trial weight. None: no weighting.
 
+    coefficients : also return the basis as combinations of the bands.
+
     Returns
     -------
-    (H_W [M, M] Hermitian, :class:`GaugeInfo`).
+    (H_W [M, M] Hermitian, :class:`GaugeInfo`), and with ``coefficients`` C [n_outer, M]:
+    the basis Bloch functions are ``sum_n psi_n C[n, m]`` and ``H_W = C^H diag(E) C``.
     """
     E = np.asarray(E, dtype=float)
     A = np.asarray(A, dtype=np.complex128)
@@ -146,7 +150,13 @@ def projected_hamiltonian(
     U = w @ vh  # Löwdin: A_v (A_v^H A_v)^(-1/2)
     H = U.conj().T @ H_sub @ U
     info = GaugeInfo(n_frozen=n_f, truncated=n_below > M, min_singular=float(s.min()))
-    return 0.5 * (H + H.conj().T), info
+    if not coefficients:
+        return 0.5 * (H + H.conj().T), info
+    V = np.zeros((n_outer, M), dtype=np.complex128)
+    V[np.arange(n_f), np.arange(n_f)] = 1.0
+    if n_free:
+        V[n_f:, n_f:] = u
+    return 0.5 * (H + H.conj().T), info, V @ U
 
 
 def fill_time_reversal(
@@ -293,3 +303,15 @@ def window_errors(
     sel = (E_ref[:, :m] >= lo) & (E_ref[:, :m] <= hi)
     err = np.abs(E[:, :m] - E_ref[:, :m])[sel]
     return float(err.mean()), float(err.max())
+
+
+def orbitals_of(atom_of: np.ndarray, orbital_l: np.ndarray, n_atoms: int) -> OrbitalTable:
+    """Orbital table of a basis given the atom and l of every spatial orbital, shells in
+    order (each shell's ``2l + 1`` orbitals consecutive)."""
+    shells: list[list[int]] = [[] for _ in range(n_atoms)]
+    i = 0
+    while i < len(orbital_l):
+        l = int(orbital_l[i])
+        shells[int(atom_of[i])].append(l)
+        i += 2 * l + 1
+    return orbital_table(shells)

@@ -17,7 +17,7 @@ from typing import Any
 
 import numpy as np
 
-from hts_z2.hamiltonian.basis import OrbitalTable, orbital_table
+from hts_z2.hamiltonian.basis import OrbitalTable
 from hts_z2.hamiltonian.tightbinding import TightBinding
 from hts_z2.reference.gpaw_scf import kpoint_grid
 from hts_z2.reference.planewave.gpaw_pw import n_valence, soc_states
@@ -26,6 +26,7 @@ from hts_z2.reference.planewave.projected import (
     GaugeInfo,
     fill_time_reversal,
     grid_kpoints,
+    orbitals_of,
     projected_hamiltonian,
     projected_model,
     representatives,
@@ -45,6 +46,21 @@ def bound_channels(setup: Any) -> np.ndarray:
             out.extend(range(start, start + 2 * l + 1))
         start += 2 * l + 1
     return np.array(out, dtype=int)
+
+
+SUPERCELL_LENGTH = 24.0
+"""Shortest edge (Å) of the supercell conjugate to the grid of a projected basis: its
+hoppings are resolved out to about half of it (Wigner–Seitz images)."""
+
+
+def projection_grid(cell: np.ndarray, settings: PlaneWaveSettings) -> tuple[int, int, int]:
+    """Gamma-centred grid of a projected basis: the SCF grid, refined where a lattice
+    vector times its points would be shorter than :data:`SUPERCELL_LENGTH` (a 3x3x3 SCF
+    grid of a 6.3 Å perovskite resolves hoppings to 9 Å only)."""
+    scf = np.asarray(kpoint_grid(cell, settings.kpt_density))
+    lengths = np.linalg.norm(np.asarray(cell, dtype=float), axis=1)
+    need = np.ceil(SUPERCELL_LENGTH / lengths).astype(int)
+    return tuple(int(x) for x in np.maximum(scf, need))
 
 
 def bound_shells(setup: Any) -> list[int]:
@@ -160,13 +176,7 @@ class GridStates:
 
     def orbitals(self) -> OrbitalTable:
         """Orbital table of the basis (atom, shell, l, m)."""
-        shells: list[list[int]] = [[] for _ in range(len(self.positions))]
-        i = 0
-        while i < len(self.orbital_l):
-            l = int(self.orbital_l[i])
-            shells[int(self.atom_of[i])].append(l)
-            i += 2 * l + 1
-        return orbital_table(shells)
+        return orbitals_of(self.atom_of, self.orbital_l, len(self.positions))
 
     def band_edges(self) -> tuple[float, float]:
         """(valence-band maximum, conduction-band minimum) over the computed points."""
@@ -180,31 +190,39 @@ def grid_states(
     grid: tuple[int, int, int] | None = None,
     chunk: int = 16,
     progress: Callable[[int, int], None] | None = None,
+    every_point: bool = False,
+    collect: Callable[[Any, int], None] | None = None,
 ) -> GridStates:
-    """Spin–orbit states of a converged plane-wave calculation at one of each (k, -k) of
-    a Gamma-centred ``grid`` (default: the SCF grid of ``settings.kpt_density``), computed
-    ``chunk`` k-points per non-self-consistent run; ``progress(done, total)`` after each."""
+    """Spin–orbit states of a converged plane-wave calculation on a Gamma-centred ``grid``
+    (default: :func:`projection_grid`): at one of each (k, -k), or at ``every_point``.
+
+    ``chunk`` k-points per non-self-consistent run; ``progress(done, total)`` after each;
+    ``collect(states, i)`` is called for every point with the run's
+    :class:`~.gpaw_pw.SocStates` (to keep what else is needed of the wave functions).
+    """
     atoms = calc.get_atoms()
     n_el = n_valence(calc)
-    grid = tuple(grid or kpoint_grid(atoms.cell[:], settings.kpt_density))
+    grid = tuple(grid or projection_grid(atoms.cell[:], settings))
     channels, atom_of = trial_layout(calc.wfs.setups)
     if 2 * len(atom_of) <= n_el:
         raise ValueError(f"{2 * len(atom_of)} trial spin-orbitals cannot hold {n_el} electrons")
     settings = with_bands_for(settings, n_el, 2 * len(atom_of))
     k_all = grid_kpoints(grid)
-    reps = representatives(grid)
+    points = np.arange(len(k_all)) if every_point else representatives(grid)
     E_list, A_list = [], []
     t0 = time.perf_counter()
-    for start in range(0, len(reps), chunk):
-        idx = reps[start : start + chunk]
+    for start in range(0, len(points), chunk):
+        idx = points[start : start + chunk]
         states = soc_states(calc, k_all[idx], settings, n_el)
         nb = states.energies.shape[1]
         for i in range(len(idx)):
             E_list.append(states.energies[i])
             A_list.append(projections(states.projections(i, nb), channels))
+            if collect is not None:
+                collect(states, i)
         del states
         if progress is not None:
-            progress(min(start + chunk, len(reps)), len(reps))
+            progress(min(start + chunk, len(points)), len(points))
     return GridStates(
         lattice=np.asarray(atoms.cell[:], dtype=float),
         positions=np.asarray(calc.spos_ac, dtype=float),
@@ -212,7 +230,7 @@ def grid_states(
         atom_of=atom_of,
         orbital_l=orbital_l(calc.wfs.setups),
         grid=grid,
-        index=reps,
+        index=points,
         energies=np.array(E_list),
         A=np.array(A_list),
         n_electrons=n_el,
