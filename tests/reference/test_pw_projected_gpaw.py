@@ -75,8 +75,11 @@ def test_model_is_exact_on_the_grid_and_close_between(pbte):
     top = basis.frozen_top
     for e_model, e_pw in zip(E, states.energies, strict=True):
         frozen = e_pw[: model.n_bands] <= top
-        # exact up to the Kramers splitting of the non-self-consistent bands (1e-7)
-        assert np.abs(e_model[frozen] - e_pw[: model.n_bands][frozen]).max() < 1e-6
+        # exact; at the TRIM, H is averaged with its time-reversed image, which splits the
+        # difference of the Kramers pairs that the non-self-consistent states leave (up to
+        # 2e-4 eV at these reduced settings)
+        split = np.abs(e_pw[0:-1:2] - e_pw[1::2])[: model.n_bands // 2].max()
+        assert np.abs(e_model[frozen] - e_pw[: model.n_bands][frozen]).max() < 1e-6 + split
     k = np.random.default_rng(1).random((4, 3))
     E_pw = soc_states(calc, k, QUICK, states.n_electrons).energies
     E, _ = model.eigh(k)
@@ -130,4 +133,6 @@ def test_localization_keeps_the_bands_and_shortens_the_range(pbte_full):
     E1, _ = localized.model.eigh(k)
     occupied = slice(0, states.n_electrons)
     assert np.abs(E1[:, occupied] - E0[:, occupied]).max() < 1e-2  # same bands up to TR
-    np.testing.assert_allclose(E0[:, occupied], states.energies[:, occupied], atol=1e-6)
+    # the full grid's H(R) is made time-reversal symmetric, which averages k with -k:
+    # exact up to what the non-self-consistent states differ there (4e-4 eV here)
+    np.testing.assert_allclose(E0[:, occupied], states.energies[:, occupied], atol=1e-3)
