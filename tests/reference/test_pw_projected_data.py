@@ -22,7 +22,7 @@ from hts_z2.reference.planewave.projected_data import (
 from hts_z2.reference.planewave.record import load_results
 from hts_z2.topology.invariants import z2_invariants
 
-EXPECTED = {"CsPbI3-Pm-3m", "PbTe-Fm-3m"}
+EXPECTED = {"CsPbBr3-Pm-3m", "CsPbI3-Pm-3m", "PbTe-Fm-3m"}
 """Compounds whose stored models are committed (missing data fails, never skips)."""
 
 
