@@ -82,11 +82,6 @@ class Spread:
     invariant: float
     centres: np.ndarray
 
-    @property
-    def gauge(self) -> float:
-        """``Omega_D + Omega_OD``: what the gauge can still remove."""
-        return self.total - self.invariant
-
 
 def spread(M: np.ndarray, bcart: np.ndarray, w: np.ndarray) -> Spread:
     """Spread of the gauge whose overlaps are ``M`` [n_k, n_b, W, W] (steps ``bcart``

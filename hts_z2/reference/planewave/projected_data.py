@@ -103,10 +103,14 @@ def _model(arrays: dict, meta: dict) -> SparseTightBinding:
 
 def encode(states, basis, test_k: np.ndarray, test_E: np.ndarray, meta: dict) -> dict:
     """Arrays of a file: the pruned blocks of ``basis.model`` (the loosest threshold whose
-    band change within the frozen window stays below :data:`MAX_STORAGE_ERROR`)."""
+    band change within the frozen window stays below :data:`MAX_STORAGE_ERROR`); ``meta``
+    gains the floor of the model cut at :data:`PAIR_RADIUS`."""
     full = SparseTightBinding.from_dense(basis.model)
     E_full, _ = full.eigh(test_k)
     window = E_full <= basis.frozen_top
+    near = full.within_radius(PAIR_RADIUS).eigh(test_k)[0]
+    meta = {**meta, "pair_radius_A": PAIR_RADIUS,
+            "floor_within_radius_meV": 1e3 * window_errors(near, test_E, meta["n_electrons"])[0]}
     common = {
         "lattice": states.lattice,
         "positions": states.positions,
@@ -166,8 +170,6 @@ def main(argv: list[str]) -> None:
     basis = build_localized(states, links)
     E, _ = basis.model.eigh(test_k)
     mae, worst = window_errors(E, test_E, states.n_electrons)
-    near = SparseTightBinding.from_dense(basis.model).within_radius(PAIR_RADIUS)
-    mae_near, _ = window_errors(near.eigh(test_k)[0], test_E, states.n_electrons)
     meta = {
         "material_id": sid,
         "method": "gpaw-pw-pbe-soc; projected bound valence channels, maximally localized",
@@ -180,8 +182,6 @@ def main(argv: list[str]) -> None:
         "n_electrons": states.n_electrons,
         "floor_meV": 1e3 * mae,
         "max_error_meV": 1e3 * worst,
-        "pair_radius_A": PAIR_RADIUS,
-        "floor_within_radius_meV": 1e3 * mae_near,
         "spread_projected_A2": basis.spread_before.total,
         "spread_localized_A2": basis.spread_after.total,
         "time_reversal_error_eV": basis.time_reversal_error,
